@@ -1,0 +1,34 @@
+// swift-tools-version: 6.1
+// Opt-in benchmarks (ordo-one/benchmark). Run from this folder:
+//   swift package --allow-writing-to-package-directory benchmark
+// Needs libjemalloc-dev (scripts/install-deps installs it).
+import PackageDescription
+
+let package = Package(
+    name: "VeneerBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "CoreBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "VeneerCore", package: "veneer"),
+            ],
+            path: "Benchmarks/CoreBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "HTMLBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "VeneerHTML", package: "veneer"),
+            ],
+            path: "Benchmarks/HTMLBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)

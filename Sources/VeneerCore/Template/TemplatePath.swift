@@ -1,0 +1,71 @@
+/// A compiled `<< >>` path: its root decided at compile time and the rest split into components.
+enum TemplatePath: Sendable, Hashable {
+    /// `attribute.user.…`; no components names the whole object.
+    case user([Component])
+    /// `attribute.account.…`
+    case account([Component])
+    /// `payload.…`
+    case payload([Component])
+    /// `visitor.…`
+    case visitor([Component])
+    case requestPath
+    case requestURL
+    case requestReferrer
+    /// `request.query.NAME`; a name with dots is kept whole (`request.query.utm.source`).
+    case requestQuery(String)
+
+    /// One step into a JSON value: an object key, or an array index when it is all digits.
+    struct Component: Sendable, Hashable {
+        let key: String
+        let index: Int?
+
+        init(_ key: String) {
+            self.key = key
+            var index: Int? = nil
+            if !key.isEmpty, key.utf8.count <= 18, key.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+                index = Int(key)
+            }
+            self.index = index
+        }
+    }
+
+    /// The value at this path; nil when any step is missing. Null counts as missing.
+    func resolve(in context: TemplateContext) -> JSONValue? {
+        let value: JSONValue?
+        switch self {
+        case .user(let components): value = Self.follow(components, from: context.user)
+        case .account(let components): value = Self.follow(components, from: context.account)
+        case .payload(let components): value = Self.follow(components, from: context.payload)
+        case .visitor(let components): value = Self.follow(components, from: context.visitor)
+        case .requestPath: value = .string(context.request.path)
+        case .requestURL: value = .string(context.request.url)
+        case .requestReferrer: value = context.request.referrer.map(JSONValue.string)
+        case .requestQuery(let name): value = context.request.query[name].map(JSONValue.string)
+        }
+        if case .null? = value { return nil }
+        return value
+    }
+
+    private static func follow(_ components: [Component], from object: [String: JSONValue]) -> JSONValue? {
+        guard let first = components.first else { return .object(object) }
+        guard let value = object[first.key] else { return nil }
+        return follow(components.dropFirst(), from: value)
+    }
+
+    private static func follow(_ components: some Collection<Component>, from value: JSONValue) -> JSONValue? {
+        var current = value
+        for component in components {
+            switch current {
+            case .object(let object):
+                guard let next = object[component.key] else { return nil }
+                current = next
+            case .array(let array):
+                guard let index = component.index, index < array.count else { return nil }
+                current = array[index]
+            default:
+                return nil
+            }
+        }
+        return current
+    }
+}

@@ -1,0 +1,144 @@
+import NIOConcurrencyHelpers
+public import Prometheus
+
+/// The proxy's Prometheus metrics (issue 5, point 8). Collectors are created once per label set and kept,
+/// so the hot path pays one uncontended lock per lookup.
+///
+/// ```swift
+/// let metrics = ProxyMetrics(registry: PrometheusCollectorRegistry())
+/// metrics.request(route: "/", status: 200, duration: .milliseconds(3))
+/// print(metrics.registry.emitToString())
+/// ```
+public final class ProxyMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let counters = NIOLockedValueBox<[CollectorKey: Counter]>([:])
+    private let histograms = NIOLockedValueBox<[CollectorKey: DurationHistogram]>([:])
+    private let gauges = NIOLockedValueBox<[CollectorKey: Gauge]>([:])
+
+    static let latencyBuckets: [Duration] = [
+        .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+        .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+    static let rewriteBuckets: [Duration] = [
+        .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+        .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100),
+    ]
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    /// One answered request: counted by route and status class, timed by route.
+    func request(route: String, status: Int, duration: Duration) {
+        let statusClass = "\(status / 100)xx"
+        counter("veneer_requests", "total", "Requests answered by the public listener", [("route", route), ("status", statusClass)])
+            .increment()
+        histogram(
+            "veneer_request_duration", "seconds", "Time from request head to the end of the response", [("route", route)],
+            buckets: Self.latencyBuckets
+        ).record(duration)
+    }
+
+    /// One decision outcome per optimization: `served`, `control` or a skip reason.
+    func decision(selector: String, arm: String, outcome: String) {
+        counter(
+            "veneer_decisions", "total", "Decisions by optimization, arm and outcome",
+            [("optimization", selector), ("arm", arm), ("outcome", outcome)]
+        ).increment()
+    }
+
+    func failOpen(_ cause: FailOpenCause) {
+        counter("veneer_fail_open", "total", "Pages served unchanged by cause", [("cause", cause.rawValue)]).increment()
+    }
+
+    func originError(_ error: OriginError) {
+        counter("veneer_origin_errors", "total", "Origin failures by cause", [("cause", error.metricCause)]).increment()
+    }
+
+    func originConnection(reused: Bool) {
+        counter(
+            "veneer_origin_connections", "total", "Origin connections used, new or reused from the pool",
+            [("kind", reused ? "reused" : "new")]
+        ).increment()
+    }
+
+    func rewrite(duration: Duration, changed: Bool) {
+        histogram(
+            "veneer_rewrite_duration", "seconds", "Decode, rewrite and encode time of a personalized page",
+            [("changed", changed ? "true" : "false")], buckets: Self.rewriteBuckets
+        ).record(duration)
+    }
+
+    func rewriteChanges(applied: Int, skipped: Int) {
+        if applied > 0 {
+            counter("veneer_page_changes", "total", "Page changes by result", [("result", "applied")])
+                .increment(by: Int64(applied))
+        }
+        if skipped > 0 {
+            counter("veneer_page_changes", "total", "Page changes by result", [("result", "skipped")])
+                .increment(by: Int64(skipped))
+        }
+    }
+
+    /// A profile view lookup: `fast` when it came back before the decision budget's first tenth, else `slow`;
+    /// the store's cache answers the fast ones.
+    func profileLookup(result: String) {
+        counter("veneer_profile_lookups", "total", "Profile view lookups by result", [("result", result)]).increment()
+    }
+
+    func cache(hits: Int64, misses: Int64) {
+        gauge("veneer_profile_cache_hits", "total", "Profile cache hits since start", []).set(Double(hits))
+        gauge("veneer_profile_cache_misses", "total", "Profile cache misses since start", []).set(Double(misses))
+    }
+
+    func configReload(succeeded: Bool) {
+        counter(
+            "veneer_config_reloads", "total", "Configuration reloads by result",
+            [("result", succeeded ? "applied" : "refused")]
+        ).increment()
+    }
+
+    func eventsSubmitted(_ name: String) {
+        counter("veneer_proxy_events", "total", "Events the proxy submitted to the reporter", [("event", name)])
+            .increment()
+    }
+
+    // MARK: collectors
+
+    private struct CollectorKey: Hashable {
+        var name: String
+        var labels: [String]
+    }
+
+    private func counter(_ name: String, _ unit: String, _ help: String, _ labels: [(String, String)]) -> Counter {
+        let key = CollectorKey(name: name, labels: labels.flatMap { [$0.0, $0.1] })
+        if let existing = counters.withLockedValue({ $0[key] }) { return existing }
+        let created = registry.makeCounter(
+            descriptor: MetricNameDescriptor(metricName: name, unitName: unit, helpText: help), labels: labels)
+        counters.withLockedValue { $0[key] = created }
+        return created
+    }
+
+    private func gauge(_ name: String, _ unit: String, _ help: String, _ labels: [(String, String)]) -> Gauge {
+        let key = CollectorKey(name: name, labels: labels.flatMap { [$0.0, $0.1] })
+        if let existing = gauges.withLockedValue({ $0[key] }) { return existing }
+        let created = registry.makeGauge(
+            descriptor: MetricNameDescriptor(metricName: name, unitName: unit, helpText: help), labels: labels)
+        gauges.withLockedValue { $0[key] = created }
+        return created
+    }
+
+    private func histogram(
+        _ name: String, _ unit: String, _ help: String, _ labels: [(String, String)], buckets: [Duration]
+    ) -> DurationHistogram {
+        let key = CollectorKey(name: name, labels: labels.flatMap { [$0.0, $0.1] })
+        if let existing = histograms.withLockedValue({ $0[key] }) { return existing }
+        let created = registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(metricName: name, unitName: unit, helpText: help), labels: labels,
+            buckets: buckets)
+        histograms.withLockedValue { $0[key] = created }
+        return created
+    }
+}

@@ -1,0 +1,127 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Idle keep-alive origin connections of one event loop. A client connection borrows a connection on its
+/// own loop, so request and response parts move channel to channel with no thread hop.
+/// Used only on `eventLoop`.
+final class OriginConnectionPool {
+    let eventLoop: any EventLoop
+    private var idle: [OriginConnectionKey: [OriginConnection]] = [:]
+    private var maximumIdlePerKey: Int
+
+    init(eventLoop: any EventLoop, maximumIdlePerKey: Int) {
+        self.eventLoop = eventLoop
+        self.maximumIdlePerKey = maximumIdlePerKey
+    }
+
+    /// Number of idle connections held, for tests and metrics.
+    var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
+
+    /// Hands an idle connection to `origin` when one is alive (`reused` true), else a new one, to
+    /// `completion` on this loop.
+    func acquire(
+        _ origin: OriginTarget.HTTPOrigin, connectTimeout: TimeAmount,
+        completion: @escaping (Result<(connection: OriginConnection, reused: Bool), OriginError>) -> Void
+    ) {
+        eventLoop.preconditionInEventLoop()
+        let key = OriginConnectionKey(host: origin.host, port: origin.port, isTLS: origin.isTLS)
+        while var list = idle[key], let connection = list.popLast() {
+            idle[key] = list
+            if connection.isActive {
+                connection.onIdleClose {}
+                completion(.success((connection, true)))
+                return
+            }
+        }
+        if key.isTLS {
+            completion(.failure(.connectFailed("https origins need TLS support, which this build does not include")))
+            return
+        }
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        bootstrap.connect(host: key.host, port: key.port).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let channel):
+                do {
+                    completion(.success((try OriginConnection.configure(channel, key: key), false)))
+                } catch {
+                    channel.close(promise: nil)
+                    completion(.failure(.connectFailed("\(error)")))
+                }
+            case .failure(let error):
+                completion(.failure(.connectFailed("\(error)")))
+            }
+        }
+    }
+
+    /// Gives a connection back after its exchange; it is kept only when reusable and there is room.
+    func release(_ connection: OriginConnection) {
+        eventLoop.preconditionInEventLoop()
+        connection.detach()
+        guard connection.isReusable else {
+            connection.close()
+            return
+        }
+        var list = idle[connection.key, default: []]
+        guard list.count < maximumIdlePerKey else {
+            connection.close()
+            return
+        }
+        list.append(connection)
+        idle[connection.key] = list
+        let key = connection.key
+        connection.onIdleClose { [weak self, weak connection] in
+            guard let self, let connection else { return }
+            self.idle[key]?.removeAll { $0 === connection }
+        }
+    }
+
+    /// Closes every idle connection (shutdown, or an origin change on reload).
+    func closeAll() {
+        eventLoop.preconditionInEventLoop()
+        let all = idle.values.flatMap { $0 }
+        idle.removeAll()
+        for connection in all { connection.close() }
+    }
+
+    func setMaximumIdle(_ maximum: Int) {
+        maximumIdlePerKey = max(0, maximum)
+    }
+}
+
+/// One `OriginConnectionPool` per event loop of the proxy's group.
+final class OriginConnectionPools: Sendable {
+    private let pools: NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<OriginConnectionPool>]>
+    private let maximumIdlePerKey: NIOLockedValueBox<Int>
+
+    init(maximumIdlePerKey: Int) {
+        self.pools = NIOLockedValueBox([:])
+        self.maximumIdlePerKey = NIOLockedValueBox(maximumIdlePerKey)
+    }
+
+    /// The pool of `eventLoop`; call on that loop.
+    func pool(for eventLoop: any EventLoop) -> OriginConnectionPool {
+        let id = ObjectIdentifier(eventLoop)
+        let bound = pools.withLockedValue { pools in
+            if let existing = pools[id] { return existing }
+            let maximum = maximumIdlePerKey.withLockedValue { $0 }
+            let created = NIOLoopBound(
+                OriginConnectionPool(eventLoop: eventLoop, maximumIdlePerKey: maximum), eventLoop: eventLoop)
+            pools[id] = created
+            return created
+        }
+        return bound.value
+    }
+
+    /// Closes the idle connections of every loop (after an origin change, or at shutdown).
+    func closeIdleConnections() -> EventLoopFuture<Void>? {
+        let all = pools.withLockedValue { Array($0.values) }
+        guard let first = all.first else { return nil }
+        let futures = all.map { bound in
+            bound.eventLoop.submit { bound.value.closeAll() }
+        }
+        return EventLoopFuture.andAllComplete(futures, on: first.eventLoop)
+    }
+}

@@ -1,0 +1,64 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import VeneerCore
+
+/// The configuration in force and everything compiled from it. Replaced whole on reload; a request keeps the
+/// snapshot it started with.
+final class ProxyConfiguration: Sendable {
+    let config: VeneerConfig
+    let engine: Engine
+    let origin: OriginTarget
+    let staticOrigin: StaticFileOrigin?
+    let routes: RouteTable
+    let eventKeys: Set<EventKey>
+    let connectTimeout: TimeAmount
+    let originTimeout: TimeAmount
+    let decisionBudget: TimeAmount
+    /// Whether any optimization can serve at all; when none can, routed pages skip the profile lookup.
+    let hasServingOptimizations: Bool
+
+    init(config: VeneerConfig) throws(OriginTargetError) {
+        self.config = config
+        self.engine = Engine(config: config)
+        let folder = Self.folder(of: config.file)
+        self.origin = try OriginTarget(url: config.origin.url, relativeTo: folder)
+        if case .folder(let path) = origin {
+            self.staticOrigin = StaticFileOrigin(root: path)
+        } else {
+            self.staticOrigin = nil
+        }
+        self.routes = RouteTable(routes: config.routes)
+        self.eventKeys = config.proxyEventKeys
+        self.connectTimeout = TimeAmount(config.origin.connectTimeout)
+        self.originTimeout = TimeAmount(config.origin.timeout)
+        self.decisionBudget = TimeAmount(config.decision.budget)
+        self.hasServingOptimizations = config.optimizations.contains { $0.isServing }
+    }
+
+    /// The arm of a served decision.
+    func arm(of decision: Decision) -> Arm? {
+        guard let arm = decision.servedArm else { return nil }
+        return config.optimizations.first { $0.selector == decision.selector }?.arms.first { $0.name == arm }
+    }
+
+    static func folder(of file: String) -> String {
+        guard let slash = file.lastIndex(of: "/") else { return "." }
+        let folder = String(file[..<slash])
+        return folder.isEmpty ? "/" : folder
+    }
+}
+
+/// Holds the current `ProxyConfiguration`; the reloader swaps it, each request reads it once.
+final class ProxyConfigurationHolder: Sendable {
+    private let box: NIOLockedValueBox<ProxyConfiguration>
+
+    init(_ configuration: ProxyConfiguration) {
+        self.box = NIOLockedValueBox(configuration)
+    }
+
+    var current: ProxyConfiguration { box.withLockedValue { $0 } }
+
+    func replace(with configuration: ProxyConfiguration) {
+        box.withLockedValue { $0 = configuration }
+    }
+}

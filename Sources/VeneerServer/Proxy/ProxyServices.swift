@@ -1,0 +1,27 @@
+import Logging
+import NIOPosix
+import VeneerCore
+import VeneerStore
+
+/// Where the proxy reads a person's profile view from. The store-backed `ProfileCache` is the production
+/// source; the proxy asks once per personalized page.
+protocol ProfileSource: Sendable {
+    func profileView(for identification: DecisionRequest.Identification, keys: Set<EventKey>) async throws
+        -> ProfileView
+}
+
+/// Where the proxy sends exposures and page views: the `Reporter`, whose `submit` never blocks.
+protocol EventSink: Sendable {
+    func submit(_ event: TrackEvent)
+}
+
+/// What the proxy's handlers use besides the configuration: shared by every connection.
+struct ProxyServices: Sendable {
+    var profiles: any ProfileSource
+    var events: any EventSink
+    var metrics: ProxyMetrics
+    /// Runs large rewrites off the event loops.
+    var threadPool: NIOThreadPool
+    var logger: Logger
+    var failOpenLog: FailOpenLog
+}

@@ -1,0 +1,82 @@
+import VeneerCore
+
+/// Who sent a page request, as the proxy recognizes them from cookies, headers and the User-Agent.
+///
+/// ```swift
+/// let visitor = Visitor.recognize(headers: facts, settings: config.visitor)
+/// visitor.isNewSession  // true on the first request of a visit
+/// ```
+struct Visitor: Sendable, Hashable {
+    var profileId: String
+    var isNewProfile: Bool
+    var sessionId: String
+    var isNewSession: Bool
+    var userId: String?
+    var device: Device
+    var isBot: Bool
+
+    /// Recognizes the visitor. `cookies` are the parsed request cookies; `header` looks a header up by name.
+    static func recognize(
+        cookies: [String: String], userAgent: String?, header: (String) -> String?, settings: VisitorSettings,
+        makeIdentifier: () -> String = Visitor.makeIdentifier
+    ) -> Visitor {
+        let existingProfile = cookies[settings.profileCookie].flatMap(validIdentifier)
+        let existingSession = cookies[settings.sessionCookie].flatMap(validIdentifier)
+        var userId: String?
+        if !settings.userIdHeader.isEmpty, let value = header(settings.userIdHeader)?.trimmingASCIISpaces(),
+            !value.isEmpty
+        {
+            userId = value
+        } else if !settings.userIdCookie.isEmpty, let value = cookies[settings.userIdCookie], !value.isEmpty {
+            userId = value
+        }
+        return Visitor(
+            profileId: existingProfile ?? makeIdentifier(),
+            isNewProfile: existingProfile == nil,
+            sessionId: existingSession ?? makeIdentifier(),
+            isNewSession: existingSession == nil,
+            userId: userId,
+            device: UserAgentClassifier.device(for: userAgent),
+            isBot: UserAgentClassifier.isBot(userAgent))
+    }
+
+    /// The cookies to send back: the profile cookie when new (two years), the session cookie always, since
+    /// its idle timeout rolls with each page.
+    func setCookieValues(settings: VisitorSettings) -> [String] {
+        var values: [String] = []
+        if isNewProfile {
+            values.append(
+                CookieHeader.setCookie(
+                    name: settings.profileCookie, value: profileId, maxAgeSeconds: 2 * 365 * 24 * 3600,
+                    secure: settings.secureCookies))
+        }
+        values.append(
+            CookieHeader.setCookie(
+                name: settings.sessionCookie, value: sessionId,
+                maxAgeSeconds: max(1, settings.sessionIdle.components.seconds), secure: settings.secureCookies))
+        return values
+    }
+
+    /// A random 128-bit identifier in lower-case hex.
+    static func makeIdentifier() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        return hex(high) + hex(low)
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// Accepts ids that this proxy or a site's SDK could have minted; anything else is replaced.
+    static func validIdentifier(_ value: String) -> String? {
+        guard (8...128).contains(value.utf8.count) else { return nil }
+        let valid = value.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2D || byte == 0x5F || byte == 0x2E
+        }
+        return valid ? value : nil
+    }
+}

@@ -1,0 +1,50 @@
+/// The schema, as numbered steps applied once each at start (in a write transaction, so several proxies
+/// starting together on one PostgreSQL apply each step once). The same SQL serves SQLite and PostgreSQL.
+enum Migrations {
+    static let steps: [[String]] = [
+        [
+            "CREATE TABLE IF NOT EXISTS persons (id TEXT PRIMARY KEY, created_at BIGINT NOT NULL, opted_out BIGINT NOT NULL DEFAULT 0)",
+            "CREATE TABLE IF NOT EXISTS identities (kind TEXT NOT NULL, value TEXT NOT NULL, person_id TEXT NOT NULL, PRIMARY KEY (kind, value))",
+            "CREATE INDEX IF NOT EXISTS identities_person ON identities (person_id)",
+            "CREATE TABLE IF NOT EXISTS attributes (person_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (person_id, key))",
+            "CREATE TABLE IF NOT EXISTS account_attributes (account_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (account_id, key))",
+            "CREATE TABLE IF NOT EXISTS person_accounts (person_id TEXT NOT NULL, account_id TEXT NOT NULL, linked_at BIGINT NOT NULL, PRIMARY KEY (person_id, account_id))",
+            """
+            CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT, ts BIGINT NOT NULL,
+              person_id TEXT, source_id TEXT, profile_id TEXT, user_id TEXT, account_id TEXT, another_user_id TEXT,
+              session_id TEXT, data TEXT NOT NULL, user_attributes TEXT NOT NULL, account_attributes TEXT NOT NULL,
+              received_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX IF NOT EXISTS events_person ON events (person_id, name, ts)",
+            """
+            CREATE TABLE IF NOT EXISTS exposures (event_id TEXT PRIMARY KEY, person_id TEXT NOT NULL, selector TEXT NOT NULL,
+              arm TEXT NOT NULL, control BIGINT NOT NULL, bucket_version BIGINT NOT NULL, session_id TEXT, ts BIGINT NOT NULL)
+            """,
+            "CREATE INDEX IF NOT EXISTS exposures_person ON exposures (person_id, selector, ts)",
+            """
+            CREATE TABLE IF NOT EXISTS assignments (person_id TEXT NOT NULL, selector TEXT NOT NULL, arm TEXT NOT NULL,
+              control BIGINT NOT NULL, bucket_version BIGINT NOT NULL, assigned_at BIGINT NOT NULL, PRIMARY KEY (person_id, selector))
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS consents (person_id TEXT NOT NULL, category TEXT NOT NULL, action TEXT NOT NULL,
+              ts BIGINT NOT NULL, valid_until TEXT, body TEXT NOT NULL, PRIMARY KEY (person_id, category))
+            """,
+        ]
+    ]
+
+    static func apply(on backend: any SQLBackend) async throws {
+        _ = try await backend.transaction { session in
+            try await session.execute("CREATE TABLE IF NOT EXISTS veneer_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            let applied = Set(try await session.query("SELECT version FROM veneer_migrations", []).compactMap { $0[0].integer })
+            for (index, step) in steps.enumerated() where !applied.contains(Int64(index + 1)) {
+                for statement in step {
+                    try await session.execute(statement)
+                }
+                try await session.execute(
+                    "INSERT INTO veneer_migrations (version, applied_at) VALUES ($1, $2)",
+                    [.integer(Int64(index + 1)), .integer(Clock.milliseconds())])
+            }
+            return 0
+        }
+    }
+}

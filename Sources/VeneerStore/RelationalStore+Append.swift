@@ -1,0 +1,135 @@
+import Foundation
+import VeneerCore
+
+extension RelationalStore {
+    func append(_ events: [TrackEvent]) async throws -> Int {
+        var seen = Set<String>()
+        let unique = events.filter { seen.insert($0.eventId).inserted }
+        guard !unique.isEmpty else { return 0 }
+        return try await backend.transaction { session in
+            var existing = Set<String>()
+            for chunkStart in stride(from: 0, to: unique.count, by: 500) {
+                let chunk = unique[chunkStart..<min(chunkStart + 500, unique.count)]
+                let rows = try await session.query(
+                    "SELECT event_id FROM events WHERE event_id IN (\(placeholders(chunk.count, from: 1)))",
+                    chunk.map { .text($0.eventId) })
+                for row in rows { if let id = row[0].text { existing.insert(id) } }
+            }
+            var added = 0
+            for event in unique where !existing.contains(event.eventId) {
+                if try await Self.store(event, in: session) { added += 1 }
+            }
+            return added
+        }
+    }
+
+    /// Stores one event not seen before; false when it was dropped (consent) or raced in meanwhile.
+    private static func store(_ event: TrackEvent, in session: any SQLSession) async throws -> Bool {
+        let person = try await resolvePerson(
+            profileId: event.profileId, userId: event.userId, anotherUserId: event.anotherUserId,
+            at: event.timestamp, in: session)
+        if person?.optedOut == true { return false }
+        let inserted = try await session.query(
+            """
+            INSERT INTO events (event_id, name, type, ts, person_id, source_id, profile_id, user_id, account_id,
+              another_user_id, session_id, data, user_attributes, account_attributes, received_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+            """,
+            [
+                .text(event.eventId), .text(event.name), SQLValue(event.type), .integer(event.timestamp),
+                SQLValue(person?.id), SQLValue(event.sourceId), SQLValue(event.profileId), SQLValue(event.userId),
+                SQLValue(event.accountId), SQLValue(event.anotherUserId), SQLValue(event.sessionId),
+                .text(json(event.data)), .text(json(event.userAttributes)), .text(json(event.accountAttributes)),
+                .integer(Clock.milliseconds()),
+            ])
+        guard !inserted.isEmpty else { return false }
+
+        if let person, !event.userAttributes.isEmpty {
+            try await upsertAttributes(
+                table: "attributes", owner: "person_id", id: person.id, event.userAttributes, at: event.timestamp,
+                in: session)
+        }
+        if let accountId = event.accountId, !accountId.isEmpty {
+            if let person {
+                try await session.execute(
+                    "INSERT INTO person_accounts (person_id, account_id, linked_at) VALUES ($1, $2, $3) ON CONFLICT (person_id, account_id) DO NOTHING",
+                    [.text(person.id), .text(accountId), .integer(event.timestamp)])
+            }
+            if !event.accountAttributes.isEmpty {
+                try await upsertAttributes(
+                    table: "account_attributes", owner: "account_id", id: accountId, event.accountAttributes,
+                    at: event.timestamp, in: session)
+            }
+        }
+        if let person, let exposure = event.exposure {
+            try await session.execute(
+                """
+                INSERT INTO exposures (event_id, person_id, selector, arm, control, bucket_version, session_id, ts)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING
+                """,
+                [
+                    .text(event.eventId), .text(person.id), .text(exposure.selector), .text(exposure.arm),
+                    SQLValue(exposure.control), .integer(Int64(exposure.bucketVersion)), SQLValue(event.sessionId),
+                    .integer(event.timestamp),
+                ])
+            // The first exposure's arm sticks until the bucket version moves on.
+            try await session.execute(
+                """
+                INSERT INTO assignments (person_id, selector, arm, control, bucket_version, assigned_at)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (person_id, selector) DO UPDATE SET arm = excluded.arm, control = excluded.control,
+                  bucket_version = excluded.bucket_version, assigned_at = excluded.assigned_at
+                WHERE excluded.bucket_version > assignments.bucket_version
+                """,
+                [
+                    .text(person.id), .text(exposure.selector), .text(exposure.arm), SQLValue(exposure.control),
+                    .integer(Int64(exposure.bucketVersion)), .integer(event.timestamp),
+                ])
+        }
+        return true
+    }
+
+    /// Later timestamps win, per attribute; equal timestamps let the newer write win.
+    private static func upsertAttributes(
+        table: String, owner: String, id: String, _ attributes: [String: JSONValue], at timestamp: Int64,
+        in session: any SQLSession
+    ) async throws {
+        var rows: [String] = []
+        var binds: [SQLValue] = []
+        for (key, value) in attributes.sorted(by: { $0.key < $1.key }) {
+            let base = binds.count
+            rows.append("($\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4))")
+            binds += [.text(id), .text(key), .text(value.jsonText()), .integer(timestamp)]
+        }
+        try await session.execute(
+            """
+            INSERT INTO \(table) (\(owner), key, value, updated_at) VALUES \(rows.joined(separator: ", "))
+            ON CONFLICT (\(owner), key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+            WHERE excluded.updated_at >= \(table).updated_at
+            """, binds)
+    }
+
+    func recordConsent(_ consent: Consent) async throws {
+        _ = try await backend.transaction { session in
+            guard
+                let person = try await Self.resolvePerson(
+                    profileId: consent.profileId, userId: consent.userId, anotherUserId: nil, at: consent.timestamp,
+                    in: session)
+            else { throw StoreError(code: "no-identity", message: "a consent needs a userId or a profileId") }
+            try await session.execute(
+                """
+                INSERT INTO consents (person_id, category, action, ts, valid_until, body) VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (person_id, category) DO UPDATE SET action = excluded.action, ts = excluded.ts,
+                  valid_until = excluded.valid_until, body = excluded.body
+                WHERE excluded.ts >= consents.ts
+                """,
+                [
+                    .text(person.id), .text(consent.category ?? ""), .text(consent.action.rawValue),
+                    .integer(consent.timestamp), SQLValue(consent.validUntil), .text(Self.json(consent.body)),
+                ])
+            try await Self.refreshOptOut(person.id, in: session)
+            return 0
+        }
+    }
+}

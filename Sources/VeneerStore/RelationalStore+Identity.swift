@@ -1,0 +1,151 @@
+import Foundation
+import VeneerCore
+
+extension RelationalStore {
+    struct ResolvedPerson {
+        var id: String
+        var optedOut: Bool
+    }
+
+    /// Finds or creates the person that owns these identities, linking the new ones and merging persons the
+    /// event joins. Two persons that each have a different user id are merged only by an alias; otherwise a
+    /// shared device's profile id moves to the user who signed in last.
+    static func resolvePerson(
+        profileId: String?, userId: String?, anotherUserId: String?, at timestamp: Int64, in session: any SQLSession
+    ) async throws -> ResolvedPerson? {
+        var identities: [(kind: String, value: String)] = []
+        if let profileId, !profileId.isEmpty { identities.append(("profile", profileId)) }
+        if let userId, !userId.isEmpty { identities.append(("user", userId)) }
+        if let anotherUserId, !anotherUserId.isEmpty, anotherUserId != userId {
+            identities.append(("user", anotherUserId))
+        }
+        guard !identities.isEmpty else { return nil }
+
+        var conditions: [String] = []
+        var binds: [SQLValue] = []
+        for identity in identities {
+            conditions.append("(kind = $\(binds.count + 1) AND value = $\(binds.count + 2))")
+            binds.append(.text(identity.kind))
+            binds.append(.text(identity.value))
+        }
+        let rows = try await session.query(
+            "SELECT kind, value, person_id FROM identities WHERE " + conditions.joined(separator: " OR "), binds)
+        var owners: [String: String] = [:]  // "kind:value" → person
+        for row in rows {
+            if let kind = row[0].text, let value = row[1].text, let person = row[2].text {
+                owners["\(kind):\(value)"] = person
+            }
+        }
+        let profileOwner = profileId.flatMap { owners["profile:\($0)"] }
+        let userOwner = userId.flatMap { owners["user:\($0)"] }
+        let isAlias = anotherUserId.map { !$0.isEmpty } ?? false
+
+        var winner: String
+        let persons = Array(Set(owners.values))
+        if persons.isEmpty {
+            winner = try await createPerson(at: timestamp, in: session)
+        } else if !isAlias, let profileId, let userId, !userId.isEmpty,
+            let profileOwner, profileOwner != userOwner,
+            try await hasOtherUser(profileOwner, than: userId, in: session)
+        {
+            // The device belonged to someone else who signed in: it now belongs to this user.
+            if let userOwner {
+                winner = userOwner
+            } else {
+                winner = try await createPerson(at: timestamp, in: session)
+            }
+            try await session.execute(
+                "UPDATE identities SET person_id = $1 WHERE kind = 'profile' AND value = $2",
+                [.text(winner), .text(profileId)])
+        } else if persons.count == 1 {
+            winner = persons[0]
+        } else {
+            let ordered = try await session.query(
+                "SELECT id FROM persons WHERE id IN (\(placeholders(persons.count, from: 1))) ORDER BY created_at, id",
+                persons.map(SQLValue.text))
+            winner = ordered.first?[0].text ?? persons.sorted()[0]
+            for loser in persons where loser != winner {
+                try await merge(loser, into: winner, in: session)
+            }
+        }
+
+        for identity in identities where owners["\(identity.kind):\(identity.value)"] == nil {
+            try await session.execute(
+                "INSERT INTO identities (kind, value, person_id) VALUES ($1, $2, $3) ON CONFLICT (kind, value) DO UPDATE SET person_id = excluded.person_id",
+                [.text(identity.kind), .text(identity.value), .text(winner)])
+        }
+        let optedOut = try await session.query("SELECT opted_out FROM persons WHERE id = $1", [.text(winner)])
+            .first?[0].bool ?? false
+        return ResolvedPerson(id: winner, optedOut: optedOut)
+    }
+
+    private static func createPerson(at timestamp: Int64, in session: any SQLSession) async throws -> String {
+        let id = UUID().uuidString.lowercased()
+        try await session.execute(
+            "INSERT INTO persons (id, created_at, opted_out) VALUES ($1, $2, 0)", [.text(id), .integer(Clock.milliseconds())])
+        return id
+    }
+
+    private static func hasOtherUser(_ person: String, than userId: String, in session: any SQLSession) async throws
+        -> Bool
+    {
+        let rows = try await session.query(
+            "SELECT value FROM identities WHERE person_id = $1 AND kind = 'user' AND value <> $2 LIMIT 1",
+            [.text(person), .text(userId)])
+        return !rows.isEmpty
+    }
+
+    /// Moves everything of `loser` to `winner`: identities, events, exposures; attributes, assignments and
+    /// consents keep the later (attributes, consents) or the established (assignments) value.
+    static func merge(_ loser: String, into winner: String, in session: any SQLSession) async throws {
+        let pair: [SQLValue] = [.text(winner), .text(loser)]
+        try await session.execute("UPDATE identities SET person_id = $1 WHERE person_id = $2", pair)
+        try await session.execute("UPDATE events SET person_id = $1 WHERE person_id = $2", pair)
+        try await session.execute("UPDATE exposures SET person_id = $1 WHERE person_id = $2", pair)
+        try await session.execute(
+            """
+            INSERT INTO attributes (person_id, key, value, updated_at)
+            SELECT $1, key, value, updated_at FROM attributes WHERE person_id = $2
+            ON CONFLICT (person_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+            WHERE excluded.updated_at > attributes.updated_at
+            """, pair)
+        try await session.execute("DELETE FROM attributes WHERE person_id = $1", [.text(loser)])
+        try await session.execute(
+            """
+            INSERT INTO person_accounts (person_id, account_id, linked_at)
+            SELECT $1, account_id, linked_at FROM person_accounts WHERE person_id = $2
+            ON CONFLICT (person_id, account_id) DO NOTHING
+            """, pair)
+        try await session.execute("DELETE FROM person_accounts WHERE person_id = $1", [.text(loser)])
+        try await session.execute(
+            """
+            INSERT INTO assignments (person_id, selector, arm, control, bucket_version, assigned_at)
+            SELECT $1, selector, arm, control, bucket_version, assigned_at FROM assignments WHERE person_id = $2
+            ON CONFLICT (person_id, selector) DO UPDATE SET arm = excluded.arm, control = excluded.control,
+              bucket_version = excluded.bucket_version, assigned_at = excluded.assigned_at
+            WHERE excluded.bucket_version > assignments.bucket_version
+              OR (excluded.bucket_version = assignments.bucket_version AND excluded.assigned_at < assignments.assigned_at)
+            """, pair)
+        try await session.execute("DELETE FROM assignments WHERE person_id = $1", [.text(loser)])
+        try await session.execute(
+            """
+            INSERT INTO consents (person_id, category, action, ts, valid_until, body)
+            SELECT $1, category, action, ts, valid_until, body FROM consents WHERE person_id = $2
+            ON CONFLICT (person_id, category) DO UPDATE SET action = excluded.action, ts = excluded.ts,
+              valid_until = excluded.valid_until, body = excluded.body
+            WHERE excluded.ts > consents.ts
+            """, pair)
+        try await session.execute("DELETE FROM consents WHERE person_id = $1", [.text(loser)])
+        try await session.execute("DELETE FROM persons WHERE id = $1", [.text(loser)])
+        try await refreshOptOut(winner, in: session)
+    }
+
+    /// A person is opted out while their most recent consent, in any category, is a reject.
+    static func refreshOptOut(_ person: String, in session: any SQLSession) async throws {
+        let latest = try await session.query(
+            "SELECT action FROM consents WHERE person_id = $1 ORDER BY ts DESC LIMIT 1", [.text(person)])
+        let optedOut = latest.first?[0].text == Consent.Action.reject.rawValue
+        try await session.execute(
+            "UPDATE persons SET opted_out = $1 WHERE id = $2", [SQLValue(optedOut), .text(person)])
+    }
+}

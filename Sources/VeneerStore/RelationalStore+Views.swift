@@ -1,0 +1,127 @@
+import Foundation
+import VeneerCore
+
+extension RelationalStore {
+    func profileView(for identification: DecisionRequest.Identification, keys: Set<EventKey>) async throws
+        -> ProfileView
+    {
+        guard let person = try await lookUpPerson(userId: identification.userId, profileId: identification.profileId)
+        else { return ProfileView() }
+        var view = ProfileView()
+        view.userAttributes = try await userAttributes(of: person)
+        view.accountAttributes = try await accountAttributes(of: person)
+
+        let names = Array(Set(keys.map(\.event))).sorted()
+        if !names.isEmpty {
+            let filtered = Set(keys.filter { $0.filter != nil }.map(\.event))
+            let rows = try await backend.read(
+                "SELECT name, ts, data FROM events WHERE person_id = $1 AND name IN (\(placeholders(names.count, from: 2))) ORDER BY ts",
+                [.text(person)] + names.map(SQLValue.text))
+            for row in rows {
+                guard let name = row[0].text, let timestamp = row[1].integer else { continue }
+                let data = filtered.contains(name) ? Self.parseObject(row[2].text) : [:]
+                view.record(event: name, data: data, timestamp: timestamp, keys: keys)
+            }
+        }
+        view.exposures = try await exposures(of: person)
+        view.assignments = try await assignments(of: person)
+        return view
+    }
+
+    func person(_ id: String) async throws -> PersonRecord? {
+        var personId = try await lookUpPerson(userId: id, profileId: id)
+        if personId == nil {
+            personId = try await backend.read("SELECT id FROM persons WHERE id = $1", [.text(id)]).first?[0].text
+        }
+        guard let person = personId else { return nil }
+        var profileIds: [String] = []
+        var userIds: [String] = []
+        for row in try await backend.read(
+            "SELECT kind, value FROM identities WHERE person_id = $1 ORDER BY kind, value", [.text(person)])
+        {
+            if row[0].text == "profile", let value = row[1].text { profileIds.append(value) }
+            if row[0].text == "user", let value = row[1].text { userIds.append(value) }
+        }
+        let accountIds = try await backend.read(
+            "SELECT account_id FROM person_accounts WHERE person_id = $1 ORDER BY account_id", [.text(person)]
+        ).compactMap { $0[0].text }
+        let consents = try await backend.read(
+            "SELECT category, action, ts, valid_until FROM consents WHERE person_id = $1 ORDER BY ts", [.text(person)]
+        ).compactMap { row -> PersonRecord.ConsentState? in
+            guard let category = row[0].text, let action = row[1].text.flatMap(Consent.Action.init(rawValue:)) else {
+                return nil
+            }
+            return PersonRecord.ConsentState(
+                category: category, action: action, timestamp: row[2].integer ?? 0, validUntil: row[3].text)
+        }
+        let optedOut = try await backend.read("SELECT opted_out FROM persons WHERE id = $1", [.text(person)])
+            .first?[0].bool ?? false
+        let eventCount = try await backend.read("SELECT COUNT(*) FROM events WHERE person_id = $1", [.text(person)])
+            .first?[0].integer ?? 0
+        let recent = try await backend.read(
+            """
+            SELECT event_id, name, type, ts, source_id, profile_id, user_id, account_id, another_user_id, session_id,
+              data, user_attributes, account_attributes
+            FROM events WHERE person_id = $1 ORDER BY ts DESC, received_at DESC LIMIT 20
+            """, [.text(person)]
+        ).map { row in
+            TrackEvent(
+                eventId: row[0].text ?? "", name: row[1].text ?? "", type: row[2].text, timestamp: row[3].integer ?? 0,
+                sourceId: row[4].text, profileId: row[5].text, userId: row[6].text, accountId: row[7].text,
+                anotherUserId: row[8].text, sessionId: row[9].text, data: Self.parseObject(row[10].text),
+                userAttributes: Self.parseObject(row[11].text), accountAttributes: Self.parseObject(row[12].text))
+        }
+        return PersonRecord(
+            personId: person, profileIds: profileIds, userIds: userIds, accountIds: accountIds,
+            userAttributes: try await userAttributes(of: person), accountAttributes: try await accountAttributes(of: person),
+            consents: consents, optedOut: optedOut, eventCount: Int(eventCount), recentEvents: recent,
+            exposures: try await exposures(of: person), assignments: try await assignments(of: person))
+    }
+
+    private func userAttributes(of person: String) async throws -> [String: JSONValue] {
+        var attributes: [String: JSONValue] = [:]
+        for row in try await backend.read("SELECT key, value FROM attributes WHERE person_id = $1", [.text(person)]) {
+            if let key = row[0].text { attributes[key] = Self.parseValue(row[1].text) }
+        }
+        return attributes
+    }
+
+    /// The attributes of every account the person belongs to; where two accounts set one key, the later wins.
+    private func accountAttributes(of person: String) async throws -> [String: JSONValue] {
+        var attributes: [String: JSONValue] = [:]
+        for row in try await backend.read(
+            """
+            SELECT a.key, a.value FROM person_accounts p JOIN account_attributes a ON a.account_id = p.account_id
+            WHERE p.person_id = $1 ORDER BY a.updated_at
+            """, [.text(person)])
+        {
+            if let key = row[0].text { attributes[key] = Self.parseValue(row[1].text) }
+        }
+        return attributes
+    }
+
+    private func exposures(of person: String) async throws -> [String: [ExposureRecord]] {
+        var exposures: [String: [ExposureRecord]] = [:]
+        for row in try await backend.read(
+            "SELECT selector, arm, ts, session_id, control FROM exposures WHERE person_id = $1 ORDER BY ts, event_id",
+            [.text(person)])
+        {
+            guard let selector = row[0].text, let arm = row[1].text else { continue }
+            exposures[selector, default: []].append(
+                ExposureRecord(arm: arm, timestamp: row[2].integer ?? 0, sessionId: row[3].text, control: row[4].bool))
+        }
+        return exposures
+    }
+
+    private func assignments(of person: String) async throws -> [String: StickyAssignment] {
+        var assignments: [String: StickyAssignment] = [:]
+        for row in try await backend.read(
+            "SELECT selector, arm, control, bucket_version FROM assignments WHERE person_id = $1", [.text(person)])
+        {
+            guard let selector = row[0].text, let arm = row[1].text else { continue }
+            assignments[selector] = StickyAssignment(
+                arm: arm, control: row[2].bool, bucketVersion: Int(row[3].integer ?? 1))
+        }
+        return assignments
+    }
+}

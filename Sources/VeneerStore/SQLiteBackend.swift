@@ -1,0 +1,136 @@
+import Foundation
+import Synchronization
+import Logging
+import SQLiteNIO
+
+/// SQLite in one local file: WAL journal, one writer connection behind a gate, readers on their own
+/// connections (WAL lets them read while the writer writes).
+final class SQLiteBackend: SQLBackend {
+    let dialect = SQLDialect.sqlite
+    private let writer: SQLiteConnection
+    private let readers: [SQLiteConnection]
+    private let gate = AsyncGate()
+    private let nextReader = ReaderCounter()
+
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
+        self.writer = writer
+        self.readers = readers
+    }
+
+    static func open(path: String, logger: Logger) async throws -> SQLiteBackend {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        // WAL lets readers and the one writer work at once; FULL syncs each commit, so a 201 survives
+        // a crash of the process and of the machine.
+        _ = try await Self.run(writer, "PRAGMA journal_mode=WAL", [])
+        _ = try await Self.run(writer, "PRAGMA synchronous=FULL", [])
+        var readers: [SQLiteConnection] = []
+        for _ in 0..<2 {
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            readers.append(reader)
+        }
+        return SQLiteBackend(writer: writer, readers: readers)
+    }
+
+    func read(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        let reader = readers[nextReader.next() % readers.count]
+        return try await Self.run(reader, sql, binds)
+    }
+
+    func transaction<Result: Sendable>(_ body: @Sendable (any SQLSession) async throws -> Result) async throws
+        -> Result
+    {
+        let session = SQLiteSession(connection: writer)
+        return try await gate.withLock {
+            _ = try await Self.run(writer, "BEGIN IMMEDIATE", [])
+            do {
+                let result = try await body(session)
+                _ = try await Self.run(writer, "COMMIT", [])
+                return result
+            } catch {
+                _ = try? await Self.run(writer, "ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    func close() async throws {
+        for reader in readers { try await reader.close() }
+        try await writer.close()
+    }
+
+    static func run(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        let rows = RowCollector()
+        do {
+            try await connection.query(Self.rewrite(sql), binds.map(Self.data)) { row in
+                rows.append(row.columns.map { Self.value($0.data) })
+            }
+        } catch {
+            throw StoreError(code: "database", message: "\(error) in \(sql.prefix(120))")
+        }
+        return rows.rows
+    }
+
+    /// `$1` → `?1`: SQLite numbers `?NNN` parameters exactly, whatever order they appear in.
+    static func rewrite(_ sql: String) -> String {
+        var output = ""
+        output.reserveCapacity(sql.utf8.count)
+        var previous: Character = " "
+        for character in sql {
+            if previous == "$", character.isNumber {
+                output.removeLast()
+                output.append("?")
+            }
+            output.append(character)
+            previous = character
+        }
+        return output
+    }
+
+    static func data(_ value: SQLValue) -> SQLiteData {
+        switch value {
+        case .null: return .null
+        case .integer(let integer): return .integer(SQLiteInt64(integer))
+        case .double(let double): return .float(double)
+        case .text(let text): return .text(text)
+        }
+    }
+
+    static func value(_ data: SQLiteData) -> SQLValue {
+        switch data {
+        case .null: return .null
+        case .integer(let integer): return .integer(Int64(integer))
+        case .float(let double): return .double(double)
+        case .text(let text): return .text(text)
+        case .blob(let buffer): return .text(String(buffer: buffer))
+        }
+    }
+}
+
+private struct SQLiteSession: SQLSession {
+    let connection: SQLiteConnection
+
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        try await SQLiteBackend.run(connection, sql, binds)
+    }
+}
+
+/// Collects rows from SQLiteNIO's row callback, which runs on its thread pool.
+private final class RowCollector: @unchecked Sendable {
+    // Written only from the one thread-pool job that runs the statement, read after it finishes.
+    var rows: [SQLRow] = []
+    func append(_ row: SQLRow) { rows.append(row) }
+}
+
+private final class ReaderCounter: Sendable {
+    private let counter = Mutex(0)
+    func next() -> Int {
+        counter.withLock { value in
+            value &+= 1
+            return value & Int.max
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import VeneerCore
+import VeneerStore
+
+/// Which database a conformance test runs against.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// Fresh databases for tests: a SQLite file in a new temp folder, or a new database on the PostgreSQL
+/// server named by `VENEER_TEST_POSTGRES_URL` (or one this process starts with `scripts/postgres-test-server`).
+enum StoreSupport {
+    static let logger: Logger = {
+        var logger = Logger(label: "veneer.store.tests")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    /// A URL for a new, empty database of this kind, or nil (with the reason printed) when PostgreSQL is
+    /// not available.
+    static func freshURL(_ kind: StoreKind) async throws -> String? {
+        switch kind {
+        case .sqlite:
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-store-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            return "sqlite:\(folder.path)/veneer.sqlite"
+        case .postgres:
+            guard let server = await PostgresTestServer.shared.url() else { return nil }
+            let name = "veneer_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
+            try run(psql, [server, "-q", "-c", "CREATE DATABASE \(name)"])
+            guard var components = URLComponents(string: server) else { return nil }
+            components.path = "/\(name)"
+            return components.string
+        }
+    }
+
+    /// Opens a store on a fresh database; nil when the kind is unavailable (the reason is printed).
+    static func open(_ kind: StoreKind) async throws -> (store: any Store, url: String)? {
+        guard let url = try await freshURL(kind) else { return nil }
+        return (try await StoreFactory.open(url: url, logger: logger), url)
+    }
+
+    static var psql: String {
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/psql") ? "/usr/bin/psql" : "/usr/lib/postgresql/15/bin/psql"
+    }
+
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw StoreError(
+                code: "test-setup",
+                message: "\(executable) \(arguments.joined(separator: " ")) failed: \(String(decoding: errorData, as: UTF8.self))")
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func event(
+        _ id: String, _ name: String = "View Page", at timestamp: Int64 = 1_764_000_000_000, profile: String? = nil,
+        user: String? = nil, account: String? = nil, another: String? = nil, session: String? = nil,
+        data: [String: JSONValue] = [:], userAttributes: [String: JSONValue] = [:],
+        accountAttributes: [String: JSONValue] = [:]
+    ) -> TrackEvent {
+        TrackEvent(
+            eventId: id, name: name, timestamp: timestamp, sourceId: "1", profileId: profile, userId: user,
+            accountId: account, anotherUserId: another, sessionId: session, data: data, userAttributes: userAttributes,
+            accountAttributes: accountAttributes)
+    }
+
+    static func exposure(
+        _ id: String, selector: String, arm: String, version: Int = 1, control: Bool = false, profile: String,
+        session: String? = "s1", at timestamp: Int64 = 1_764_000_000_000
+    ) -> TrackEvent {
+        let exposure = Exposure(
+            selector: selector, optimizationName: selector, group: nil, kind: .experiment, arm: arm, control: control,
+            bucketVersion: version, assignmentKey: "1_\(profile)")
+        return TrackEvent.exposure(
+            exposure, eventId: id, timestamp: timestamp, sourceId: "1", profileId: profile, userId: nil,
+            sessionId: session, url: "http://shop.test/", device: .desktop, applied: true)
+    }
+}
+
+/// The PostgreSQL server the tests use: the one `VENEER_TEST_POSTGRES_URL` names, else one started once per
+/// test process with `scripts/postgres-test-server` and stopped when the process exits.
+actor PostgresTestServer {
+    static let shared = PostgresTestServer()
+    private var resolved = false
+    private var serverURL: String?
+
+    func url() -> String? {
+        if resolved { return serverURL }
+        resolved = true
+        if let url = ProcessInfo.processInfo.environment["VENEER_TEST_POSTGRES_URL"], !url.isEmpty {
+            serverURL = url
+            return url
+        }
+        let script = StoreSupport.repositoryRoot.appendingPathComponent("scripts/postgres-test-server").path
+        do {
+            let url = try StoreSupport.run("/bin/bash", [script, "start"])
+            serverURL = url
+            startedURL.withLock { $0 = url }
+            atexit {
+                if let url = startedURL.withLock({ $0 }) {
+                    let script = StoreSupport.repositoryRoot.appendingPathComponent("scripts/postgres-test-server").path
+                    _ = try? StoreSupport.run("/bin/bash", [script, "stop", url])
+                }
+            }
+            print("PostgreSQL for the store tests: started \(url) with scripts/postgres-test-server")
+        } catch {
+            print(
+                "PostgreSQL half NOT RUN: VENEER_TEST_POSTGRES_URL is unset and scripts/postgres-test-server failed: \(error)"
+            )
+        }
+        return serverURL
+    }
+}
+
+private let startedURL = Mutex<String?>(nil)
