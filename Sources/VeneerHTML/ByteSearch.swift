@@ -27,7 +27,7 @@ enum ByteSearch {
                 guard let found = memrchr(base, Int32(lastByte), end) else { return nil }
                 let position = UnsafeRawPointer(found) - UnsafeRawPointer(base)
                 let start = position - needle.count + 1
-                if start >= 0, memcmp(base + start, needleBytes.baseAddress, needle.count) == 0 { return start }
+                if start >= 0, memcmp(base + start, needleBytes.baseAddress!, needle.count) == 0 { return start }
                 end = position
             }
             return nil

@@ -65,7 +65,7 @@ struct TemplateErrorTests {
         .init("<< attribute.user.name | default: 'friend' >>", 1, 35, #"needs a quoted text argument, found "'""#),
         .init("<< attribute.user.name | >>", 1, 26, #"expected a filter name after "|", found ">""#),
         .init("<< attribute.user.name || upper >>", 1, 25, #"expected a filter name after "|", found "|""#),
-        .init("<< attribute.user.name | \"x\" >>", 1, 26, #"expected a filter name after "|", found "\"""#),
+        .init("<< attribute.user.name | \"x\" >>", 1, 26, #"expected a filter name after "|", found """"#),
         // String literals.
         .init(#"<< attribute.user.name | default: "friend >>"#, 1, 35, "unterminated text: no closing quote"),
         .init(#"<< attribute.user.name | default: "friend\"#, 1, 35, "unterminated text: no closing quote"),

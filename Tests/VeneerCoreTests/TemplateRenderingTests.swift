@@ -204,6 +204,17 @@ struct TemplateRenderingTests {
         #expect(first == "Ada has 30% off, &lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;")
     }
 
+    @Test func renderUnescapedSkipsOnlyTheAutomaticEscape() throws {
+        let context = TemplateTestContext.full
+        let template = try Template(source: "<i><< attribute.user.html >></i> {{ attribute.user.first_name }} \\<< << attribute.user.html | escape >>")
+        #expect(template.renderUnescaped(context) == "<i><b>\"Tom\" & 'Jerry'</b></i> {{ attribute.user.first_name }} << &lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;")
+        #expect(template.render(context) == "<i>&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;</i> {{ attribute.user.first_name }} << &lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;")
+        let payloadMode = try Template(source: "{{ attribute.user.html }}", mode: .payload)
+        #expect(payloadMode.renderUnescaped(context) == payloadMode.render(context))
+        let constant = try Template(source: "a & b")
+        #expect(constant.renderUnescaped(context) == "a & b")
+    }
+
     @Test func visitorFactsComeFromTheDecisionRequest() throws {
         let request = DecisionRequest(
             identification: .init(sourceId: "1", profileId: "p-7"), device: .desktop, sessionId: "s-1", isNewVisitor: true)

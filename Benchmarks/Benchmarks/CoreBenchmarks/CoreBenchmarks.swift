@@ -47,11 +47,19 @@ struct ChooseScenario: Sendable {
             .any([.request(.path, .startsWith("/shop")), .attribute(path: ["account", "seats"], .greaterThanOrEqual(10))]),
             .not(.segment("big-spenders")),
             .request(.header("x-plan"), .isIn(["beta", "alpha"])),
+            // Audiences this visitor does not meet, so the mix serves about half.
+            .attribute(path: ["user", "plan"], .equals("enterprise")),
+            .request(.query("utm_source"), .equals("ads")),
+            .all([.request(.country, .equals("US")), .attribute(path: ["user", "first_name"], .exists(true))]),
+            .event(EventCondition(event: "Purchase", atMost: 0)),
+            .request(.url, .matches(try! CompiledPattern("/checkout/[0-9]+$"))),
+            .any([.attribute(path: ["account", "seats"], .greaterThan(100)), .request(.language, .startsWith("fr"))]),
+            .not(.everyone),
         ]
         var optimizations: [Optimization] = []
         for index in 0..<100 {
             let payload: JSONValue = [
-                "title": "Hello << attribute.user.first_name | default: \"friend\" >> #\(index)",
+                "title": .string("Hello << attribute.user.first_name | default: \"friend\" >> #\(index)"),
                 "changes": [["selector": "#hero", "action": "inner", "html": "<b>Hi</b>"]],
             ]
             if index % 2 == 0 {

@@ -128,7 +128,9 @@ extension ConfigBuilder {
         if let node = table["devices"] { arm.devices = devices(node, at: path.appending("devices")) ?? .all }
         if let node = table["schedule"] { arm.schedule = schedule(node, at: path.appending("schedule")) }
         if let template = string(table["template"], at: path.appending("template")) {
-            if loadTemplate(template, at: path.appending("template")) { arm.template = template }
+            // Kept even when the file is broken (reported once), so changes relying on it are not reported too.
+            loadTemplate(template, at: path.appending("template"))
+            arm.template = template
         }
         readPayload(table, into: &arm, at: path)
         guard name != nil else { return nil }

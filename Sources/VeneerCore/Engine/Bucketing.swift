@@ -13,14 +13,35 @@ public enum Bucketing {
     static let fnvOffsetBasis: UInt32 = 0x811c_9dc5
     static let fnvPrime: UInt32 = 0x0100_0193
 
-    /// FNV-1a, 32 bits, over the UTF-16 code units of the parts in order (as JavaScript strings hash).
-    static func fnv1a32(_ parts: String...) -> UInt32 {
-        var hash = fnvOffsetBasis
-        for part in parts {
-            for unit in part.utf16 {
-                hash ^= UInt32(unit)
+    /// Continues FNV-1a, 32 bits, over the UTF-16 code units of `text` (as JavaScript strings hash).
+    static func fnv1a32(_ text: String, continuing hash: UInt32 = fnvOffsetBasis) -> UInt32 {
+        var hash = hash
+        // ASCII text has the same code units in UTF-8 and UTF-16, and the UTF-8 view is the fast one.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            for byte in text.utf8 {
+                hash ^= UInt32(byte)
                 hash = hash &* fnvPrime
             }
+            return hash
+        }
+        for unit in text.utf16 {
+            hash ^= UInt32(unit)
+            hash = hash &* fnvPrime
+        }
+        return hash
+    }
+
+    /// FNV-1a over the decimal digits of `number`, without building the string.
+    static func fnv1a32(decimalDigitsOf number: UInt32) -> UInt32 {
+        var divisor: UInt32 = 1
+        while number / divisor >= 10 { divisor *= 10 }
+        var hash = fnvOffsetBasis
+        var remaining = number
+        while divisor > 0 {
+            hash ^= 48 + remaining / divisor
+            hash = hash &* fnvPrime
+            remaining %= divisor
+            divisor /= 10
         }
         return hash
     }
@@ -29,13 +50,18 @@ public enum Bucketing {
     public static func hash(seed: String, value: String, version: Int) -> Double? {
         switch version {
         case 1:
-            return Double(fnv1a32(value, seed) % 1000) / 1000
+            return Double(fnv1a32(seed, continuing: fnv1a32(value)) % 1000) / 1000
         case 2:
-            let first = fnv1a32(seed, value)
-            return Double(fnv1a32(String(first)) % 10000) / 10000
+            let first = fnv1a32(value, continuing: fnv1a32(seed))
+            return Double(fnv1a32(decimalDigitsOf: first) % 10000) / 10000
         default:
             return nil
         }
+    }
+
+    /// Hash v2 with the seed's FNV state computed once (`fnv1a32(seed)`), for the engine's hot path.
+    static func hashVersion2(seedState: UInt32, value: String) -> Double {
+        Double(fnv1a32(decimalDigitsOf: fnv1a32(value, continuing: seedState)) % 10000) / 10000
     }
 
     /// Equal weights summing to 1.

@@ -34,7 +34,8 @@ public struct Engine: Sendable {
             evaluator: AudienceEvaluator(
                 profile: profile, page: request.page, nowMilliseconds: nowMilliseconds, segments: segments),
             sessionId: request.sessionId.flatMap { $0.isEmpty ? nil : $0 } ?? Engine.defaultSession,
-            assignmentKey: request.identification.assignmentKey
+            assignmentKey: request.identification.assignmentKey,
+            templateContext: Visit.templateContext(request: request, profile: profile)
         )
         var decisions: [Decision] = []
         decisions.reserveCapacity(prepared.count)
@@ -44,50 +45,52 @@ public struct Engine: Sendable {
         return DecisionResult(decisions: decisions)
     }
 
-    func decide(_ prepared: PreparedOptimization, visit: Visit) -> Decision {
-        let optimization = prepared.optimization
+    func decide(_ optimization: PreparedOptimization, visit: Visit) -> Decision {
         func skip(_ reason: SkipReason) -> Decision {
-            Decision(
-                optimizationName: optimization.name, selector: optimization.selector, group: optimization.group,
-                kind: optimization.kind, bucketVersion: optimization.bucketVersion, outcome: .skipped(reason))
+            Decision(optimization: optimization.identity, outcome: .skipped(reason))
         }
-        if !Self.isRequested(optimization, by: visit.request) { return skip(.filtered) }
+        if !optimization.isRequested(by: visit.request) { return skip(.filtered) }
         switch optimization.status {
         case .draft: return skip(.draft)
         case .paused: return skip(.paused)
         case .running: break
         }
         guard let assignmentKey = visit.assignmentKey else { return skip(.noIdentity) }
-        let history = visit.profile.exposures[optimization.selector] ?? []
-        let sticky = visit.profile.assignments[optimization.selector].flatMap {
-            $0.bucketVersion == optimization.bucketVersion ? $0 : nil
-        }
+        // A new visitor has no history: skip the hashing of two lookups.
+        let history = visit.profile.exposures.isEmpty ? [] : visit.profile.exposures[optimization.selector] ?? []
+        let sticky =
+            visit.profile.assignments.isEmpty
+            ? nil
+            : visit.profile.assignments[optimization.selector].flatMap {
+                $0.bucketVersion == optimization.bucketVersion ? $0 : nil
+            }
 
-        let chosenIndex: Int
-        let control: Bool
+        let arm: PreparedArm
+        // Personalizations only: the visitor qualifies but sees the original page. (An experiment's unchanged
+        // variant is served; its exposure says control.)
+        var control = false
         switch optimization.kind {
         case .personalization:
-            switch firstAdmittedExperience(prepared, history: history, visit: visit) {
+            switch firstAdmittedExperience(optimization, history: history, visit: visit) {
             case .failure(let reason): return skip(reason)
-            case .success(let index): chosenIndex = index
+            case .success(let experience): arm = experience
             }
             if let sticky {
                 control = sticky.control
             } else {
-                let share = Bucketing.hash(seed: prepared.seed, value: assignmentKey, version: 2) ?? 1
-                control = share < optimization.controlPercent / 100
+                let share = optimization.bucket(assignmentKey)
+                control = share < optimization.controlShare
             }
         case .experiment:
             if let audience = optimization.audience, !visit.evaluator.admits(audience) { return skip(.notTargeted) }
-            if let sticky, let index = optimization.arms.firstIndex(where: { $0.name == sticky.arm }) {
-                chosenIndex = index
+            if let sticky, let variant = optimization.arms.first(where: { $0.name == sticky.arm }) {
+                arm = variant
             } else {
-                let share = Bucketing.hash(seed: prepared.seed, value: assignmentKey, version: 2) ?? 1
-                let index = Bucketing.chooseVariation(share, ranges: prepared.ranges)
+                let share = optimization.bucket(assignmentKey)
+                let index = Bucketing.chooseVariation(share, ranges: optimization.ranges)
                 if index < 0 { return skip(.holdout) }
-                chosenIndex = index
+                arm = optimization.arms[index]
             }
-            let arm = optimization.arms[chosenIndex]
             if !arm.devices.admits(visit.request.device) { return skip(.device) }
             if let schedule = arm.schedule, !schedule.admits(visit.now, timeZone: config.project.timeZone) {
                 return skip(.schedule)
@@ -97,37 +100,27 @@ public struct Engine: Sendable {
             {
                 return skip(.capped)
             }
-            control = arm.payload == nil
         }
 
-        let arm = optimization.arms[chosenIndex]
-        let exposure = Exposure(
-            selector: optimization.selector, optimizationName: optimization.name, group: optimization.group,
-            kind: optimization.kind, arm: arm.name, control: control, bucketVersion: optimization.bucketVersion,
-            assignmentKey: assignmentKey)
-        if control, optimization.kind == .personalization {
+        if control {
             return Decision(
-                optimizationName: optimization.name, selector: optimization.selector, group: optimization.group,
-                kind: optimization.kind, bucketVersion: optimization.bucketVersion, outcome: .control(arm: arm.name),
-                exposure: exposure)
+                optimization: optimization.identity, outcome: .control(arm: arm.name), assignmentKey: assignmentKey)
         }
-        let payload = arm.compiledPayload.map { $0.render(visit.templateContext) } ?? arm.payload
         return Decision(
-            optimizationName: optimization.name, selector: optimization.selector, group: optimization.group,
-            kind: optimization.kind, bucketVersion: optimization.bucketVersion, outcome: .served(arm: arm.name),
-            payload: payload, exposure: exposure)
+            optimization: optimization.identity, outcome: .served(arm: arm.name),
+            payload: arm.renderPayload(visit.templateContext), assignmentKey: assignmentKey)
     }
 
     /// The first experience, in priority order, that admits the visitor; else the reason of the one that came
     /// closest (capped, then schedule, then device, then not targeted).
-    func firstAdmittedExperience(_ prepared: PreparedOptimization, history: [ExposureRecord], visit: Visit)
-        -> Result<Int, SkipReason>
+    func firstAdmittedExperience(_ optimization: PreparedOptimization, history: [ExposureRecord], visit: Visit)
+        -> Result<PreparedArm, SkipReason>
     {
         var closest = SkipReason.notTargeted
         func note(_ reason: SkipReason) {
             if Self.closeness(reason) > Self.closeness(closest) { closest = reason }
         }
-        for (index, arm) in prepared.optimization.arms.enumerated() {
+        for arm in optimization.arms {
             // No audience is "needs setup": never served (and `veneer check` says so).
             guard let audience = arm.audience else { continue }
             if !arm.devices.admits(visit.request.device) {
@@ -145,7 +138,7 @@ public struct Engine: Sendable {
                 note(.capped)
                 continue
             }
-            return .success(index)
+            return .success(arm)
         }
         return .failure(closest)
     }
@@ -158,38 +151,9 @@ public struct Engine: Sendable {
         default: return 0
         }
     }
-
-    /// `names`/`groups`: omitted = all, `[]` = none, both given = either. `optimizationType` filters by kind.
-    static func isRequested(_ optimization: Optimization, by request: DecisionRequest) -> Bool {
-        if let kind = request.optimizationType, kind != optimization.kind { return false }
-        if request.names == nil, request.groups == nil { return true }
-        if let names = request.names, names.contains(optimization.selector) { return true }
-        if let groups = request.groups, let group = optimization.group, groups.contains(group) { return true }
-        return false
-    }
 }
 
 extension SkipReason: Error {}
-
-/// What `choose` prepares once per configuration for each optimization.
-struct PreparedOptimization: Sendable {
-    let optimization: Optimization
-    let seed: String
-    /// Experiments: the bucket range of each variant, scaled by coverage.
-    let ranges: [ClosedRange<Double>]
-
-    init(_ optimization: Optimization) {
-        self.optimization = optimization
-        self.seed = Bucketing.seed(selector: optimization.selector, bucketVersion: optimization.bucketVersion)
-        if optimization.kind == .experiment {
-            self.ranges = Bucketing.bucketRanges(
-                count: optimization.arms.count, coverage: optimization.coveragePercent / 100,
-                weights: optimization.arms.map { $0.weight / 100 })
-        } else {
-            self.ranges = []
-        }
-    }
-}
 
 /// One `choose` call's view of the visitor; the template context is built only when a payload renders.
 struct Visit {
@@ -200,8 +164,9 @@ struct Visit {
     let evaluator: AudienceEvaluator
     let sessionId: String
     let assignmentKey: String?
+    let templateContext: TemplateContext
 
-    var templateContext: TemplateContext {
+    static func templateContext(request: DecisionRequest, profile: ProfileView) -> TemplateContext {
         TemplateContext(
             user: profile.userAttributes,
             account: profile.accountAttributes,

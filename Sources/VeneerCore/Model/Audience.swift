@@ -133,6 +133,13 @@ public struct EventKey: Sendable, Hashable {
         self.event = event
         self.filter = filter
     }
+
+    /// Hashes the names only: keys are looked up on every decision, and hashing a whole condition costs more
+    /// than the rare collision between two filters on the same property.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(event)
+        hasher.combine(filter?.property)
+    }
 }
 
 /// A named audience that other audiences refer to with `{ segment = "name" }`.

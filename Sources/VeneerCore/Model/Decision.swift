@@ -17,29 +17,56 @@ public struct Decision: Sendable, Hashable {
         case skipped(SkipReason)
     }
 
-    public var optimizationName: String
-    public var selector: String
-    public var group: String?
-    public var kind: Optimization.Kind
-    public var bucketVersion: Int
+    /// Which optimization; shared by every decision about it, so a decision copies one reference.
+    public var optimization: OptimizationIdentity
     public var outcome: Outcome
     /// The arm's payload with its strings rendered for this visitor (served outcomes only).
     public var payload: JSONValue?
-    /// What to record, when anything.
-    public var exposure: Exposure?
+    /// The key the visitor was bucketed on; nil when skipped.
+    public var assignmentKey: String?
+
+    public init(optimization: OptimizationIdentity, outcome: Outcome, payload: JSONValue? = nil, assignmentKey: String? = nil) {
+        self.optimization = optimization
+        self.outcome = outcome
+        self.payload = payload
+        self.assignmentKey = assignmentKey
+    }
 
     public init(
         optimizationName: String, selector: String, group: String?, kind: Optimization.Kind, bucketVersion: Int,
-        outcome: Outcome, payload: JSONValue? = nil, exposure: Exposure? = nil
+        outcome: Outcome, payload: JSONValue? = nil, assignmentKey: String? = nil
     ) {
-        self.optimizationName = optimizationName
-        self.selector = selector
-        self.group = group
-        self.kind = kind
-        self.bucketVersion = bucketVersion
-        self.outcome = outcome
-        self.payload = payload
-        self.exposure = exposure
+        self.init(
+            optimization: OptimizationIdentity(
+                name: optimizationName, selector: selector, group: group, kind: kind, bucketVersion: bucketVersion),
+            outcome: outcome, payload: payload, assignmentKey: assignmentKey)
+    }
+
+    public var optimizationName: String { optimization.name }
+    public var selector: String { optimization.selector }
+    public var group: String? { optimization.group }
+    public var kind: Optimization.Kind { optimization.kind }
+    public var bucketVersion: Int { optimization.bucketVersion }
+
+    /// What to record: served and control outcomes are exposures; skipped ones record nothing.
+    public var exposure: Exposure? {
+        guard let assignmentKey else { return nil }
+        let arm: String
+        let control: Bool
+        switch outcome {
+        case .served(let served):
+            arm = served
+            // An experiment's variant without a payload is its unchanged control.
+            control = kind == .experiment && payload == nil
+        case .control(let held):
+            arm = held
+            control = true
+        case .skipped:
+            return nil
+        }
+        return Exposure(
+            selector: selector, optimizationName: optimizationName, group: group, kind: kind, arm: arm, control: control,
+            bucketVersion: bucketVersion, assignmentKey: assignmentKey)
     }
 
     /// Why, in words, for `veneer choose` and the `Veneer-Decision` header. Built on demand, so a
@@ -59,6 +86,39 @@ public struct Decision: Sendable, Hashable {
     public var servedArm: String? {
         if case .served(let arm) = outcome { return arm }
         return nil
+    }
+}
+
+/// The name, selector, group, kind and bucket version of one optimization, made once per configuration.
+///
+/// ```swift
+/// let identity = OptimizationIdentity(name: "Welcome back", selector: "welcome-back", group: "banner",
+///                                     kind: .personalization, bucketVersion: 1)
+/// ```
+public final class OptimizationIdentity: Sendable, Hashable {
+    public let name: String
+    public let selector: String
+    public let group: String?
+    public let kind: Optimization.Kind
+    public let bucketVersion: Int
+
+    public init(name: String, selector: String, group: String?, kind: Optimization.Kind, bucketVersion: Int) {
+        self.name = name
+        self.selector = selector
+        self.group = group
+        self.kind = kind
+        self.bucketVersion = bucketVersion
+    }
+
+    public static func == (left: OptimizationIdentity, right: OptimizationIdentity) -> Bool {
+        left === right
+            || (left.selector == right.selector && left.name == right.name && left.group == right.group
+                && left.kind == right.kind && left.bucketVersion == right.bucketVersion)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(selector)
+        hasher.combine(bucketVersion)
     }
 }
 

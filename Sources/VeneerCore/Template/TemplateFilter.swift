@@ -28,11 +28,7 @@ enum TemplateFilter: Sendable, Hashable {
         case .lower:
             return value.map { .string($0.text.lowercased()) }
         case .escape:
-            return value.map { value in
-                var output = ""
-                Self.appendHTMLEscaped(value.text, to: &output)
-                return .string(output)
-            }
+            return value.map { .string(Self.htmlEscaped($0.text)) }
         case .raw:
             return value
         case .url:
@@ -42,41 +38,40 @@ enum TemplateFilter: Sendable, Hashable {
         }
     }
 
-    /// Appends `text` with `& < > " '` replaced by entities; a text without them is appended whole.
-    static func appendHTMLEscaped(_ text: String, to output: inout String) {
-        let utf8 = text.utf8
-        var runStart = utf8.startIndex
-        var index = runStart
-        while index != utf8.endIndex {
-            let entity: String
-            switch utf8[index] {
-            case UInt8(ascii: "&"): entity = "&amp;"
-            case UInt8(ascii: "<"): entity = "&lt;"
-            case UInt8(ascii: ">"): entity = "&gt;"
-            case UInt8(ascii: "\""): entity = "&quot;"
-            case UInt8(ascii: "'"): entity = "&#39;"
-            default:
-                utf8.formIndex(after: &index)
-                continue
+    /// Appends `text` with `& < > " '` replaced by entities; a text without them is copied whole.
+    static func appendHTMLEscaped(_ text: String, to output: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes in
+            var runStart = 0
+            for index in 0..<bytes.count {
+                let entity: StaticString
+                switch bytes[index] {
+                case UInt8(ascii: "&"): entity = "&amp;"
+                case UInt8(ascii: "<"): entity = "&lt;"
+                case UInt8(ascii: ">"): entity = "&gt;"
+                case UInt8(ascii: "\""): entity = "&quot;"
+                case UInt8(ascii: "'"): entity = "&#39;"
+                default: continue
+                }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                output.append(contentsOf: UnsafeBufferPointer(start: entity.utf8Start, count: entity.utf8CodeUnitCount))
+                runStart = index + 1
             }
-            // ASCII bytes always sit on scalar boundaries, so these indices slice the String safely.
-            if runStart != index { output.append(contentsOf: text[runStart..<index]) }
-            output.append(entity)
-            utf8.formIndex(after: &index)
-            runStart = index
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
-        if runStart == utf8.startIndex {
-            output.append(text)
-        } else if runStart != utf8.endIndex {
-            output.append(contentsOf: text[runStart..<utf8.endIndex])
-        }
+    }
+
+    static func htmlEscaped(_ text: String) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count + 16)
+        appendHTMLEscaped(text, to: &output)
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// UTF-8 percent-encoding of everything but `A–Z a–z 0–9 - . _ ~` (RFC 3986 §2.3).
     static func percentEncoded(_ text: String) -> String {
-        let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
+        bytes.reserveCapacity(text.utf8.count * 3)
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
@@ -85,10 +80,14 @@ enum TemplateFilter: Sendable, Hashable {
                 bytes.append(byte)
             default:
                 bytes.append(UInt8(ascii: "%"))
-                bytes.append(hexDigits[Int(byte >> 4)])
-                bytes.append(hexDigits[Int(byte & 0x0F)])
+                bytes.append(hexDigit(byte >> 4))
+                bytes.append(hexDigit(byte & 0x0F))
             }
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import VeneerCore
 
 /// Parses request bodies into `JSONValue`, keeping integers exact: a 19-digit source id sent as a JSON number

@@ -30,6 +30,11 @@ public final class ProxyMetrics: Sendable {
         self.registry = registry
     }
 
+    /// The Prometheus text exposition of every metric.
+    public func exposition() -> String {
+        registry.emitToString()
+    }
+
     /// One answered request: counted by route and status class, timed by route.
     func request(route: String, status: Int, duration: Duration) {
         let statusClass = "\(status / 100)xx"

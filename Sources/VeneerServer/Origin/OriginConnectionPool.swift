@@ -19,14 +19,14 @@ final class OriginConnectionPool {
     var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
 
     /// Hands an idle connection to `origin` when one is alive (`reused` true), else a new one, to
-    /// `completion` on this loop.
+    /// `completion` on this loop. `fresh` skips the idle ones (a retry after a stale connection).
     func acquire(
-        _ origin: OriginTarget.HTTPOrigin, connectTimeout: TimeAmount,
+        _ origin: OriginTarget.HTTPOrigin, connectTimeout: TimeAmount, fresh: Bool = false,
         completion: @escaping (Result<(connection: OriginConnection, reused: Bool), OriginError>) -> Void
     ) {
         eventLoop.preconditionInEventLoop()
         let key = OriginConnectionKey(host: origin.host, port: origin.port, isTLS: origin.isTLS)
-        while var list = idle[key], let connection = list.popLast() {
+        while !fresh, var list = idle[key], let connection = list.popLast() {
             idle[key] = list
             if connection.isActive {
                 connection.onIdleClose {}

@@ -1,7 +1,7 @@
 import Logging
 import NIOPosix
 import VeneerCore
-import VeneerStore
+import VeneerHTML
 
 /// Where the proxy reads a person's profile view from. The store-backed `ProfileCache` is the production
 /// source; the proxy asks once per personalized page.
@@ -15,10 +15,16 @@ protocol EventSink: Sendable {
     func submit(_ event: TrackEvent)
 }
 
+/// Applies rendered changes to a page; VeneerHTML's `PageRewriter` in production.
+protocol PageRewriting: Sendable {
+    func rewrite(_ page: [UInt8], contentTypeCharset: String?, changes: [RenderedChange]) -> RewriteResult
+}
+
 /// What the proxy's handlers use besides the configuration: shared by every connection.
 struct ProxyServices: Sendable {
     var profiles: any ProfileSource
     var events: any EventSink
+    var rewriter: any PageRewriting
     var metrics: ProxyMetrics
     /// Runs large rewrites off the event loops.
     var threadPool: NIOThreadPool

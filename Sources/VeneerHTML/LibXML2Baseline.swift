@@ -1,0 +1,33 @@
+import CLibXML2
+
+/// libxml2's own parse costs, for the benchmarks' comparison: the rewriter's first sight of a
+/// page should cost no more than libxml2's SAX parse of it.
+@_spi(Benchmarks)
+public enum LibXML2Baseline {
+    /// A SAX parse with no callbacks (the parser's work alone), with the rewriter's options.
+    public static func saxParse(_ page: [UInt8]) {
+        _ = ElementScanner.options
+        page.withUnsafeBufferPointer { bytes in
+            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { pointer in
+                guard let context = htmlCreateMemoryParserCtxt(pointer, Int32(bytes.count)) else { return }
+                var handler = htmlSAXHandler()
+                handler.initialized = 1
+                context.pointee.sax.pointee = handler
+                _ = htmlCtxtUseOptions(context, ElementScanner.options)
+                _ = htmlParseDocument(context)
+                htmlFreeParserCtxt(context)
+            }
+        }
+    }
+
+    /// `htmlReadMemory`: the parse into a libxml2 tree (what a DOM-based rewriter starts with).
+    public static func treeParse(_ page: [UInt8]) {
+        page.withUnsafeBufferPointer { bytes in
+            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { pointer in
+                if let document = htmlReadMemory(pointer, Int32(bytes.count), nil, "UTF-8", ElementScanner.options) {
+                    xmlFreeDoc(document)
+                }
+            }
+        }
+    }
+}

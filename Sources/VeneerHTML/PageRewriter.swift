@@ -1,0 +1,128 @@
+import Synchronization
+import VeneerCore
+
+/// Applies rendered changes to an HTML page, splicing them into the original bytes so that every
+/// byte outside the changed elements comes out as it went in.
+///
+/// Thread-safe and synchronous (call it off the event loop for large pages). libxml2 is used only
+/// to understand the page; its findings — the element boundaries for a set of selectors — are
+/// kept in a bounded cache keyed by a hash of the body, so a page many visitors receive is parsed
+/// once and later only hashed and spliced. A page in which no selector's id, class or attribute
+/// value occurs is not parsed at all.
+///
+/// ```swift
+/// let rewriter = PageRewriter()
+/// let change = try PageChange(json: ["selector": "#hero h1", "action": "text", "text": "Hi << attribute.user.first_name >>"])
+/// let result = rewriter.rewrite(page, contentTypeCharset: "utf-8",
+///                               changes: [change.rendered(context, templates: templates)])
+/// // result.output: the page; result.skipped: what was not applied and why
+/// ```
+///
+/// `rewrite` never throws: when the page cannot be changed the answer is the page as it was, with
+/// the reasons in `skipped`.
+public final class PageRewriter: Sendable {
+    /// Pages larger than this are returned unchanged.
+    public let maximumPageBytes: Int
+    private let cache: Mutex<ParseCache>
+
+    public init(cacheCapacity: Int = 256, maximumPageBytes: Int = 64 << 20) {
+        self.cache = Mutex(ParseCache(capacity: cacheCapacity))
+        self.maximumPageBytes = maximumPageBytes
+    }
+
+    /// Statistics of the parse cache, for ops endpoints and tests.
+    public struct CacheStatistics: Sendable, Hashable {
+        public var hits: Int
+        public var misses: Int
+        public var entries: Int
+    }
+
+    public var cacheStatistics: CacheStatistics {
+        cache.withLock { CacheStatistics(hits: $0.hits, misses: $0.misses, entries: $0.count) }
+    }
+
+    /// Applies `changes` to `page`. `contentTypeCharset` is the `charset` parameter of the
+    /// response's Content-Type, if any.
+    public func rewrite(_ page: [UInt8], contentTypeCharset: String?, changes: [RenderedChange]) -> RewriteResult {
+        rewrite(page, contentTypeCharset: contentTypeCharset, changes: changes, diagnostics: nil)
+    }
+
+    /// What happened inside one `rewrite`, for tests and benchmarks.
+    struct Diagnostics {
+        var cacheHit = false
+        var skippedByPrecheck = false
+        var stoppedEarly = false
+    }
+
+    func rewrite(_ page: [UInt8], contentTypeCharset: String?, changes: [RenderedChange], diagnostics: UnsafeMutablePointer<Diagnostics>?)
+        -> RewriteResult
+    {
+        func unchanged(_ reason: String) -> RewriteResult {
+            RewriteResult(
+                output: page, applied: 0, skipped: changes.map { SkippedChange(selector: $0.selector.source, reason: reason) },
+                changed: false)
+        }
+        guard !changes.isEmpty else { return RewriteResult(output: page, applied: 0, skipped: [], changed: false) }
+        guard page.count <= maximumPageBytes else {
+            return unchanged("the page (\(page.count) bytes) is larger than the rewrite limit of \(maximumPageBytes) bytes")
+        }
+        // The distinct selectors, in first-use order; the cache entry is for this list.
+        var selectors: [CSSSelector] = []
+        var selectorIndex: [Int] = []
+        for change in changes {
+            if let index = selectors.firstIndex(of: change.selector) {
+                selectorIndex.append(index)
+            } else {
+                selectorIndex.append(selectors.count)
+                selectors.append(change.selector)
+            }
+        }
+        return page.withUnsafeBufferPointer { bytes -> RewriteResult in
+            let charset: PageCharset
+            switch PageCharset.detect(bytes, contentTypeCharset: contentTypeCharset) {
+            case .success(let detected): charset = detected
+            case .failure(let unsupported):
+                return unchanged("the page's encoding \"\(unsupported.label)\" is not supported (UTF-8 and windows-1252 are)")
+            }
+            let key = ParseCache.Key(
+                hash: BodyHash.hash(bytes), length: bytes.count, charset: charset, selectors: selectors.map(\.source))
+            let scan: ScanResult
+            if let cached = cache.withLock({ $0.lookup(key) }) {
+                scan = cached
+                diagnostics?.pointee.cacheHit = true
+            } else {
+                scan = Self.scan(bytes, charset: charset, selectors: selectors)
+                cache.withLock { $0.insert(scan, for: key) }
+            }
+            diagnostics?.pointee.skippedByPrecheck = scan.skippedByPrecheck
+            diagnostics?.pointee.stoppedEarly = scan.stoppedEarly
+            var splicer = PageSplicer(page: bytes, charset: charset)
+            return splicer.apply(changes, selectorIndex: selectorIndex, scan: scan)
+        }
+    }
+
+    /// Finds the elements `selectors` match: byte pre-check, then the parse (stopped early when it can be).
+    static func scan(_ page: UnsafeBufferPointer<UInt8>, charset: PageCharset, selectors: [CSSSelector]) -> ScanResult {
+        let input = ParseInput(page: page, charset: charset)
+        let program = SelectorProgram(selectors: selectors)
+        func run(_ bytes: UnsafeBufferPointer<UInt8>) -> ScanResult {
+            guard program.precheck(bytes) else {
+                var result = ScanResult.empty(selectors.count)
+                result.skippedByPrecheck = true
+                return result
+            }
+            return ElementScanner.scan(bytes, program: program, horizon: program.horizon(bytes))
+        }
+        guard let copy = input.copy else { return run(page) }
+        var result = copy.withUnsafeBufferPointer(run)
+        // Back to page offsets (they differ only for a transcoded windows-1252 page).
+        for selector in result.elements.indices {
+            result.elements[selector] = result.elements[selector].map { element in
+                ElementBoundary(
+                    startTagStart: input.pageOffset(element.startTagStart), startTagEnd: input.pageOffset(element.startTagEnd),
+                    contentEnd: input.pageOffset(element.contentEnd), end: input.pageOffset(element.end), hasContent: element.hasContent)
+            }
+        }
+        return result
+    }
+}

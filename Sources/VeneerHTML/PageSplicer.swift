@@ -1,0 +1,215 @@
+import VeneerCore
+
+/// Turns located elements and rendered changes into byte edits and splices them into the page.
+///
+/// Edits are accepted in change order; one that overlaps an edit already accepted (say, an
+/// `inner` inside an element an earlier change replaced) is skipped and reported. Insertions at
+/// the same offset keep change order; an insertion at the start of a replaced range goes before
+/// it, one at its end after it.
+struct PageSplicer {
+    private struct Candidate {
+        var range: Range<Int>
+        var replacement: [UInt8]
+        var changeIndices: [Int]
+        var order: Int
+    }
+
+    private enum AttributeOperation {
+        case set(name: [UInt8], value: String?)
+        case addClasses([String])
+        case removeClasses([String])
+    }
+
+    private let page: UnsafeBufferPointer<UInt8>
+    private let charset: PageCharset
+    private var candidates: [Candidate] = []
+    private var skipped: [SkippedChange] = []
+    /// Attribute operations per element (keyed by start tag offset), in change order.
+    private var attributeOperations: [Int: (boundary: ElementBoundary, operations: [(Int, AttributeOperation)])] = [:]
+    private var attributeOrder: [Int] = []
+
+    init(page: UnsafeBufferPointer<UInt8>, charset: PageCharset) {
+        self.page = page
+        self.charset = charset
+    }
+
+    /// `selectorIndex[i]` is the index in `scan` of change `i`'s selector.
+    mutating func apply(_ changes: [RenderedChange], selectorIndex: [Int], scan: ScanResult) -> RewriteResult {
+        for (index, change) in changes.enumerated() {
+            let selector = change.selector.source
+            if let problem = change.problem {
+                skip(selector, problem)
+                continue
+            }
+            if let failure = scan.failure {
+                skip(selector, failure)
+                continue
+            }
+            let elements = scan.elements[selectorIndex[index]]
+            for problem in scan.problems[selectorIndex[index]] { skip(selector, problem) }
+            if elements.isEmpty {
+                if scan.problems[selectorIndex[index]].isEmpty { skip(selector, "no element matches") }
+                continue
+            }
+            for element in elements {
+                guard element.isConsistent(with: page) else {
+                    skip(selector, "the boundaries of the element at byte \(element.startTagStart) do not fit the page bytes")
+                    continue
+                }
+                plan(change, index: index, element: element)
+            }
+        }
+        planAttributeEdits(changes)
+        return splice(changes)
+    }
+
+    private mutating func skip(_ selector: String, _ reason: String) {
+        skipped.append(SkippedChange(selector: selector, reason: reason))
+    }
+
+    private mutating func add(_ range: Range<Int>, _ replacement: [UInt8], change: Int) {
+        candidates.append(Candidate(range: range, replacement: replacement, changeIndices: [change], order: candidates.count))
+    }
+
+    private mutating func plan(_ change: RenderedChange, index: Int, element: ElementBoundary) {
+        let selector = change.selector.source
+        let content: [UInt8]? =
+            if let html = change.html { charset.encode(html) } else if let text = change.text { charset.encode(HTMLEscaping.text(text)) } else {
+                nil
+            }
+        func needsContent() -> [UInt8]? {
+            guard let content else {
+                skip(selector, "action \"\(change.action.rawValue)\" has no html, template or text to insert")
+                return nil
+            }
+            return content
+        }
+        func needsInside() -> Bool {
+            guard element.hasContent else {
+                skip(selector, "the element at byte \(element.startTagStart) is void and has no content for \"\(change.action.rawValue)\"")
+                return false
+            }
+            return true
+        }
+        switch change.action {
+        case .replace:
+            if let content = needsContent() { add(element.outer, content, change: index) }
+        case .remove:
+            add(element.outer, [], change: index)
+        case .inner:
+            if needsInside(), let content = needsContent() { add(element.inner, content, change: index) }
+        case .text:
+            guard needsInside() else { return }
+            let text = change.text ?? change.html ?? ""
+            add(element.inner, charset.encode(HTMLEscaping.text(text)), change: index)
+        case .before:
+            if let content = needsContent() { add(element.startTagStart..<element.startTagStart, content, change: index) }
+        case .after:
+            if let content = needsContent() { add(element.end..<element.end, content, change: index) }
+        case .prepend:
+            if needsInside(), let content = needsContent() { add(element.startTagEnd..<element.startTagEnd, content, change: index) }
+        case .append:
+            if needsInside(), let content = needsContent() { add(element.contentEnd..<element.contentEnd, content, change: index) }
+        case .attribute:
+            guard let name = change.name, HTMLEscaping.isValidAttributeName(name) else {
+                skip(selector, "\"\(change.name ?? "")\" is not a valid attribute name")
+                return
+            }
+            addAttributeOperation(.set(name: Array(name.lowercased().utf8), value: change.value), index: index, element: element)
+        case .style:
+            addAttributeOperation(.set(name: Array("style".utf8), value: change.value), index: index, element: element)
+        case .addClass, .removeClass:
+            let names = (change.value ?? "").split(whereSeparator: { $0.isWhitespace }).map(String.init)
+            guard !names.isEmpty else {
+                skip(selector, "action \"\(change.action.rawValue)\" needs a class name in value")
+                return
+            }
+            addAttributeOperation(change.action == .addClass ? .addClasses(names) : .removeClasses(names), index: index, element: element)
+        }
+    }
+
+    private mutating func addAttributeOperation(_ operation: AttributeOperation, index: Int, element: ElementBoundary) {
+        if attributeOperations[element.startTagStart] == nil {
+            attributeOperations[element.startTagStart] = (element, [])
+            attributeOrder.append(element.startTagStart)
+        }
+        attributeOperations[element.startTagStart]!.operations.append((index, operation))
+    }
+
+    private mutating func planAttributeEdits(_ changes: [RenderedChange]) {
+        for start in attributeOrder {
+            guard let (element, operations) = attributeOperations[start] else { continue }
+            guard let tag = StartTag(page, at: start), tag.end == element.startTagEnd else {
+                for (index, _) in operations {
+                    skip(changes[index].selector.source, "the start tag at byte \(start) could not be read")
+                }
+                continue
+            }
+            var editable = EditableTag(tag, in: page)
+            for (_, operation) in operations {
+                switch operation {
+                case .set(let name, let value):
+                    editable.set(name, value: value.map { charset.encode(HTMLEscaping.attribute($0)) })
+                case .addClasses(let names):
+                    editable.addClasses(names.map { charset.encode(HTMLEscaping.attribute($0)) })
+                case .removeClasses(let names):
+                    editable.removeClasses(names.map { Array($0.utf8) })
+                }
+            }
+            let indices = operations.map(\.0)
+            candidates.append(
+                Candidate(range: element.startTag, replacement: editable.bytes, changeIndices: indices, order: candidates.count))
+        }
+    }
+
+    private static func conflicts(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
+        if a.isEmpty && b.isEmpty { return false }
+        if a.isEmpty { return b.lowerBound < a.lowerBound && a.lowerBound < b.upperBound }
+        if b.isEmpty { return a.lowerBound < b.lowerBound && b.lowerBound < a.upperBound }
+        return a.lowerBound < b.upperBound && b.lowerBound < a.upperBound
+    }
+
+    private mutating func splice(_ changes: [RenderedChange]) -> RewriteResult {
+        // Change order first, then document order within a change.
+        let ordered = candidates.sorted {
+            ($0.changeIndices.min()!, $0.range.lowerBound, $0.order) < ($1.changeIndices.min()!, $1.range.lowerBound, $1.order)
+        }
+        var accepted: [Candidate] = []
+        for candidate in ordered {
+            if let other = accepted.first(where: { Self.conflicts($0.range, candidate.range) }) {
+                for index in candidate.changeIndices {
+                    skip(
+                        changes[index].selector.source,
+                        "the edit at bytes \(candidate.range.lowerBound)..<\(candidate.range.upperBound) overlaps the edit of an earlier change (\(changes[other.changeIndices[0]].selector.source), bytes \(other.range.lowerBound)..<\(other.range.upperBound))"
+                    )
+                }
+                continue
+            }
+            accepted.append(candidate)
+        }
+        let appliedChanges = Set(accepted.flatMap(\.changeIndices))
+        // An edit that writes back the same bytes (adding a class the element already has) changes nothing.
+        accepted.removeAll { $0.replacement.elementsEqual(UnsafeBufferPointer(rebasing: page[$0.range])) }
+        guard !accepted.isEmpty else {
+            return RewriteResult(output: Array(page), applied: appliedChanges.count, skipped: skipped, changed: false)
+        }
+        accepted = accepted.enumerated().sorted { left, right in
+            let a = left.element
+            let b = right.element
+            if a.range.lowerBound != b.range.lowerBound { return a.range.lowerBound < b.range.lowerBound }
+            if a.range.isEmpty != b.range.isEmpty { return a.range.isEmpty }
+            return left.offset < right.offset
+        }.map(\.element)
+        var output: [UInt8] = []
+        output.reserveCapacity(page.count + accepted.reduce(0) { $0 + $1.replacement.count })
+        var cursor = 0
+        for edit in accepted {
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: page[cursor..<edit.range.lowerBound]))
+            output.append(contentsOf: edit.replacement)
+            cursor = edit.range.upperBound
+        }
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: page[cursor..<page.count]))
+        let edits = accepted.map { SplicedEdit(range: $0.range, replacement: $0.replacement, changeIndex: $0.changeIndices.min()!) }
+        return RewriteResult(output: output, applied: appliedChanges.count, skipped: skipped, changed: true, edits: edits)
+    }
+}

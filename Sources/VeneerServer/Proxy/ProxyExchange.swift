@@ -1,0 +1,133 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import VeneerCore
+import VeneerHTML
+
+/// The state of one request on a client connection, from its head to the end of its response. Owned by
+/// the `ProxyHandler`; lives on the connection's event loop.
+final class ProxyExchange {
+    enum Phase {
+        /// Waiting for the profile view and the decision.
+        case deciding
+        /// Waiting for an origin connection.
+        case connecting
+        /// Request parts go to the origin, response parts come back.
+        case forwarding
+        /// The page is complete and being rewritten.
+        case rewriting
+        /// The proxy answers by itself (redirect, error).
+        case answered
+    }
+
+    enum ResponseMode {
+        /// Parts are written to the client as they arrive.
+        case stream
+        /// The page is collected for rewriting.
+        case buffer
+    }
+
+    /// The decision's consequences for this page.
+    struct Personalization {
+        var changes: [RenderedChange]
+        /// For each change, the index of the exposure it belongs to.
+        var changeOwners: [Int]
+        var exposures: [Exposure]
+    }
+
+    let id: UInt64
+    let configuration: ProxyConfiguration
+    let requestHead: HTTPRequestHead
+    let started: ContinuousClock.Instant
+    let path: String
+    let query: String?
+    let route: RouteTable.Match?
+    var receiver: ExchangeOriginEvents?
+
+    var phase: Phase = .connecting
+    /// Routed GET or HEAD: HTML responses get `Cache-Control: private` and `Vary: Cookie`.
+    var isPersonalizedRoute = false
+    /// Cookies, page views and exposures apply (routed GET, not an excluded bot).
+    var isTracked = false
+    var visitor: Visitor?
+    var page: PageFacts?
+    var decisionHeader: String?
+    var personalization: Personalization?
+    /// Exposures recorded with the page when nothing is rewritten (controls, arms without changes).
+    var pageExposures: [Exposure] = []
+    /// Exposures of a rewritten page with whether the page changed for them; recorded with the page.
+    var pendingExposures: [(exposure: Exposure, applied: Bool)] = []
+
+    var pendingRequestParts: [HTTPClientRequestPart] = []
+    var requestEnded = false
+    var requestBodyBytes = 0
+    var originRequestHead: HTTPRequestHead?
+    var connection: OriginConnection?
+    var reusedConnection = false
+    var retried = false
+    var timeout: Scheduled<Void>?
+    var budgetTimer: Scheduled<Void>?
+
+    var responseMode: ResponseMode = .stream
+    var originResponseHead: HTTPResponseHead?
+    var bufferedBody: ByteBuffer?
+    var responseHeadSent = false
+    var responseStatus = 0
+    var responseIsHTML = false
+    var closeAfterResponse = false
+
+    init(id: UInt64, configuration: ProxyConfiguration, requestHead: HTTPRequestHead, started: ContinuousClock.Instant) {
+        self.id = id
+        self.configuration = configuration
+        self.requestHead = requestHead
+        self.started = started
+        let target = Self.originForm(requestHead.uri)
+        if let mark = target.firstIndex(of: "?") {
+            self.path = String(target[..<mark])
+            self.query = String(target[target.index(after: mark)...])
+        } else {
+            self.path = target
+            self.query = nil
+        }
+        self.route = configuration.routes.match(path: path)
+    }
+
+    var routeLabel: String { route?.label ?? "unrouted" }
+
+    /// The request target as a path: absolute-form URIs (`http://host/x`) become `/x`.
+    static func originForm(_ uri: String) -> String {
+        if uri.hasPrefix("/") || uri == "*" { return uri }
+        guard let schemeEnd = uri.range(of: "://") else { return "/" + uri }
+        let afterScheme = uri[schemeEnd.upperBound...]
+        guard let slash = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+        let rest = String(afterScheme[slash...])
+        return rest.hasPrefix("?") ? "/" + rest : rest
+    }
+
+    func cancelTimers() {
+        timeout?.cancel()
+        timeout = nil
+        budgetTimer?.cancel()
+        budgetTimer = nil
+    }
+}
+
+/// The origin's answer for one exchange, passed on to the handler only while that exchange is current.
+final class ExchangeOriginEvents: OriginResponseReceiver {
+    private weak var handler: ProxyHandler?
+    let exchangeID: UInt64
+
+    init(handler: ProxyHandler, exchangeID: UInt64) {
+        self.handler = handler
+        self.exchangeID = exchangeID
+    }
+
+    func originResponseHead(_ head: HTTPResponseHead) { handler?.originResponseHead(head, exchangeID: exchangeID) }
+    func originResponseBody(_ buffer: ByteBuffer) { handler?.originResponseBody(buffer, exchangeID: exchangeID) }
+    func originResponseEnd() { handler?.originResponseEnd(exchangeID: exchangeID) }
+    func originReadComplete() { handler?.originReadComplete(exchangeID: exchangeID) }
+    func originFailed(_ error: OriginError) { handler?.originFailed(error, exchangeID: exchangeID) }
+    func originWritabilityChanged(isWritable: Bool) {
+        handler?.originWritabilityChanged(isWritable: isWritable, exchangeID: exchangeID)
+    }
+}

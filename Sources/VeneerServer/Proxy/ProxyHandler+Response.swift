@@ -1,0 +1,204 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOHTTP1
+import VeneerCore
+import VeneerHTML
+
+extension ProxyHandler {
+    /// The origin's head as the client gets it: hop-by-hop fields removed; on a personalized route's HTML,
+    /// `Cache-Control: private`, `Vary: Cookie` and the visitor's cookies.
+    func decoratedHead(_ origin: HTTPResponseHead, exchange: ProxyExchange) -> HTTPResponseHead {
+        var headers = origin.headers
+        headers.removeHopByHopFields()
+        decorate(&headers, exchange: exchange, isPage: exchange.responseIsHTML)
+        return HTTPResponseHead(version: exchange.requestHead.version, status: origin.status, headers: headers)
+    }
+
+    func decorate(_ headers: inout HTTPHeaders, exchange: ProxyExchange, isPage: Bool) {
+        let config = exchange.configuration.config
+        if exchange.isPersonalizedRoute, isPage {
+            // A shared cache must never serve one visitor's page to another.
+            headers.replaceOrAdd(name: "Cache-Control", value: "private")
+            headers.addToken("Cookie", to: "Vary")
+        }
+        if exchange.isTracked, isPage, let visitor = exchange.visitor {
+            for cookie in visitor.setCookieValues(settings: config.visitor) {
+                headers.add(name: "Set-Cookie", value: cookie)
+            }
+        }
+        if config.server.debugHeader, exchange.isTracked {
+            headers.replaceOrAdd(name: "Veneer-Decision", value: exchange.decisionHeader ?? "none")
+        }
+        if !exchange.requestHead.isKeepAlive {
+            exchange.closeAfterResponse = true
+            headers.replaceOrAdd(name: "Connection", value: "close")
+        } else if exchange.requestHead.version.major == 1, exchange.requestHead.version.minor == 0 {
+            headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+        }
+    }
+
+    func writeResponseHead(_ head: HTTPResponseHead, exchange: ProxyExchange) {
+        guard let context else { return }
+        exchange.responseHeadSent = true
+        exchange.responseStatus = Int(head.status.code)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    /// Ends the response, records the request, and hands the connection to the next request (or closes it).
+    func writeResponseEnd(exchange: ProxyExchange) {
+        guard let context else { return }
+        if !exchange.requestEnded { exchange.closeAfterResponse = true }
+        let close = exchange.closeAfterResponse
+        if close {
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+            promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in
+                self?.context?.close(promise: nil)
+            }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        services.metrics.request(
+            route: exchange.routeLabel, status: exchange.responseStatus, duration: clock.now - exchange.started)
+        recordPageEvents(exchange)
+        finishExchange(exchange)
+    }
+
+    /// An answer made by the proxy itself.
+    func respondLocally(
+        status: HTTPResponseStatus, headers: HTTPHeaders, body: String, exchange: ProxyExchange, isPage: Bool
+    ) {
+        guard let context else { return }
+        exchange.phase = .answered
+        exchange.responseIsHTML = false
+        var headers = headers
+        headers.replaceOrAdd(name: "Content-Length", value: String(body.utf8.count))
+        decorate(&headers, exchange: exchange, isPage: isPage)
+        writeResponseHead(
+            HTTPResponseHead(version: exchange.requestHead.version, status: status, headers: headers), exchange: exchange)
+        if !body.isEmpty, exchange.requestHead.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+        }
+        writeResponseEnd(exchange: exchange)
+    }
+
+    /// 502 or 504 with a short plain page; after the response started, the client connection is cut instead
+    /// (a truncated body must not look complete).
+    func respondWithError(_ status: HTTPResponseStatus, exchange: ProxyExchange) {
+        exchange.cancelTimers()
+        if let connection = exchange.connection {
+            exchange.connection = nil
+            connection.close()
+        }
+        if exchange.responseHeadSent {
+            services.metrics.request(
+                route: exchange.routeLabel, status: status == .gatewayTimeout ? 504 : 502,
+                duration: clock.now - exchange.started)
+            finishExchange(exchange)
+            context?.close(promise: nil)
+            return
+        }
+        exchange.personalization = nil
+        exchange.pageExposures = []
+        let text =
+            status == .gatewayTimeout
+            ? "504 Gateway Timeout\nThe site did not answer in time. Please try again.\n"
+            : "502 Bad Gateway\nThe site could not be reached. Please try again.\n"
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Cache-Control", value: "no-store")
+        respondLocally(status: status, headers: headers, body: text, exchange: exchange, isPage: false)
+    }
+
+    /// A redirect payload: the exposure is recorded first, then the answer goes out without an origin fetch.
+    func respondWithRedirect(location: String, status: Int, exposure: Exposure, exchange: ProxyExchange) {
+        exchange.pageExposures = []
+        recordExposure(exposure, applied: true, exchange: exchange)
+        var headers = HTTPHeaders()
+        headers.add(name: "Location", value: location)
+        respondLocally(
+            status: HTTPResponseStatus(statusCode: status), headers: headers, body: "", exchange: exchange, isPage: true)
+    }
+
+    func failOpen(_ cause: FailOpenCause, detail: String, exchange: ProxyExchange) {
+        services.failOpenLog.record(cause, detail: detail, logger: services.logger, metrics: services.metrics)
+    }
+
+    // MARK: rewriting
+
+    /// The buffered page is complete: rewrite it (off the loop when large) and send it.
+    func rewrite(_ exchange: ProxyExchange) {
+        guard let context, let personalization = exchange.personalization, let head = exchange.originResponseHead,
+            let body = exchange.bufferedBody
+        else { return }
+        exchange.phase = .rewriting
+        exchange.bufferedBody = nil
+        let job = PageRewriteJob(
+            page: Array(body.readableBytesView),
+            contentEncoding: head.headers.first(name: "content-encoding")?.trimmingASCIISpaces().lowercased() ?? "",
+            charset: head.headers.contentTypeCharset,
+            changes: personalization.changes,
+            clientAcceptsGzip: ContentCoding.acceptsGzip(
+                exchange.requestHead.headers[canonicalForm: "accept-encoding"].map(String.init)),
+            limit: exchange.configuration.config.origin.maxHTMLBytes,
+            rewriter: services.rewriter)
+        let id = exchange.id
+        if body.readableBytes < PageRewriteJob.offLoopThreshold {
+            rewriteFinished(.success(job.run()), original: body, exchangeID: id)
+        } else {
+            services.threadPool.runIfActive(eventLoop: context.eventLoop) { job.run() }
+                .assumeIsolated().whenComplete { [weak self] result in
+                    self?.rewriteFinished(result, original: body, exchangeID: id)
+                }
+        }
+    }
+
+    private func rewriteFinished(_ result: Result<PageRewriteJob.Outcome, any Error>, original: ByteBuffer, exchangeID: UInt64) {
+        guard let exchange, exchange.id == exchangeID, let context, let head = exchange.originResponseHead,
+            let personalization = exchange.personalization
+        else { return }
+        exchange.personalization = nil
+        var appliedExposures = Set<Int>()
+        var body: ByteBuffer = original
+        var headers = head.headers
+        switch result {
+        case .failure(let error):
+            failOpen(.rewriteError, detail: "\(error)", exchange: exchange)
+        case .success(let outcome):
+            services.metrics.rewriteChanges(applied: outcome.applied, skipped: outcome.skipped.count)
+            if let first = outcome.skipped.first {
+                failOpen(.rewriteError, detail: first.description, exchange: exchange)
+            }
+            switch outcome.result {
+            case .changed(let bytes, let gzip):
+                services.metrics.rewrite(duration: outcome.duration, changed: true)
+                for index in outcome.appliedChanges where index < personalization.changeOwners.count {
+                    appliedExposures.insert(personalization.changeOwners[index])
+                }
+                body = context.channel.allocator.buffer(bytes: bytes)
+                for name in ["content-length", "etag", "last-modified", "content-encoding", "content-md5", "accept-ranges"] {
+                    headers.remove(name: name)
+                }
+                if gzip { headers.add(name: "Content-Encoding", value: "gzip") }
+                headers.addToken("Accept-Encoding", to: "Vary")
+                headers.add(name: "Content-Length", value: String(bytes.count))
+            case .unchanged:
+                services.metrics.rewrite(duration: outcome.duration, changed: false)
+            case .failed(let cause, let detail):
+                failOpen(cause, detail: detail, exchange: exchange)
+            }
+        }
+        for (index, exposure) in personalization.exposures.enumerated() {
+            exchange.pendingExposures.append((exposure, appliedExposures.contains(index)))
+        }
+        var responseHead = HTTPResponseHead(version: head.version, status: head.status, headers: headers)
+        responseHead = decoratedHead(responseHead, exchange: exchange)
+        writeResponseHead(responseHead, exchange: exchange)
+        if body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        exchange.phase = .answered
+        writeResponseEnd(exchange: exchange)
+    }
+}

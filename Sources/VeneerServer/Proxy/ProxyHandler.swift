@@ -1,0 +1,455 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import VeneerCore
+
+/// The public listener's HTTP handler: one per client connection, after NIO's HTTP/1 server codec. It
+/// recognizes the visitor, decides, then forwards the request to an origin connection of the same event
+/// loop and the response back, part by part, with backpressure both ways; only pages being rewritten are
+/// buffered. No task per request part: the one async step, the profile view lookup, is bridged to the loop
+/// with a promise.
+final class ProxyHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let holder: ProxyConfigurationHolder
+    let services: ProxyServices
+    let pools: OriginConnectionPools
+    let clock = ContinuousClock()
+
+    private(set) var context: ChannelHandlerContext?
+    var exchange: ProxyExchange?
+    private var exchangeCounter: UInt64 = 0
+    private var pendingRead = false
+    private var writabilityWaiters: [EventLoopPromise<Void>] = []
+
+    init(holder: ProxyConfigurationHolder, services: ProxyServices, pools: OriginConnectionPools) {
+        self.holder = holder
+        self.services = services
+        self.pools = pools
+    }
+
+    // MARK: channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            startExchange(head, context: context)
+        case .body(let buffer):
+            guard let exchange else { return }
+            exchange.requestBodyBytes += buffer.readableBytes
+            forwardRequestPart(.body(.byteBuffer(buffer)), exchange: exchange)
+        case .end(let trailers):
+            guard let exchange else { return }
+            exchange.requestEnded = true
+            forwardRequestPart(.end(trailers), exchange: exchange)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        exchange?.connection?.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if shouldHoldClientReads {
+            pendingRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let writable = context.channel.isWritable
+        exchange?.connection?.setReadsHeld(!writable)
+        if writable {
+            let waiters = writabilityWaiters
+            writabilityWaiters.removeAll()
+            for waiter in waiters { waiter.succeed(()) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let exchange {
+            abandon(exchange)
+        }
+        let waiters = writabilityWaiters
+        writabilityWaiters.removeAll()
+        for waiter in waiters { waiter.fail(ChannelError.ioOnClosedChannel) }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        services.logger.debug("client connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: read backpressure
+
+    private var shouldHoldClientReads: Bool {
+        guard let exchange else { return false }
+        switch exchange.phase {
+        case .deciding, .connecting:
+            return true
+        case .forwarding:
+            return !(exchange.connection?.isWritable ?? true)
+        case .rewriting, .answered:
+            return false
+        }
+    }
+
+    func releaseClientReadsIfPossible() {
+        guard pendingRead, !shouldHoldClientReads, let context else { return }
+        pendingRead = false
+        context.read()
+    }
+
+    /// Completes when the client connection can take more bytes.
+    func whenClientWritable(eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        guard let context else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+        if context.channel.isWritable { return context.eventLoop.makeSucceededVoidFuture() }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        writabilityWaiters.append(promise)
+        return promise.futureResult
+    }
+
+    // MARK: the exchange
+
+    private func startExchange(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if let previous = exchange {
+            // A new head while one is in flight cannot happen with NIO's pipelining assistance; be safe.
+            abandon(previous)
+        }
+        exchangeCounter &+= 1
+        let exchange = ProxyExchange(
+            id: exchangeCounter, configuration: holder.current, requestHead: head, started: clock.now)
+        exchange.receiver = ExchangeOriginEvents(handler: self, exchangeID: exchange.id)
+        self.exchange = exchange
+        let config = exchange.configuration.config
+        let isPageMethod = head.method == .GET || head.method == .HEAD
+        if exchange.route != nil, isPageMethod {
+            exchange.isPersonalizedRoute = true
+            let cookies = CookieHeader.parse(head.headers[canonicalForm: "cookie"].map(String.init))
+            let visitor = Visitor.recognize(
+                cookies: cookies, userAgent: head.headers.first(name: "user-agent"),
+                header: { head.headers.first(name: $0) }, settings: config.visitor)
+            exchange.visitor = visitor
+            let excluded = visitor.isBot && config.visitor.bots == .original
+            exchange.isTracked = !excluded && head.method == .GET
+            if exchange.isTracked {
+                exchange.page = pageFacts(for: exchange, cookies: cookies)
+                if exchange.configuration.hasServingOptimizations {
+                    startDecision(exchange, context: context)
+                    return
+                }
+            }
+        }
+        startOrigin(exchange, forRewrite: false)
+    }
+
+    private func pageFacts(for exchange: ProxyExchange, cookies: [String: String]) -> PageFacts {
+        let head = exchange.requestHead
+        var headers: [String: String] = [:]
+        for (name, value) in head.headers {
+            let lowered = name.lowercased()
+            if lowered == "cookie" { continue }
+            if let existing = headers[lowered] { headers[lowered] = existing + ", " + value } else { headers[lowered] = value }
+        }
+        let host = head.headers.first(name: "host") ?? exchange.configuration.config.server.listen.description
+        let proto = head.headers.first(name: "x-forwarded-proto").map { $0.trimmingASCIISpaces().lowercased() } ?? "http"
+        let language = head.headers.first(name: "accept-language").flatMap { value in
+            value.split(separator: ",").first.map { $0.split(separator: ";").first.map(String.init) ?? "" }
+        }.map { $0.trimmingASCIISpaces().lowercased() }
+        let countryHeader = exchange.configuration.config.visitor.countryHeader
+        let country = countryHeader.isEmpty ? nil : head.headers.first(name: countryHeader)
+        return PageFacts(
+            path: exchange.path.removingPercentEncoding ?? exchange.path,
+            url: "\(proto == "https" ? "https" : "http")://\(host)\(ProxyExchange.originForm(head.uri))",
+            query: Self.parseQuery(exchange.query),
+            referrer: head.headers.first(name: "referer"),
+            headers: headers, cookies: cookies,
+            language: language?.isEmpty == false ? language : nil,
+            country: country)
+    }
+
+    static func parseQuery(_ query: String?) -> [String: String] {
+        guard let query, !query.isEmpty else { return [:] }
+        var result: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(parts[0])
+            let value = parts.count > 1
+                ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(parts[1])) : ""
+            if !name.isEmpty, result[name] == nil { result[name] = value }
+        }
+        return result
+    }
+
+    /// Sends the request to the origin: a folder answers in process, an HTTP origin through the pool.
+    func startOrigin(_ exchange: ProxyExchange, forRewrite: Bool) {
+        guard let context else { return }
+        let originHead = originRequestHead(for: exchange, forRewrite: forRewrite, context: context)
+        exchange.originRequestHead = originHead
+        switch exchange.configuration.origin {
+        case .folder:
+            guard let staticOrigin = exchange.configuration.staticOrigin, let receiver = exchange.receiver else { return }
+            exchange.phase = .forwarding
+            exchange.pendingRequestParts.removeAll()
+            let fileContext = StaticFileOrigin.ResponseContext(
+                eventLoop: context.eventLoop, threadPool: services.threadPool, allocator: context.channel.allocator,
+                whenWritable: { [weak self, eventLoop = context.eventLoop] in
+                    self?.whenClientWritable(eventLoop: eventLoop)
+                        ?? eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+                })
+            staticOrigin.respond(to: originHead, context: fileContext, receiver: receiver)
+            releaseClientReadsIfPossible()
+        case .http(let origin):
+            exchange.phase = .connecting
+            connect(exchange, origin: origin, context: context)
+        }
+    }
+
+    private func connect(_ exchange: ProxyExchange, origin: OriginTarget.HTTPOrigin, context: ChannelHandlerContext) {
+        let id = exchange.id
+        let pool = pools.pool(for: context.eventLoop)
+        pool.acquire(origin, connectTimeout: exchange.configuration.connectTimeout, fresh: exchange.retried) {
+            [weak self] result in
+            guard let self, let current = self.exchange, current.id == id, current.phase == .connecting else {
+                if case .success(let acquired) = result { pool.release(acquired.connection) }
+                return
+            }
+            switch result {
+            case .failure(let error):
+                self.services.metrics.originError(error)
+                self.services.logger.warning("origin unreachable", metadata: ["error": "\(error)"])
+                self.respondWithError(.badGateway, exchange: current)
+            case .success(let acquired):
+                self.services.metrics.originConnection(reused: acquired.reused)
+                self.attach(acquired.connection, reused: acquired.reused, to: current, context: context)
+            }
+        }
+    }
+
+    private func attach(
+        _ connection: OriginConnection, reused: Bool, to exchange: ProxyExchange, context: ChannelHandlerContext
+    ) {
+        guard let receiver = exchange.receiver, let head = exchange.originRequestHead else { return }
+        exchange.connection = connection
+        exchange.reusedConnection = reused
+        exchange.phase = .forwarding
+        connection.attach(receiver)
+        connection.setReadsHeld(!context.channel.isWritable)
+        if !exchange.requestEnded, exchange.requestHead.headers.containsToken("100-continue", in: "expect") {
+            context.writeAndFlush(
+                wrapOutboundOut(.head(HTTPResponseHead(version: exchange.requestHead.version, status: .continue))),
+                promise: nil)
+        }
+        connection.write(.head(head))
+        for part in exchange.pendingRequestParts { connection.write(part) }
+        exchange.pendingRequestParts.removeAll()
+        connection.flush()
+        let id = exchange.id
+        exchange.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: exchange.configuration.originTimeout) {
+            [weak self] in
+            self?.originTimedOut(exchangeID: id)
+        }
+        releaseClientReadsIfPossible()
+    }
+
+    private func forwardRequestPart(_ part: HTTPClientRequestPart, exchange: ProxyExchange) {
+        switch exchange.phase {
+        case .deciding, .connecting:
+            exchange.pendingRequestParts.append(part)
+        case .forwarding:
+            if let connection = exchange.connection {
+                connection.write(part)
+                if case .end = part { connection.flush() }
+            }
+        case .rewriting, .answered:
+            break
+        }
+    }
+
+    /// The request as the origin gets it: hop-by-hop fields removed, `X-Forwarded-*` set, and for a page that
+    /// will be rewritten, an encoding the proxy can decode and no conditional fields.
+    private func originRequestHead(
+        for exchange: ProxyExchange, forRewrite: Bool, context: ChannelHandlerContext
+    ) -> HTTPRequestHead {
+        let clientHead = exchange.requestHead
+        var headers = clientHead.headers
+        headers.removeHopByHopFields()
+        headers.remove(name: "expect")
+        let config = exchange.configuration.config
+        let clientHost = clientHead.headers.first(name: "host")
+        if let address = context.channel.remoteAddress?.ipAddress {
+            if let existing = headers.first(name: "x-forwarded-for") {
+                headers.replaceOrAdd(name: "X-Forwarded-For", value: existing + ", " + address)
+            } else {
+                headers.add(name: "X-Forwarded-For", value: address)
+            }
+        }
+        if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "X-Forwarded-Proto", value: "http") }
+        if !headers.contains(name: "x-forwarded-host"), let clientHost {
+            headers.add(name: "X-Forwarded-Host", value: clientHost)
+        }
+        var uri = ProxyExchange.originForm(clientHead.uri)
+        if case .http(let origin) = exchange.configuration.origin {
+            if !config.origin.preserveHost || clientHost == nil {
+                headers.replaceOrAdd(name: "Host", value: origin.hostHeader)
+            }
+            if !origin.basePath.isEmpty, uri != "*" { uri = origin.basePath + uri }
+        }
+        if forRewrite {
+            let acceptsGzip = ContentCoding.acceptsGzip(clientHead.headers[canonicalForm: "accept-encoding"].map(String.init))
+            headers.replaceOrAdd(name: "Accept-Encoding", value: acceptsGzip ? "gzip" : "identity")
+            for name in ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"] {
+                headers.remove(name: name)
+            }
+        }
+        return HTTPRequestHead(version: .http1_1, method: clientHead.method, uri: uri, headers: headers)
+    }
+
+    // MARK: origin events
+
+    func originResponseHead(_ head: HTTPResponseHead, exchangeID: UInt64) {
+        guard let exchange, exchange.id == exchangeID, exchange.phase == .forwarding else { return }
+        exchange.timeout?.cancel()
+        exchange.timeout = nil
+        exchange.originResponseHead = head
+        let mediaType = head.headers.mediaType
+        exchange.responseIsHTML = mediaType == "text/html" || mediaType == "application/xhtml+xml"
+        if let personalization = exchange.personalization, !personalization.changes.isEmpty {
+            if head.status == .ok, exchange.responseIsHTML, exchange.requestHead.method == .GET {
+                let encoding = head.headers.first(name: "content-encoding")?.trimmingASCIISpaces().lowercased() ?? ""
+                let cap = exchange.configuration.config.origin.maxHTMLBytes
+                if !ContentCoding.canDecode(encoding) {
+                    failOpen(.decodeError, detail: "content-encoding \(encoding)", exchange: exchange)
+                } else if let length = head.headers.contentLength, length > cap {
+                    failOpen(.pageTooLarge, detail: "\(length) bytes over max_html_bytes \(cap)", exchange: exchange)
+                } else {
+                    exchange.responseMode = .buffer
+                    exchange.bufferedBody = context?.channel.allocator.buffer(
+                        capacity: min(head.headers.contentLength ?? 64 * 1024, cap))
+                    return
+                }
+            }
+            // Not a page that can be changed: the exposures are not recorded, the visitor saw nothing.
+            exchange.personalization = nil
+        }
+        writeResponseHead(decoratedHead(head, exchange: exchange), exchange: exchange)
+    }
+
+    func originResponseBody(_ buffer: ByteBuffer, exchangeID: UInt64) {
+        guard let exchange, exchange.id == exchangeID, let context else { return }
+        switch exchange.responseMode {
+        case .buffer:
+            let cap = exchange.configuration.config.origin.maxHTMLBytes
+            let held = exchange.bufferedBody?.readableBytes ?? 0
+            if held + buffer.readableBytes > cap {
+                failOpen(.pageTooLarge, detail: "page over max_html_bytes \(cap)", exchange: exchange)
+                exchange.responseMode = .stream
+                exchange.personalization = nil
+                if let head = exchange.originResponseHead {
+                    writeResponseHead(decoratedHead(head, exchange: exchange), exchange: exchange)
+                }
+                if let held = exchange.bufferedBody { context.write(wrapOutboundOut(.body(.byteBuffer(held))), promise: nil) }
+                exchange.bufferedBody = nil
+                context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            } else {
+                var incoming = buffer
+                exchange.bufferedBody?.writeBuffer(&incoming)
+            }
+        case .stream:
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            if !context.channel.isWritable { exchange.connection?.setReadsHeld(true) }
+        }
+    }
+
+    func originReadComplete(exchangeID: UInt64) {
+        guard let exchange, exchange.id == exchangeID, exchange.responseMode == .stream, let context else { return }
+        context.flush()
+    }
+
+    func originResponseEnd(exchangeID: UInt64) {
+        guard let exchange, exchange.id == exchangeID, let context else { return }
+        if let connection = exchange.connection {
+            exchange.connection = nil
+            pools.pool(for: context.eventLoop).release(connection)
+        }
+        switch exchange.responseMode {
+        case .buffer:
+            rewrite(exchange)
+        case .stream:
+            writeResponseEnd(exchange: exchange)
+        }
+    }
+
+    func originFailed(_ error: OriginError, exchangeID: UInt64) {
+        guard let exchange, exchange.id == exchangeID else { return }
+        exchange.timeout?.cancel()
+        exchange.timeout = nil
+        let connection = exchange.connection
+        exchange.connection = nil
+        connection?.close()
+        // A kept-alive connection that the origin closed while idle: retry once on a new one, if the
+        // request can be sent again (no body, nothing received).
+        if case .reset = error, exchange.reusedConnection, !exchange.retried, exchange.originResponseHead == nil,
+            exchange.requestBodyBytes == 0, exchange.requestEnded, case .http = exchange.configuration.origin
+        {
+            exchange.retried = true
+            exchange.pendingRequestParts = [.end(nil)]
+            startOrigin(exchange, forRewrite: exchange.personalization != nil)
+            return
+        }
+        services.metrics.originError(error)
+        services.logger.warning("origin failed", metadata: ["error": "\(error)", "path": "\(exchange.path)"])
+        respondWithError(.badGateway, exchange: exchange)
+    }
+
+    func originWritabilityChanged(isWritable: Bool, exchangeID: UInt64) {
+        guard let exchange, exchange.id == exchangeID else { return }
+        if isWritable { releaseClientReadsIfPossible() }
+    }
+
+    private func originTimedOut(exchangeID: UInt64) {
+        guard let exchange, exchange.id == exchangeID, exchange.originResponseHead == nil else { return }
+        exchange.timeout = nil
+        let connection = exchange.connection
+        exchange.connection = nil
+        connection?.close()
+        services.metrics.originError(.timeout)
+        services.logger.warning("origin timed out", metadata: ["path": "\(exchange.path)"])
+        respondWithError(.gatewayTimeout, exchange: exchange)
+    }
+
+    // MARK: ending
+
+    /// The client went away: nothing more is sent, the origin connection cannot be reused.
+    private func abandon(_ exchange: ProxyExchange) {
+        exchange.cancelTimers()
+        if let connection = exchange.connection {
+            exchange.connection = nil
+            connection.close()
+        }
+        if self.exchange === exchange { self.exchange = nil }
+    }
+
+    func finishExchange(_ exchange: ProxyExchange) {
+        guard self.exchange === exchange else { return }
+        exchange.cancelTimers()
+        self.exchange = nil
+        releaseClientReadsIfPossible()
+    }
+}
+

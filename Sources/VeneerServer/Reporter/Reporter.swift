@@ -1,0 +1,459 @@
+public import AsyncHTTPClient
+import Foundation
+public import Logging
+import NIOCore
+import NIOHTTP1
+public import ServiceLifecycle
+import Synchronization
+public import VeneerCore
+public import VeneerStore
+
+/// Takes exposures and the proxy's page views off the request path and delivers them: first to a local
+/// journal (one `write`, so a killed process loses nothing it accepted), then in batches to the store,
+/// and optionally on to a remote Intempt-compatible track URL with retries, backoff and jitter. While the
+/// store is unreachable or the queue is full, events wait in the journal and are replayed later; on start,
+/// journals of earlier runs are replayed; on shutdown the queue drains within a deadline. Delivery is at
+/// least once; the store's eventId dedup makes it exactly once in the data.
+///
+/// ```swift
+/// let reporter = Reporter(settings: config.events, store: store, cache: cache, logger: logger)
+/// reporter.submit(exposureEvent)           // from any thread, never blocks on I/O beyond one write
+/// try await ServiceGroup(services: [reporter], logger: logger).run()
+/// ```
+public final class Reporter: Service, Sendable {
+    public struct Statistics: Sendable, Hashable {
+        public var submitted = 0
+        /// Events written to the store from the queue.
+        public var stored = 0
+        /// Events that went to the journal only (store down, queue full), to be replayed.
+        public var spooled = 0
+        /// Events written to the store from journal files.
+        public var replayed = 0
+        /// Events lost because neither the queue nor the journal could take them.
+        public var dropped = 0
+        public var forwarded = 0
+        public var forwardRetries = 0
+        /// Events the forward target refused for good (a 4xx other than 408/413/429).
+        public var forwardRefused = 0
+        public var storeFailures = 0
+    }
+
+    private struct Queued {
+        var event: TrackEvent
+        /// The journal file that holds it; 0 when the journal could not be written.
+        var file: Int
+    }
+
+    private struct JournalFile {
+        var path: String
+        var total = 0
+        var stored = 0
+        var sealed = false
+        /// Some of its events are not in the queue: only a replay of the file delivers them.
+        var needsReplay = false
+    }
+
+    private struct State {
+        var journal: SpoolWriter
+        var forwardSpool: SpoolWriter
+        var currentFile = 0
+        var nextFile = 1
+        var files: [Int: JournalFile] = [:]
+        var queue: [Queued] = []
+        var queueHead = 0
+        var forwardQueue: [TrackEvent] = []
+        var stopping = false
+        var statistics = Statistics()
+        var journalFailureLogged = false
+
+        var queueCount: Int { queue.count - queueHead }
+    }
+
+    private let settings: EventSettings
+    private let store: any Store
+    private let cache: ProfileCache?
+    private let eventKeys: @Sendable () -> Set<EventKey>
+    private let httpClient: HTTPClient
+    private let logger: Logger
+    private let drainDeadline: Duration
+    private let state: Mutex<State>
+    private let journalDirectory: String
+    private let forwardDirectory: String
+
+    /// - Parameters:
+    ///   - eventKeys: the summaries the configuration's audiences read (config reload may change them), used to
+    ///     update cached views with the proxy's own events.
+    ///   - drainDeadline: how long shutdown may spend writing the queue to the store before leaving the rest in
+    ///     the journal.
+    public init(
+        settings: EventSettings, store: any Store, cache: ProfileCache? = nil,
+        eventKeys: @escaping @Sendable () -> Set<EventKey> = { [] }, httpClient: HTTPClient = .shared,
+        drainDeadline: Duration = .seconds(5), logger: Logger
+    ) {
+        self.settings = settings
+        self.store = store
+        self.cache = cache
+        self.eventKeys = eventKeys
+        self.httpClient = httpClient
+        self.drainDeadline = drainDeadline
+        self.logger = logger
+        self.journalDirectory = settings.spoolDirectory + "/journal"
+        self.forwardDirectory = settings.spoolDirectory + "/forward"
+        self.state = Mutex(
+            State(
+                journal: SpoolWriter(directory: settings.spoolDirectory + "/journal"),
+                forwardSpool: SpoolWriter(directory: settings.spoolDirectory + "/forward")))
+    }
+
+    public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// Events waiting in memory for the store.
+    public var queued: Int { state.withLock { $0.queueCount } }
+
+    public func submit(_ event: TrackEvent) {
+        submit([event])
+    }
+
+    /// Synchronous and non-blocking apart from one buffered `write(2)`; never throws. Callable from a NIO
+    /// event loop.
+    public func submit(_ events: [TrackEvent]) {
+        guard !events.isEmpty else { return }
+        cache?.record(events, keys: eventKeys())
+        let limit = max(1, settings.queueLimit)
+        state.withLock { state in
+            state.statistics.submitted += events.count
+            var file = 0
+            do {
+                try state.journal.append(events, durable: false)
+                if state.currentFile == 0 {
+                    state.currentFile = state.nextFile
+                    state.nextFile += 1
+                    state.files[state.currentFile] = JournalFile(path: state.journal.path ?? "")
+                }
+                file = state.currentFile
+                state.files[file]?.total += events.count
+            } catch {
+                if !state.journalFailureLogged {
+                    state.journalFailureLogged = true
+                    logger.error("reporter: cannot write the journal in \(journalDirectory): \(error)")
+                }
+            }
+            if state.queueCount + events.count <= limit {
+                state.queue.append(contentsOf: events.map { Queued(event: $0, file: file) })
+            } else if file != 0 {
+                state.files[file]?.needsReplay = true
+                state.statistics.spooled += events.count
+            } else {
+                state.statistics.dropped += events.count
+            }
+        }
+    }
+
+    /// Writes events to the journal and syncs it to disk, for the API to answer 201 while the store is down.
+    /// They reach the store by replay.
+    public func spoolDurably(_ events: [TrackEvent]) throws {
+        guard !events.isEmpty else { return }
+        try state.withLock { state in
+            try state.journal.append(events, durable: true)
+            if state.currentFile == 0 {
+                state.currentFile = state.nextFile
+                state.nextFile += 1
+                state.files[state.currentFile] = JournalFile(path: state.journal.path ?? "")
+            }
+            state.files[state.currentFile]?.total += events.count
+            state.files[state.currentFile]?.needsReplay = true
+            state.statistics.spooled += events.count
+        }
+    }
+
+    /// Queues already-stored events (the API's) for the forward target only.
+    public func forward(_ events: [TrackEvent]) {
+        guard !settings.forwardURL.isEmpty, !events.isEmpty else { return }
+        enqueueForward(events)
+    }
+
+    /// Asks `run()` to drain and return (what a graceful shutdown does).
+    public func stop() {
+        state.withLock { $0.stopping = true }
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.storeLoop() }
+                if !self.settings.forwardURL.isEmpty {
+                    group.addTask { await self.forwardLoop() }
+                }
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+    }
+
+    // MARK: store side
+
+    private var isStopping: Bool { state.withLock { $0.stopping } || Task.isCancelled }
+
+    private func storeLoop() async {
+        let interval = max(settings.batchInterval, .milliseconds(1))
+        var backoff = Backoff(base: max(interval, .milliseconds(50)), cap: .seconds(30))
+        var retryAt: ContinuousClock.Instant?
+        var lastFlush = ContinuousClock.now
+        var lastSeal = ContinuousClock.now
+        var lastReplay = ContinuousClock.now - .seconds(60)
+
+        while !isStopping {
+            try? await Task.sleep(for: min(interval, .milliseconds(5)))
+            let now = ContinuousClock.now
+            let storeReady = retryAt.map { now >= $0 } ?? true
+            let count = state.withLock { $0.queueCount }
+            if count > 0, count >= settings.batchSize || now - lastFlush >= interval {
+                lastFlush = now
+                // Write what is queued now, a batch at a time, without waiting for the next tick.
+                var remaining = count
+                while remaining > 0, !isStopping {
+                    let written = await flushOne(storeReady: retryAt.map { ContinuousClock.now >= $0 } ?? true,
+                                                 retryAt: &retryAt, backoff: &backoff)
+                    if written == 0 { break }
+                    remaining -= written
+                }
+            }
+            if now - lastSeal >= interval {
+                lastSeal = now
+                sealJournal(sync: false)
+                removeDeliveredFiles()
+            }
+            if storeReady, now - lastReplay >= .seconds(1) {
+                lastReplay = now
+                await replayJournals(retryAt: &retryAt, backoff: &backoff)
+            }
+        }
+
+        // Drain: write what is queued while the deadline allows; the journal keeps the rest for the next start.
+        let deadline = ContinuousClock.now + drainDeadline
+        while state.withLock({ $0.queueCount }) > 0, ContinuousClock.now < deadline {
+            let written = await flushOne(storeReady: true, retryAt: &retryAt, backoff: &backoff)
+            if written == 0 { break }
+        }
+        state.withLock { state in
+            for index in state.queueHead..<state.queue.count where state.queue[index].file != 0 {
+                state.files[state.queue[index].file]?.needsReplay = true
+            }
+            let left = state.queueCount
+            if left > 0 {
+                state.statistics.spooled += left
+                logger.warning("reporter: \(left) events left in the journal at shutdown; they are replayed at the next start")
+            }
+        }
+        sealJournal(sync: true)
+        removeDeliveredFiles()
+    }
+
+    /// Writes one batch; returns how many events it took off the queue.
+    private func flushOne(storeReady: Bool, retryAt: inout ContinuousClock.Instant?, backoff: inout Backoff) async -> Int {
+        let batchSize = max(1, settings.batchSize)
+        let batch: [Queued] = state.withLock { state in
+            let end = min(state.queue.count, state.queueHead + batchSize)
+            let batch = Array(state.queue[state.queueHead..<end])
+            state.queueHead = end
+            if state.queueHead > 4096, state.queueHead * 2 > state.queue.count {
+                state.queue.removeFirst(state.queueHead)
+                state.queueHead = 0
+            }
+            return batch
+        }
+        guard !batch.isEmpty else { return 0 }
+        let events = batch.map(\.event)
+        if storeReady {
+            do {
+                _ = try await store.append(events)
+                backoff.reset()
+                retryAt = nil
+                cache?.confirmStored(events)
+                state.withLock { state in
+                    state.statistics.stored += events.count
+                    for item in batch where item.file != 0 { state.files[item.file]?.stored += 1 }
+                }
+                if !settings.forwardURL.isEmpty { enqueueForward(events) }
+                return batch.count
+            } catch {
+                let delay = backoff.next()
+                retryAt = ContinuousClock.now + delay
+                logger.warning("reporter: store write failed, events go to the journal; next try in \(delay): \(error)")
+                state.withLock { $0.statistics.storeFailures += 1 }
+            }
+        }
+        state.withLock { state in
+            var unjournaled: [Queued] = []
+            for item in batch {
+                if item.file != 0 { state.files[item.file]?.needsReplay = true } else { unjournaled.append(item) }
+            }
+            state.statistics.spooled += batch.count - unjournaled.count
+            // Events the journal never took stay in memory: they have no other copy.
+            if !unjournaled.isEmpty {
+                state.queue.insert(contentsOf: unjournaled, at: state.queueHead)
+            }
+        }
+        return batch.count
+    }
+
+    private func sealJournal(sync: Bool) {
+        state.withLock { state in
+            guard state.currentFile != 0 else { return }
+            _ = state.journal.seal(sync: sync)
+            state.files[state.currentFile]?.sealed = true
+            state.currentFile = 0
+        }
+    }
+
+    private func removeDeliveredFiles() {
+        let done: [String] = state.withLock { state in
+            var done: [String] = []
+            for (id, file) in state.files where file.sealed && !file.needsReplay && file.stored >= file.total {
+                done.append(file.path)
+                state.files[id] = nil
+            }
+            return done
+        }
+        for path in done { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// Replays journal files: this process's that hold undelivered events, and every file of earlier or
+    /// dead processes.
+    private func replayJournals(retryAt: inout ContinuousClock.Instant?, backoff: inout Backoff) async {
+        let (current, ownPending, ownOther) = state.withLock { state -> (String?, Set<String>, Set<String>) in
+            var pending = Set<String>()
+            var other = Set<String>()
+            for file in state.files.values {
+                if file.sealed && file.needsReplay { pending.insert(file.path) } else { other.insert(file.path) }
+            }
+            return (state.journal.path, pending, other)
+        }
+        for path in SpoolFiles.replayable(in: journalDirectory, excluding: current) where !ownOther.contains(path) {
+            let (events, damaged) = SpoolFiles.read(path)
+            if damaged > 0 { logger.notice("reporter: skipped \(damaged) torn lines in \(path)") }
+            do {
+                for start in stride(from: 0, to: events.count, by: 500) {
+                    _ = try await store.append(Array(events[start..<min(start + 500, events.count)]))
+                }
+                cache?.confirmStored(events)
+                try? FileManager.default.removeItem(atPath: path)
+                state.withLock { state in
+                    state.statistics.replayed += events.count
+                    if ownPending.contains(path), let id = state.files.first(where: { $0.value.path == path })?.key {
+                        state.files[id] = nil
+                    }
+                }
+                if !settings.forwardURL.isEmpty { enqueueForward(events) }
+            } catch {
+                let delay = backoff.next()
+                retryAt = ContinuousClock.now + delay
+                logger.warning("reporter: replay of \(path) failed; next try in \(delay): \(error)")
+                return
+            }
+        }
+    }
+
+    // MARK: forward side
+
+    private func enqueueForward(_ events: [TrackEvent]) {
+        let limit = max(1, settings.queueLimit)
+        state.withLock { state in
+            if state.forwardQueue.count + events.count <= limit {
+                state.forwardQueue.append(contentsOf: events)
+            } else {
+                do {
+                    try state.forwardSpool.append(events, durable: false)
+                } catch {
+                    state.statistics.dropped += events.count
+                    logger.error("reporter: forward queue full and its spool failed: \(error)")
+                }
+            }
+        }
+    }
+
+    private func forwardLoop() async {
+        var backoff = Backoff(base: max(settings.batchInterval, .milliseconds(100)), cap: .seconds(30))
+        let batchSize = max(settings.batchSize, 50)
+        // What earlier runs could not forward.
+        for path in SpoolFiles.replayable(in: forwardDirectory, excluding: nil) {
+            let (events, _) = SpoolFiles.read(path)
+            state.withLock { $0.forwardQueue.append(contentsOf: events) }
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        var deadline: ContinuousClock.Instant?
+        while true {
+            if deadline == nil, isStopping { deadline = ContinuousClock.now + drainDeadline }
+            if let deadline, ContinuousClock.now >= deadline { break }
+            let batch: [TrackEvent] = state.withLock { state in
+                let batch = Array(state.forwardQueue.prefix(batchSize))
+                state.forwardQueue.removeFirst(batch.count)
+                return batch
+            }
+            if batch.isEmpty {
+                if deadline != nil { break }
+                let current = state.withLock { $0.forwardSpool.path }
+                if let path = SpoolFiles.replayable(in: forwardDirectory, excluding: current).first {
+                    let (events, _) = SpoolFiles.read(path)
+                    state.withLock { $0.forwardQueue.append(contentsOf: events) }
+                    try? FileManager.default.removeItem(atPath: path)
+                } else {
+                    state.withLock { _ = $0.forwardSpool.seal() }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                continue
+            }
+            switch await send(batch) {
+            case .delivered:
+                backoff.reset()
+                state.withLock { $0.statistics.forwarded += batch.count }
+            case .refused(let status):
+                logger.warning("reporter: forward target refused \(batch.count) events with \(status); dropped")
+                state.withLock { $0.statistics.forwardRefused += batch.count }
+            case .retry(let reason):
+                state.withLock { state in
+                    state.forwardQueue.insert(contentsOf: batch, at: 0)
+                    state.statistics.forwardRetries += 1
+                }
+                let delay = backoff.next()
+                logger.debug("reporter: forward failed (\(reason)); retry in \(delay)")
+                if deadline == nil { try? await Task.sleep(for: delay) } else { break }
+            }
+        }
+        // Whatever is left waits in the forward spool for the next start.
+        state.withLock { state in
+            let left = state.forwardQueue
+            state.forwardQueue = []
+            try? state.forwardSpool.append(left, durable: true)
+            _ = state.forwardSpool.seal(sync: true)
+        }
+    }
+
+    private enum SendResult {
+        case delivered
+        case refused(UInt)
+        case retry(String)
+    }
+
+    private func send(_ events: [TrackEvent]) async -> SendResult {
+        var request = HTTPClientRequest(url: settings.forwardURL)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "X-Intempt-Lib", value: "veneer")
+        if let dot = settings.forwardKey.firstIndex(of: ".") {
+            let credentials = "\(settings.forwardKey[..<dot]):\(settings.forwardKey[settings.forwardKey.index(after: dot)...])"
+            request.headers.add(name: "Authorization", value: "Basic " + Data(credentials.utf8).base64EncodedString())
+        }
+        request.body = .bytes(ByteBuffer(string: TrackEvent.wireBody(events).jsonText()))
+        do {
+            let response = try await httpClient.execute(request, timeout: .seconds(10))
+            _ = try? await response.body.collect(upTo: 1 << 20)
+            let status = response.status.code
+            if (200..<300).contains(status) { return .delivered }
+            if status == 408 || status == 413 || status == 429 || status >= 500 { return .retry("status \(status)") }
+            return .refused(status)
+        } catch {
+            return .retry("\(error)")
+        }
+    }
+}

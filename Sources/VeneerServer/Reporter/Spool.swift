@@ -1,0 +1,89 @@
+import Foundation
+import VeneerCore
+
+/// The reporter's local append-only files: one JSON event per line, named `<pid>-<ms>-<n>.jsonl`. A file
+/// is replayable once its writer sealed it or died; a torn last line (killed mid-write) is skipped.
+/// Not thread-safe: the reporter uses it under its own lock.
+struct SpoolWriter {
+    let directory: String
+    private(set) var handle: FileHandle?
+    private(set) var path: String?
+    private(set) var sequence = 0
+    private(set) var lines = 0
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    /// Appends to the current file (opening one if needed). The kernel holds the bytes once this returns, so
+    /// they survive the process being killed; `durable` also syncs them to disk.
+    mutating func append(_ events: some Sequence<TrackEvent>, durable: Bool) throws {
+        var text = ""
+        var count = 0
+        for event in events {
+            text += event.spoolLine
+            text += "\n"
+            count += 1
+        }
+        guard count > 0 else { return }
+        if handle == nil {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            sequence += 1
+            let path = "\(directory)/\(getpid())-\(Int64(Date().timeIntervalSince1970 * 1000))-\(sequence).jsonl"
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+            }
+            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            self.path = path
+            lines = 0
+        }
+        try handle!.seekToEnd()
+        try handle!.write(contentsOf: Data(text.utf8))
+        lines += count
+        if durable { try handle!.synchronize() }
+    }
+
+    /// Closes the current file and returns its path; the next append starts a new one.
+    mutating func seal(sync: Bool = false) -> String? {
+        guard let handle, let path else { return nil }
+        if sync { try? handle.synchronize() }
+        try? handle.close()
+        self.handle = nil
+        self.path = nil
+        lines = 0
+        return path
+    }
+}
+
+enum SpoolFiles {
+    /// Files ready to replay, oldest first: every file but `excluding` whose writer is this process or dead.
+    static func replayable(in directory: String, excluding current: String?) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let me = getpid()
+        return names.filter { $0.hasSuffix(".jsonl") }.compactMap { name -> (String, Int64, Int)? in
+            let parts = name.dropLast(6).split(separator: "-")
+            guard parts.count == 3, let pid = Int32(parts[0]), let time = Int64(parts[1]), let sequence = Int(parts[2])
+            else { return nil }
+            let path = "\(directory)/\(name)"
+            if path == current { return nil }
+            if pid != me, kill(pid, 0) == 0 { return nil }  // a live writer's file
+            return (path, time, sequence)
+        }
+        .sorted { ($0.1, $0.2) < ($1.1, $1.2) }
+        .map(\.0)
+    }
+
+    static func read(_ path: String) -> (events: [TrackEvent], damaged: Int) {
+        guard let data = FileManager.default.contents(atPath: path) else { return ([], 0) }
+        var events: [TrackEvent] = []
+        var damaged = 0
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true) {
+            if let event = TrackEvent(spoolLine: line) { events.append(event) } else { damaged += 1 }
+        }
+        return (events, damaged)
+    }
+
+    static func count(in directory: String) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".jsonl") }.count
+    }
+}

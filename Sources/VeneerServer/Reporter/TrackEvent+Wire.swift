@@ -1,0 +1,65 @@
+import Foundation
+import VeneerCore
+
+extension TrackEvent {
+    /// The payload item as Intempt's track endpoint takes it; absent and empty fields are left out.
+    var wirePayloadItem: JSONValue {
+        var item: [String: JSONValue] = ["eventId": .string(eventId), "timestamp": .number(Double(timestamp))]
+        for (field, value) in [
+            ("profileId", profileId), ("userId", userId), ("accountId", accountId), ("anotherUserId", anotherUserId),
+            ("sessionId", sessionId),
+        ] {
+            if let value, !value.isEmpty { item[field] = .string(value) }
+        }
+        if !data.isEmpty { item["data"] = .object(data) }
+        if !userAttributes.isEmpty { item["userAttributes"] = .object(userAttributes) }
+        if !accountAttributes.isEmpty { item["accountAttributes"] = .object(accountAttributes) }
+        return .object(item)
+    }
+
+    /// A whole track body for these events, one group per name (and type), in first-seen order.
+    static func wireBody(_ events: [TrackEvent]) -> JSONValue {
+        var order: [String] = []
+        var groups: [String: (name: String, type: String?, items: [JSONValue])] = [:]
+        for event in events {
+            let key = event.name + "\u{0}" + (event.type ?? "")
+            if groups[key] == nil {
+                order.append(key)
+                groups[key] = (event.name, event.type, [])
+            }
+            groups[key]?.items.append(event.wirePayloadItem)
+        }
+        return .object([
+            "track": .array(
+                order.map { key in
+                    let group = groups[key]!
+                    var entry: [String: JSONValue] = ["name": .string(group.name), "payload": .array(group.items)]
+                    if let type = group.type { entry["type"] = .string(type) }
+                    return .object(entry)
+                })
+        ])
+    }
+
+    /// One spool line: every field, so a replayed event is the same event.
+    var spoolLine: String {
+        var object = wirePayloadItem.objectValue ?? [:]
+        object["name"] = .string(name)
+        if let type { object["type"] = .string(type) }
+        if let sourceId { object["sourceId"] = .string(sourceId) }
+        return JSONValue.object(object).jsonText()
+    }
+
+    init?(spoolLine: Substring) {
+        guard let value = try? JSONValue(jsonData: Data(spoolLine.utf8)), let object = value.objectValue,
+            let eventId = object["eventId"]?.stringValue, let name = object["name"]?.stringValue,
+            let timestamp = object["timestamp"]?.numberValue
+        else { return nil }
+        self.init(
+            eventId: eventId, name: name, type: object["type"]?.stringValue, timestamp: Int64(timestamp),
+            sourceId: object["sourceId"]?.stringValue, profileId: object["profileId"]?.stringValue,
+            userId: object["userId"]?.stringValue, accountId: object["accountId"]?.stringValue,
+            anotherUserId: object["anotherUserId"]?.stringValue, sessionId: object["sessionId"]?.stringValue,
+            data: object["data"]?.objectValue ?? [:], userAttributes: object["userAttributes"]?.objectValue ?? [:],
+            accountAttributes: object["accountAttributes"]?.objectValue ?? [:])
+    }
+}

@@ -1,0 +1,291 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+import VeneerCore
+import VeneerServer
+import VeneerStore
+
+@Suite("Reporter")
+struct ReporterTests {
+    static func folder() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-reporter-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func settings(_ folder: String, batchSize: Int = 10, interval: Duration = .milliseconds(20), queueLimit: Int = 100_000, forward: String = "") -> EventSettings {
+        var settings = EventSettings()
+        settings.batchSize = batchSize
+        settings.batchInterval = interval
+        settings.queueLimit = queueLimit
+        settings.spoolDirectory = folder + "/spool"
+        settings.forwardURL = forward
+        settings.forwardKey = forward.isEmpty ? "" : "fwd.secret"
+        return settings
+    }
+
+    static func views(_ count: Int, prefix: String, profiles: Int = 10) -> [TrackEvent] {
+        (0..<count).map {
+            TrackEvent(
+                eventId: "\(prefix)-\($0)", name: TrackEvent.viewPageName, timestamp: 1_780_000_000_000 + Int64($0),
+                sourceId: "1", profileId: "p\($0 % profiles)", sessionId: "s1", data: ["url": .string("http://shop.test/\($0)")])
+        }
+    }
+
+    static func storedCount(_ store: any Store, profiles: Int = 10) async throws -> Int {
+        var total = 0
+        for index in 0..<profiles { total += try await store.person("p\(index)")?.eventCount ?? 0 }
+        return total
+    }
+
+    static func waitUntil(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await condition()
+    }
+
+    @Test func submittedEventsReachTheStoreInBatchesAndTheJournalIsCleanedUp() async throws {
+        let folder = try Self.folder()
+        let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
+        let reporter = Reporter(settings: Self.settings(folder), store: store, logger: APITestServer.logger)
+        let running = Task { try await reporter.run() }
+        for event in Self.views(500, prefix: "b") { reporter.submit(event) }
+        #expect(try await Self.waitUntil { reporter.statistics.stored == 500 })
+        reporter.stop()
+        try await running.value
+        #expect(try await Self.storedCount(store) == 500)
+        #expect(reporter.statistics.spooled == 0)
+        let journal = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/spool/journal")) ?? []
+        #expect(journal.isEmpty, "journal files left: \(journal)")
+        try await store.close()
+    }
+
+    @Test func anAbandonedReporterLosesNothingTheNextOneReplays() async throws {
+        // What SIGKILL leaves: the journal on disk, the queue gone. The reporter never ran, never drained.
+        let folder = try Self.folder()
+        let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
+        do {
+            let killed = Reporter(settings: Self.settings(folder), store: store, logger: APITestServer.logger)
+            killed.submit(Self.views(300, prefix: "k"))
+        }
+        #expect(try await Self.storedCount(store) == 0)
+        let next = Reporter(settings: Self.settings(folder), store: store, logger: APITestServer.logger)
+        let running = Task { try await next.run() }
+        #expect(try await Self.waitUntil { try await Self.storedCount(store) == 300 })
+        next.stop()
+        try await running.value
+        #expect(next.statistics.replayed == 300)
+        #expect(try await Self.storedCount(store) == 300)
+        try await store.close()
+    }
+
+    @Test func aFullQueueSpillsToTheJournalAndNothingIsLost() async throws {
+        let folder = try Self.folder()
+        let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
+        let reporter = Reporter(settings: Self.settings(folder, queueLimit: 50), store: store, logger: APITestServer.logger)
+        reporter.submit(Self.views(400, prefix: "full"))
+        #expect(reporter.queued == 50)
+        #expect(reporter.statistics.spooled == 350)
+        let running = Task { try await reporter.run() }
+        #expect(try await Self.waitUntil { try await Self.storedCount(store) == 400 })
+        reporter.stop()
+        try await running.value
+        #expect(reporter.statistics.dropped == 0)
+        try await store.close()
+    }
+
+    @Test func shutdownDrainsTheQueue() async throws {
+        let folder = try Self.folder()
+        let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
+        // A long interval and a big batch: nothing would be written before the stop.
+        let reporter = Reporter(settings: Self.settings(folder, batchSize: 10_000, interval: .seconds(60)), store: store, logger: APITestServer.logger)
+        let running = Task { try await reporter.run() }
+        reporter.submit(Self.views(200, prefix: "drain"))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await Self.storedCount(store) == 0)
+        reporter.stop()
+        try await running.value
+        #expect(try await Self.storedCount(store) == 200)
+        try await store.close()
+    }
+
+    @Test func anUnreachableStoreSendsEventsToTheJournalAndTheyArriveWhenItIsBack() async throws {
+        // A real PostgreSQL that is stopped, then started again on the same port.
+        guard let server = try await RestartablePostgres.start() else { return }
+        defer { server.remove() }
+        let folder = try Self.folder()
+        let store = try await StoreFactory.open(url: server.url, logger: APITestServer.logger)
+        let reporter = Reporter(settings: Self.settings(folder), store: store, logger: APITestServer.logger)
+        let running = Task { try await reporter.run() }
+        reporter.submit(Self.views(100, prefix: "before"))
+        #expect(try await Self.waitUntil { reporter.statistics.stored == 100 })
+        try server.stop()
+        reporter.submit(Self.views(300, prefix: "during"))
+        #expect(try await Self.waitUntil { reporter.statistics.spooled > 0 })
+        try server.startAgain()
+        #expect(try await Self.waitUntil(60) { (try? await Self.storedCount(store)) == 400 })
+        reporter.stop()
+        try await running.value
+        #expect(try await Self.storedCount(store) == 400)
+        try await store.close()
+    }
+
+    @Test func forwardingSurvivesAFlakyAndTemporarilyDownCollector() async throws {
+        let folder = try Self.folder()
+        let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
+        let port = try FlakyCollector.freePort()
+        let url = "http://127.0.0.1:\(port)/v1/o/projects/p/sources/1/track"
+        let reporter = Reporter(settings: Self.settings(folder, forward: url), store: store, logger: APITestServer.logger)
+        let running = Task { try await reporter.run() }
+        let events = Self.views(300, prefix: "fw")
+        reporter.submit(events)
+        // The collector is down for a while: the reporter retries with backoff.
+        #expect(try await Self.waitUntil { reporter.statistics.forwardRetries >= 2 })
+        let collector = try await FlakyCollector.start(port: port)
+        #expect(try await Self.waitUntil(60) { collector.eventIds.isSuperset(of: Set(events.map(\.eventId))) })
+        reporter.stop()
+        try await running.value
+        #expect(collector.failed > 0)
+        #expect(collector.authorization == "Basic " + Data("fwd:secret".utf8).base64EncodedString())
+        #expect(collector.eventIds == Set(events.map(\.eventId)))
+        #expect(reporter.statistics.forwarded == 300)
+        #expect(try await Self.storedCount(store) == 300)
+        try await collector.stop()
+        try await store.close()
+    }
+}
+
+/// A track endpoint on 127.0.0.1 that fails every other request with 503 and records what it accepted.
+final class FlakyCollector: Sendable {
+    private struct State {
+        var requests = 0
+        var failed = 0
+        var eventIds = Set<String>()
+        var authorization: String?
+    }
+
+    private let state = Mutex(State())
+    private var task: Task<Void, any Error>? { taskBox.withLock { $0 } }
+    private let taskBox = Mutex<Task<Void, any Error>?>(nil)
+
+    var failed: Int { state.withLock { $0.failed } }
+    var eventIds: Set<String> { state.withLock { $0.eventIds } }
+    var authorization: String? { state.withLock { $0.authorization } }
+
+    static func freePort() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func start(port: Int) async throws -> FlakyCollector {
+        let collector = FlakyCollector()
+        let router = Router()
+        router.post("/v1/o/projects/p/sources/1/track") { request, context -> Response in
+            let buffer = try await request.body.collect(upTo: 10 << 20)
+            let fail = collector.state.withLock { state -> Bool in
+                state.requests += 1
+                state.authorization = request.headers[.authorization]
+                if state.requests % 2 == 1 {
+                    state.failed += 1
+                    return true
+                }
+                return false
+            }
+            if fail { return Response(status: .serviceUnavailable) }
+            let body = try JSONValue(jsonData: Data(buffer.readableBytesView))
+            collector.state.withLock { state in
+                for group in body["track"]?.arrayValue ?? [] {
+                    for item in group["payload"]?.arrayValue ?? [] {
+                        if let id = item["eventId"]?.stringValue { state.eventIds.insert(id) }
+                    }
+                }
+            }
+            return Response(status: .created)
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: APITestServer.logger)
+        collector.taskBox.withLock { $0 = Task { try await app.run() } }
+        return collector
+    }
+
+    func stop() async throws {
+        task?.cancel()
+        _ = try? await task?.value
+    }
+}
+
+/// A PostgreSQL of its own (via scripts/postgres-test-server) that a test can stop and start again.
+struct RestartablePostgres {
+    let url: String
+    let directory: String
+
+    static func start() async throws -> RestartablePostgres? {
+        let script = repositoryRoot + "/scripts/postgres-test-server"
+        do {
+            let url = try run("/bin/bash", [script, "start"])
+            let directory = try run("/bin/bash", [script, "dir", url])
+            return RestartablePostgres(url: url, directory: directory)
+        } catch {
+            print("Reporter outage test NOT RUN: scripts/postgres-test-server could not start PostgreSQL: \(error)")
+            return nil
+        }
+    }
+
+    static var repositoryRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    private var pgctl: [String] {
+        let binary = "/usr/lib/postgresql/15/bin/pg_ctl"
+        return getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", binary] : [binary]
+    }
+
+    func stop() throws {
+        try Self.run(pgctl[0], Array(pgctl.dropFirst()) + ["-D", "\(directory)/data", "-m", "fast", "-w", "stop"])
+    }
+
+    func startAgain() throws {
+        let port = try String(contentsOfFile: "\(directory)/port", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try Self.run(
+            pgctl[0],
+            Array(pgctl.dropFirst()) + [
+                "-D", "\(directory)/data", "-l", "\(directory)/server.log", "-w", "-o",
+                "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c fsync=off", "start",
+            ])
+    }
+
+    func remove() {
+        _ = try? Self.run("/bin/bash", [Self.repositoryRoot + "/scripts/postgres-test-server", "stop", directory])
+    }
+
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw APIError(.internalServerError, "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
