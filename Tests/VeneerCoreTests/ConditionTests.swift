@@ -74,3 +74,36 @@ struct ConditionTests {
         }
     }
 }
+
+struct CompiledPatternTests {
+    @Test(arguments: [
+        ("/checkout/[0-9]+$", "/checkout/"),
+        ("^ord-[0-9]+$", "ord-"),
+        ("colou?r", "colo"),
+        ("abc*", "ab"),
+        ("(optional)?tail", "tail"),
+        ("x{0,3}yz", "yz"),
+        ("a|b", nil),
+        ("(?i)sale", nil),
+        ("[abc]+", nil),
+        ("\\d+\\.\\d+", nil),
+        ("hello\\sworld", "hello"),
+    ] as [(String, String?)])
+    func requiredLiteralIsOnlyWhatEveryMatchContains(_ pattern: String, _ literal: String?) throws {
+        #expect(try CompiledPattern(pattern).requiredLiteralForTesting == literal)
+    }
+
+    @Test func prefilterNeverChangesTheAnswer() throws {
+        let patterns = ["colou?r", "abc*", "(optional)?tail", "/checkout/[0-9]+$", "x{0,3}yz", "(?i)SALE", "a|b"]
+        let texts = ["color", "colour", "ab", "abccc", "tail", "optionaltail", "/checkout/12", "/checkout/x", "yz", "xxyz",
+                     "sale", "big SALE", "b", "zzz", ""]
+        for pattern in patterns {
+            let compiled = try CompiledPattern(pattern)
+            let plain = try NSRegularExpression(pattern: pattern)
+            for text in texts {
+                let expected = plain.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+                #expect(compiled.matches(text) == expected, "\(pattern) on \(text)")
+            }
+        }
+    }
+}

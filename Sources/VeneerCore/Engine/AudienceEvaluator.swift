@@ -19,10 +19,13 @@ struct AudienceEvaluator {
             // A missing or cyclic segment is refused when the configuration loads.
             guard let segment = segments[name] else { return false }
             return admits(segment)
+        // Loops rather than `allSatisfy(admits)`: passing the method as a closure copies the evaluator.
         case .all(let audiences):
-            return audiences.allSatisfy(admits)
+            for audience in audiences where !admits(audience) { return false }
+            return true
         case .any(let audiences):
-            return audiences.contains(where: admits)
+            for audience in audiences where admits(audience) { return true }
+            return false
         case .not(let audience):
             return !admits(audience)
         }

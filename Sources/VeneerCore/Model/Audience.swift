@@ -77,15 +77,59 @@ public struct CompiledPattern: @unchecked Sendable, Hashable {
     // NSRegularExpression is immutable and documented thread-safe.
     public let source: String
     public let expression: NSRegularExpression
+    /// A literal every match must contain, when the pattern's form guarantees one: text without it is refused
+    /// without running the regex engine (which on Linux first copies the text into an NSString).
+    let requiredLiteral: String?
 
     public init(_ source: String) throws {
         self.source = source
         self.expression = try NSRegularExpression(pattern: source)
+        self.requiredLiteral = Self.requiredLiteral(of: source)
     }
 
     public func matches(_ text: String) -> Bool {
+        if let requiredLiteral, !text.contains(requiredLiteral) { return false }
         let range = NSRange(text.startIndex..<text.endIndex, in: text)
         return expression.firstMatch(in: text, range: range) != nil
+    }
+
+    /// The longest run of plain characters outside any group, class or escape, when the pattern has no
+    /// alternation or inline flags (either could make the run optional or change how it matches).
+    static func requiredLiteral(of pattern: String) -> String? {
+        if pattern.contains("|") || pattern.contains("(?") { return nil }
+        let special: Set<Character> = [".", "^", "$", "*", "+", "?", "(", ")", "[", "]", "{", "}", "|", "\\"]
+        var best = ""
+        var run = ""
+        var depth = 0
+        var inClass = false
+        var characters = Array(pattern)[...]
+        func finish(quantified: Bool) {
+            // A quantifier that allows zero (`?`, `*`, `{0,…}`) applies to the run's last character only.
+            if quantified, !run.isEmpty { run.removeLast() }
+            if depth == 0, run.count > best.count { best = run }
+            run = ""
+        }
+        while let character = characters.popFirst() {
+            if inClass {
+                if character == "\\" { _ = characters.popFirst() } else if character == "]" { inClass = false }
+                continue
+            }
+            if !special.contains(character) {
+                run.append(character)
+                continue
+            }
+            finish(quantified: character == "?" || character == "*" || character == "{")
+            switch character {
+            case "\\": _ = characters.popFirst()
+            case "[": inClass = true
+            case "{": while let skipped = characters.popFirst(), skipped != "}" {}
+            case "(": depth += 1
+            case ")": depth -= 1
+            default: break
+            }
+        }
+        finish(quantified: false)
+        return best.isEmpty ? nil : best
     }
 
     public static func == (lhs: CompiledPattern, rhs: CompiledPattern) -> Bool { lhs.source == rhs.source }
@@ -151,4 +195,9 @@ public struct Segment: Sendable, Hashable {
         self.name = name
         self.audience = audience
     }
+}
+
+extension CompiledPattern {
+    /// The prefilter literal, for tests.
+    public var requiredLiteralForTesting: String? { requiredLiteral }
 }
