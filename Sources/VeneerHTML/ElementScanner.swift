@@ -55,7 +55,7 @@ final class ElementScanner {
     }
 
     /// libxml2 keeps global state that must be set up once, before any thread parses.
-    private static let initialized: Bool = {
+    static let initialized: Bool = {
         xmlInitParser()
         return true
     }()

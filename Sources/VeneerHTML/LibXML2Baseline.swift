@@ -6,7 +6,7 @@ import CLibXML2
 public enum LibXML2Baseline {
     /// A SAX parse with no callbacks (the parser's work alone), with the rewriter's options.
     public static func saxParse(_ page: [UInt8]) {
-        _ = ElementScanner.options
+        precondition(ElementScanner.initialized)
         page.withUnsafeBufferPointer { bytes in
             bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { pointer in
                 guard let context = htmlCreateMemoryParserCtxt(pointer, Int32(bytes.count)) else { return }
@@ -22,6 +22,7 @@ public enum LibXML2Baseline {
 
     /// `htmlReadMemory`: the parse into a libxml2 tree (what a DOM-based rewriter starts with).
     public static func treeParse(_ page: [UInt8]) {
+        precondition(ElementScanner.initialized)
         page.withUnsafeBufferPointer { bytes in
             bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { pointer in
                 if let document = htmlReadMemory(pointer, Int32(bytes.count), nil, "UTF-8", ElementScanner.options) {

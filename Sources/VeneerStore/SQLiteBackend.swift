@@ -1,6 +1,8 @@
 import Foundation
 import Synchronization
 import Logging
+import NIOCore
+import NIOPosix
 import SQLiteNIO
 
 /// SQLite in one local file: WAL journal, one writer connection behind a gate, readers on their own
@@ -12,9 +14,14 @@ final class SQLiteBackend: SQLBackend {
     private let gate = AsyncGate()
     private let nextReader = ReaderCounter()
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
+    /// Threads of this store alone: a connection waiting for another process's (or store's) lock sleeps on
+    /// its own thread and never starves the connection that holds the lock.
+    private let threads: NIOThreadPool
+
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threads: NIOThreadPool) {
         self.writer = writer
         self.readers = readers
+        self.threads = threads
     }
 
     static func open(path: String, logger: Logger) async throws -> SQLiteBackend {
@@ -22,17 +29,23 @@ final class SQLiteBackend: SQLBackend {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let threads = NIOThreadPool(numberOfThreads: 3)
+        threads.start()
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threads, logger: logger, on: loop)
+        // Waiting for a lock held elsewhere sleeps (up to a minute) instead of spinning.
+        _ = try await Self.run(writer, "PRAGMA busy_timeout = 60000", [])
         // WAL lets readers and the one writer work at once; FULL syncs each commit, so a 201 survives
         // a crash of the process and of the machine.
         _ = try await Self.run(writer, "PRAGMA journal_mode=WAL", [])
         _ = try await Self.run(writer, "PRAGMA synchronous=FULL", [])
         var readers: [SQLiteConnection] = []
         for _ in 0..<2 {
-            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threads, logger: logger, on: loop)
+            _ = try await Self.run(reader, "PRAGMA busy_timeout = 60000", [])
             readers.append(reader)
         }
-        return SQLiteBackend(writer: writer, readers: readers)
+        return SQLiteBackend(writer: writer, readers: readers, threads: threads)
     }
 
     func read(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
@@ -60,6 +73,7 @@ final class SQLiteBackend: SQLBackend {
     func close() async throws {
         for reader in readers { try await reader.close() }
         try await writer.close()
+        try await threads.shutdownGracefully()
     }
 
     static func run(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {

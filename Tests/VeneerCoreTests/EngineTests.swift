@@ -393,3 +393,37 @@ struct EngineAssignmentTests {
         #expect(anonymous.served.first?.payload == ["title": "Welcome back, friend!", "n": 3])
     }
 }
+
+struct EngineExposureTests {
+    @Test func unchangedVariantIsServedWithAControlExposure() throws {
+        let engine = Fixture.engine([Fixture.experiment("e", variants: [("control", 100)])])
+        let decision = try #require(engine.choose(Fixture.request(), profile: ProfileView(), now: Fixture.now).decisions.first)
+        #expect(decision.outcome == .served(arm: "control"))
+        #expect(decision.payload == nil)
+        let exposure = try #require(decision.exposure)
+        #expect(exposure.control && exposure.arm == "control" && exposure.kind == .experiment)
+    }
+
+    @Test func skippedDecisionsRecordNothing() {
+        let engine = Fixture.engine([Fixture.experiment("e", coverage: 0, variants: [("a", 100)])])
+        let result = engine.choose(Fixture.request(), profile: ProfileView(), now: Fixture.now)
+        #expect(result.exposures.isEmpty)
+        #expect(result.decisions.first?.explanation.hasPrefix("skipped: holdout") == true)
+    }
+
+    @Test func exposureRoundTripsThroughATrackEvent() throws {
+        let engine = Fixture.engine([Fixture.personalization("p", group: "banner", control: 0, experiences: [Fixture.experience("hero")])])
+        let decision = try #require(engine.choose(Fixture.request(user: "u9"), profile: ProfileView(), now: Fixture.now).decisions.first)
+        let exposure = try #require(decision.exposure)
+        let event = TrackEvent.exposure(
+            exposure, eventId: "ev1", timestamp: Fixture.nowMilliseconds, sourceId: "1", profileId: "p1", userId: "u9",
+            sessionId: "s1", url: "http://shop.test/", device: .desktop, applied: true)
+        #expect(event.name == "Experience exposure")
+        #expect(event.data["experience"] == "hero" && event.data["group"] == "banner" && event.data["applied"] == true)
+        #expect(event.data["assignmentKey"] == "u9" && event.data["bucketVersion"] == 1 && event.data["control"] == false)
+        #expect(event.exposure == exposure)
+        var other = event
+        other.name = "View Page"
+        #expect(other.exposure == nil)
+    }
+}
