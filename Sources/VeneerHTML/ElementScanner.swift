@@ -95,6 +95,9 @@ final class ElementScanner {
         context.pointee.userData = Unmanaged.passUnretained(scanner).toOpaque()
         scanner.context = context
         _ = htmlCtxtUseOptions(context, options)
+        // The input is UTF-8 (see ParseInput); without this libxml2 2.9.14 guesses at the first
+        // non-ASCII byte and converts the rest to ISO-8859-1, moving every later position.
+        context.pointee.charset = Int32(XML_CHAR_ENCODING_UTF8.rawValue)
         _ = withExtendedLifetime(scanner) { htmlParseDocument(context) }
         scanner.finish()
         if scanner.outOfStep {

@@ -14,6 +14,7 @@ public enum LibXML2Baseline {
                 handler.initialized = 1
                 context.pointee.sax.pointee = handler
                 _ = htmlCtxtUseOptions(context, ElementScanner.options)
+                context.pointee.charset = Int32(XML_CHAR_ENCODING_UTF8.rawValue)
                 _ = htmlParseDocument(context)
                 htmlFreeParserCtxt(context)
             }

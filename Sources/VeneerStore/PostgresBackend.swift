@@ -47,7 +47,16 @@ final class PostgresBackend: SQLBackend {
         let runner = Task { await client.run() }
         let backend = PostgresBackend(client: client, runner: runner, logger: logger)
         do {
-            _ = try await backend.read("SELECT 1", [])
+            // The pool retries refused connections forever; a store that cannot connect at start is an error.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await backend.read("SELECT 1", []) }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(10))
+                    throw StoreError(code: "connect", message: "no connection within 10 s")
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
         } catch {
             runner.cancel()
             throw StoreError(code: "connect", message: "cannot reach PostgreSQL at \(components.host ?? "?"):\(port): \(error)")

@@ -215,4 +215,12 @@ struct ConfigFormTests {
         let bad = ConfigFixtures.diagnostics(text: ConfigFixtures.preamble + Self.personalization + "audience = \"everyone\"\npayload = { redirect = { url = \"//evil.example\", status = 200 } }")
         #expect(bad.map(\.message).contains { $0.contains("invalid redirect status 200") })
     }
+
+    @Test func onlyRunningOptimizationsNeedArms() throws {
+        let running = ConfigFixtures.diagnostics(text: ConfigFixtures.preamble + "[[personalization]]\nname = \"P\"\nmetrics = { primary = \"Purchase\" }\n")
+        #expect(running.map(\.message) == ["running personalization \"P\" has no experience; add [[personalization.experience]]"])
+        #expect(running.first?.line == 4)
+        let draft = try ConfigFixtures.load(text: ConfigFixtures.preamble + "[[experiment]]\nname = \"E\"\nstatus = \"draft\"\nmetrics = { primary = \"Purchase\" }\n")
+        #expect(draft.optimizations.first?.arms.isEmpty == true)
+    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
+import VeneerCore
 
 @testable import VeneerServer
 

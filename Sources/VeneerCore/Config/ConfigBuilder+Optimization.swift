@@ -71,9 +71,10 @@ extension ConfigBuilder {
 
         let armsPath = path.appending(armKey)
         let armTables = tables(table[armKey], at: armsPath)
-        if armTables.isEmpty, table[armKey] == nil || table[armKey].map({ if case .array = $0 { return true } else { return false } }) == true {
+        // A draft may be empty while it is being written; a running one would serve nothing.
+        if armTables.isEmpty, status == .running, table[armKey] == nil || armTables.isEmpty && Self.isArray(table[armKey]) {
             let example = kind == .personalization ? "[[personalization.experience]]" : "two [[experiment.variant]] tables"
-            error(path, "\(kind.rawValue) \"\(name ?? "")\" has no \(armKey); add \(example)")
+            error(path, "running \(kind.rawValue) \"\(name ?? "")\" has no \(armKey); add \(example)")
         }
         var arms: [Arm] = []
         var armNames: Set<String> = []
@@ -104,6 +105,11 @@ extension ConfigBuilder {
             bucketVersion: bucketVersion, controlPercent: controlPercent, coveragePercent: coveragePercent,
             audience: audience, arms: arms
         )
+    }
+
+    static func isArray(_ node: ConfigNode?) -> Bool {
+        if case .array? = node { return true }
+        return false
     }
 
     mutating func arm(_ table: [String: ConfigNode], kind: Optimization.Kind, at path: ConfigPath) -> Arm? {

@@ -108,6 +108,16 @@ enum StaticFileContentTypes {
         "csv": "text/csv; charset=utf-8", "md": "text/markdown; charset=utf-8",
     ]
 
+    /// Whether a request path names a file that is never a page (a style sheet, script, image, font…): such
+    /// requests skip the visitor and the decision, since their answers are never personalized.
+    static func isAsset(path: String) -> Bool {
+        let name = path.split(separator: "/").last ?? ""
+        guard let dot = name.lastIndex(of: ".") else { return false }
+        let fileExtension = name[name.index(after: dot)...].lowercased()
+        guard let type = byExtension[fileExtension] else { return false }
+        return !type.hasPrefix("text/html")
+    }
+
     static func contentType(forPath path: String) -> String {
         let name = path.split(separator: "/").last ?? ""
         guard let dot = name.lastIndex(of: ".") else { return "application/octet-stream" }

@@ -167,7 +167,9 @@ extension ProxyHandler {
             failOpen(.rewriteError, detail: "\(error)", exchange: exchange)
         case .success(let outcome):
             services.metrics.rewriteChanges(applied: outcome.applied, skipped: outcome.skipped.count)
-            if let first = outcome.skipped.first {
+            // A selector that matches nothing on this page is normal (changes name elements of some pages);
+            // anything else is a change that could not be applied safely.
+            if let first = outcome.skipped.first(where: { !$0.reason.contains("no element matches") }) {
                 failOpen(.rewriteError, detail: first.description, exchange: exchange)
             }
             switch outcome.result {

@@ -138,7 +138,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.exchange = exchange
         let config = exchange.configuration.config
         let isPageMethod = head.method == .GET || head.method == .HEAD
-        if exchange.route != nil, isPageMethod {
+        if exchange.route != nil, isPageMethod, !StaticFileContentTypes.isAsset(path: exchange.path) {
             exchange.isPersonalizedRoute = true
             let cookies = CookieHeader.parse(head.headers[canonicalForm: "cookie"].map(String.init))
             let visitor = Visitor.recognize(
