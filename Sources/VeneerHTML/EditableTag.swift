@@ -1,47 +1,94 @@
 /// A start tag cut into the pieces attribute edits need, so that everything an edit does not
-/// touch — spacing, quoting, attribute order, the `/>` — is written back byte for byte.
+/// touch — spacing, quoting, attribute order, the `/>` — is written back byte for byte. Untouched
+/// pieces stay ranges of the page; only rewritten attributes hold bytes of their own.
 struct EditableTag {
+    private enum Piece {
+        case page(Range<Int>)
+        case bytes([UInt8])
+    }
+
     private struct Item {
         /// Bytes between the previous token and this one (whitespace, a stray `/`).
-        var leading: [UInt8]
-        /// Lower-cased name.
-        var name: [UInt8]
-        var token: [UInt8]
+        var leading: Piece
+        var nameRange: Range<Int>?
+        /// Set for an attribute this tag gained (lower-case).
+        var newName: [UInt8]?
+        var token: Piece
         /// The raw value (not decoded) and its quote.
-        var value: [UInt8]?
+        var value: Piece?
         var quote: UInt8?
     }
 
-    private var head: [UInt8]
+    private let page: UnsafeBufferPointer<UInt8>
+    private let head: Range<Int>
     private var items: [Item]
-    private var tail: [UInt8]
+    private let tail: Range<Int>
 
     init(_ tag: StartTag, in page: UnsafeBufferPointer<UInt8>) {
-        func slice(_ range: Range<Int>) -> [UInt8] { Array(UnsafeBufferPointer(rebasing: page[range])) }
-        head = slice(tag.start..<tag.nameRange.upperBound)
+        self.page = page
+        head = tag.start..<tag.nameRange.upperBound
         var cursor = tag.nameRange.upperBound
-        items = tag.attributes.map { attribute in
-            defer { cursor = attribute.tokenRange.upperBound }
-            return Item(
-                leading: slice(cursor..<attribute.tokenRange.lowerBound), name: slice(attribute.nameRange).map(asciiLowercased),
-                token: slice(attribute.tokenRange), value: attribute.valueRange.map(slice), quote: attribute.quote)
+        var items: [Item] = []
+        items.reserveCapacity(tag.attributes.count + 1)
+        for attribute in tag.attributes {
+            items.append(
+                Item(
+                    leading: .page(cursor..<attribute.tokenRange.lowerBound), nameRange: attribute.nameRange, newName: nil,
+                    token: .page(attribute.tokenRange), value: attribute.valueRange.map { .page($0) }, quote: attribute.quote))
+            cursor = attribute.tokenRange.upperBound
         }
-        tail = slice(cursor..<tag.end)
+        self.items = items
+        tail = cursor..<tag.end
     }
 
     var bytes: [UInt8] {
-        var result = head
+        var result: [UInt8] = []
+        result.reserveCapacity(tail.upperBound - head.lowerBound + 64)
+        append(.page(head), to: &result)
         for item in items {
-            result += item.leading
-            result += item.token
+            append(item.leading, to: &result)
+            append(item.token, to: &result)
         }
-        result += tail
+        append(.page(tail), to: &result)
         return result
+    }
+
+    private func append(_ piece: Piece, to result: inout [UInt8]) {
+        switch piece {
+        case .page(let range): result.append(contentsOf: UnsafeBufferPointer(rebasing: page[range]))
+        case .bytes(let bytes): result.append(contentsOf: bytes)
+        }
+    }
+
+    private func materialize(_ piece: Piece) -> [UInt8] {
+        switch piece {
+        case .page(let range): return Array(UnsafeBufferPointer(rebasing: page[range]))
+        case .bytes(let bytes): return bytes
+        }
+    }
+
+    private func index(of name: [UInt8]) -> Int? {
+        items.firstIndex { item in
+            if let newName = item.newName { return newName == name }
+            guard let range = item.nameRange, range.count == name.count else { return false }
+            var offset = 0
+            for position in range {
+                guard asciiLowercased(page[position]) == name[offset] else { return false }
+                offset += 1
+            }
+            return true
+        }
+    }
+
+    /// The attribute's name as written in the page (case kept).
+    private func writtenName(_ item: Item) -> [UInt8] {
+        if let newName = item.newName { return newName }
+        return item.nameRange.map { Array(UnsafeBufferPointer(rebasing: page[$0])) } ?? []
     }
 
     /// Sets (or with nil removes) attribute `name`; `value` is already escaped for a double-quoted value.
     mutating func set(_ name: [UInt8], value: [UInt8]?) {
-        guard let index = items.firstIndex(where: { $0.name == name }) else {
+        guard let index = index(of: name) else {
             if let value { append(name, value) }
             return
         }
@@ -49,23 +96,22 @@ struct EditableTag {
             items.remove(at: index)
             return
         }
-        let originalName = Array(items[index].token.prefix(name.count))
-        items[index].token = originalName + Array("=\"".utf8) + value + [UInt8(ascii: "\"")]
-        items[index].value = value
+        items[index].token = .bytes(writtenName(items[index]) + [UInt8(ascii: "="), UInt8(ascii: "\"")] + value + [UInt8(ascii: "\"")])
+        items[index].value = .bytes(value)
         items[index].quote = UInt8(ascii: "\"")
     }
 
     /// Adds class names (escaped) not already in the class list, keeping the list's own bytes.
     mutating func addClasses(_ names: [[UInt8]]) {
         let className = Array("class".utf8)
-        guard let index = items.firstIndex(where: { $0.name == className }) else {
+        guard let index = index(of: className) else {
             append(className, Array(names.joined(separator: [UInt8(ascii: " ")])))
             return
         }
-        let existing = items[index].value ?? []
-        let present = Set(existing.split(whereSeparator: isHTMLWhitespace).map(Array.init))
+        let existing = items[index].value.map(materialize) ?? []
+        let present = existing.split(whereSeparator: isHTMLWhitespace)
         var added: [[UInt8]] = []
-        for name in names where !present.contains(name) && !added.contains(name) { added.append(name) }
+        for name in names where !present.contains(where: { $0.elementsEqual(name) }) && !added.contains(name) { added.append(name) }
         guard !added.isEmpty else { return }
         var value = existing
         while let last = value.last, isHTMLWhitespace(last) { value.removeLast() }
@@ -77,9 +123,10 @@ struct EditableTag {
     /// Removes class names (compared with the raw bytes of the list).
     mutating func removeClasses(_ names: [[UInt8]]) {
         let className = Array("class".utf8)
-        guard let index = items.firstIndex(where: { $0.name == className }), let existing = items[index].value else { return }
-        let tokens = existing.split(whereSeparator: isHTMLWhitespace).map(Array.init)
-        let kept = tokens.filter { !names.contains($0) }
+        guard let index = index(of: className), let existingPiece = items[index].value else { return }
+        let existing = materialize(existingPiece)
+        let tokens = existing.split(whereSeparator: isHTMLWhitespace)
+        let kept = tokens.filter { token in !names.contains { token.elementsEqual($0) } }
         guard kept.count != tokens.count else { return }
         write(Array(kept.joined(separator: [UInt8(ascii: " ")])), at: index)
     }
@@ -87,6 +134,7 @@ struct EditableTag {
     private mutating func write(_ value: [UInt8], at index: Int) {
         let quote = items[index].quote ?? UInt8(ascii: "\"")
         var escaped: [UInt8] = []
+        escaped.reserveCapacity(value.count + 8)
         for byte in value {
             if byte == quote {
                 escaped += Array((quote == UInt8(ascii: "\"") ? "&quot;" : "&#39;").utf8)
@@ -94,14 +142,14 @@ struct EditableTag {
                 escaped.append(byte)
             }
         }
-        let originalName = Array(items[index].token.prefix(items[index].name.count))
-        items[index].token = originalName + [UInt8(ascii: "="), quote] + escaped + [quote]
-        items[index].value = value
+        items[index].token = .bytes(writtenName(items[index]) + [UInt8(ascii: "="), quote] + escaped + [quote])
+        items[index].value = .bytes(value)
         items[index].quote = quote
     }
 
     private mutating func append(_ name: [UInt8], _ value: [UInt8]) {
-        let token = name + Array("=\"".utf8) + value + [UInt8(ascii: "\"")]
-        items.append(Item(leading: [UInt8(ascii: " ")], name: name, token: token, value: value, quote: UInt8(ascii: "\"")))
+        let token = name + [UInt8(ascii: "="), UInt8(ascii: "\"")] + value + [UInt8(ascii: "\"")]
+        items.append(
+            Item(leading: .bytes([UInt8(ascii: " ")]), nameRange: nil, newName: name, token: .bytes(token), value: .bytes(value), quote: UInt8(ascii: "\"")))
     }
 }

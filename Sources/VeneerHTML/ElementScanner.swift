@@ -171,7 +171,8 @@ final class ElementScanner {
         var boundary: (contentEnd: Int, end: Int)?
         if element.match >= 0, !pending[element.match].hasContent, offset == pending[element.match].startTagEnd {
             boundary = (offset, offset)
-        } else {
+        } else if element.match >= 0 || (stack.last?.match ?? -1) >= 0 {
+            // Only a matched element, or the child of one (its end sets the parent's floor), needs this.
             boundary = locateEnd(of: element, at: offset)
         }
         if !stack.isEmpty {
@@ -208,27 +209,28 @@ final class ElementScanner {
             inherited[base + word] = depth == 0 ? 0 : inherited[base - words + word] | prefix[base - words + word]
         }
         matchedSelectors.removeAll(keepingCapacity: true)
-        for chain in program.chains where chain.enabled {
-            for position in chain.compounds.indices {
-                let bit = chain.firstBit + position
-                if position > 0 {
-                    let previous = bit - 1
-                    let word = previous >> 6
-                    let mask = UInt64(1) << UInt64(previous & 63)
-                    switch chain.combinators[position - 1] {
-                    case .child:
-                        guard depth > 0, prefix[base - words + word] & mask != 0 else { continue }
-                    case .descendant:
-                        guard inherited[base + word] & mask != 0 else { continue }
+        let bits = program.bits
+        let enabled = program.enabled
+        prefix.withUnsafeMutableBufferPointer { prefix in
+            inherited.withUnsafeBufferPointer { inherited in
+                for bit in 0..<bits.count {
+                    let info = bits[bit]
+                    guard enabled[info.chain] else { continue }
+                    if !info.isFirst {
+                        let previous = bit - 1
+                        let word = previous >> 6
+                        let mask = UInt64(1) << UInt64(previous & 63)
+                        switch info.combinator {
+                        case .child:
+                            guard depth > 0, prefix[base - words + word] & mask != 0 else { continue }
+                        case .descendant:
+                            guard inherited[base + word] & mask != 0 else { continue }
+                        }
                     }
-                }
-                if program.matches(chain.compounds[position], facts) {
+                    guard program.matches(compound: info.compound, facts) else { continue }
                     prefix[base + (bit >> 6)] |= UInt64(1) << UInt64(bit & 63)
+                    if info.isLast, !matchedSelectors.contains(info.selector) { matchedSelectors.append(info.selector) }
                 }
-            }
-            let last = chain.lastBit
-            if prefix[base + (last >> 6)] & (UInt64(1) << UInt64(last & 63)) != 0, !matchedSelectors.contains(chain.selector) {
-                matchedSelectors.append(chain.selector)
             }
         }
     }

@@ -28,6 +28,8 @@ public final class PageRewriter: Sendable {
     public init(cacheCapacity: Int = 256, maximumPageBytes: Int = 64 << 20) {
         self.cache = Mutex(ParseCache(capacity: cacheCapacity))
         self.maximumPageBytes = maximumPageBytes
+        // libxml2's global set-up happens here, once, when the proxy creates its rewriter at start-up.
+        precondition(ElementScanner.initialized)
     }
 
     /// Statistics of the parse cache, for ops endpoints and tests.

@@ -14,10 +14,18 @@ struct PageSplicer {
         var order: Int
     }
 
+    /// Attribute edits with their values already escaped and encoded for the page.
     private enum AttributeOperation {
-        case set(name: [UInt8], value: String?)
-        case addClasses([String])
-        case removeClasses([String])
+        case set(name: [UInt8], value: [UInt8]?)
+        case addClasses([[UInt8]])
+        case removeClasses([[UInt8]])
+    }
+
+    /// What a change inserts, encoded once for all the elements it matches.
+    private struct PreparedChange {
+        var content: [UInt8]?
+        var attributeOperation: AttributeOperation?
+        var problem: String?
     }
 
     private let page: UnsafeBufferPointer<UInt8>
@@ -51,12 +59,17 @@ struct PageSplicer {
                 if scan.problems[selectorIndex[index]].isEmpty { skip(selector, "no element matches") }
                 continue
             }
+            let prepared = prepare(change)
+            if let problem = prepared.problem {
+                skip(selector, problem)
+                continue
+            }
             for element in elements {
                 guard element.isConsistent(with: page) else {
                     skip(selector, "the boundaries of the element at byte \(element.startTagStart) do not fit the page bytes")
                     continue
                 }
-                plan(change, index: index, element: element)
+                plan(change, prepared, index: index, element: element)
             }
         }
         planAttributeEdits(changes)
@@ -71,60 +84,68 @@ struct PageSplicer {
         candidates.append(Candidate(range: range, replacement: replacement, changeIndices: [change], order: candidates.count))
     }
 
-    private mutating func plan(_ change: RenderedChange, index: Int, element: ElementBoundary) {
-        let selector = change.selector.source
-        let content: [UInt8]? =
-            if let html = change.html { charset.encode(html) } else if let text = change.text { charset.encode(HTMLEscaping.text(text)) } else {
-                nil
-            }
-        func needsContent() -> [UInt8]? {
-            guard let content else {
-                skip(selector, "action \"\(change.action.rawValue)\" has no html, template or text to insert")
-                return nil
-            }
-            return content
-        }
-        func needsInside() -> Bool {
-            guard element.hasContent else {
-                skip(selector, "the element at byte \(element.startTagStart) is void and has no content for \"\(change.action.rawValue)\"")
-                return false
-            }
-            return true
-        }
+    private func prepare(_ change: RenderedChange) -> PreparedChange {
+        var prepared = PreparedChange()
         switch change.action {
-        case .replace:
-            if let content = needsContent() { add(element.outer, content, change: index) }
-        case .remove:
-            add(element.outer, [], change: index)
-        case .inner:
-            if needsInside(), let content = needsContent() { add(element.inner, content, change: index) }
+        case .replace, .inner, .before, .after, .prepend, .append:
+            if let html = change.html {
+                prepared.content = charset.encode(html)
+            } else if let text = change.text {
+                prepared.content = charset.encode(HTMLEscaping.text(text))
+            } else {
+                prepared.problem = "action \"\(change.action.rawValue)\" has no html, template or text to insert"
+            }
         case .text:
-            guard needsInside() else { return }
-            let text = change.text ?? change.html ?? ""
-            add(element.inner, charset.encode(HTMLEscaping.text(text)), change: index)
-        case .before:
-            if let content = needsContent() { add(element.startTagStart..<element.startTagStart, content, change: index) }
-        case .after:
-            if let content = needsContent() { add(element.end..<element.end, content, change: index) }
-        case .prepend:
-            if needsInside(), let content = needsContent() { add(element.startTagEnd..<element.startTagEnd, content, change: index) }
-        case .append:
-            if needsInside(), let content = needsContent() { add(element.contentEnd..<element.contentEnd, content, change: index) }
+            prepared.content = charset.encode(HTMLEscaping.text(change.text ?? change.html ?? ""))
+        case .remove:
+            prepared.content = []
         case .attribute:
             guard let name = change.name, HTMLEscaping.isValidAttributeName(name) else {
-                skip(selector, "\"\(change.name ?? "")\" is not a valid attribute name")
-                return
+                prepared.problem = "\"\(change.name ?? "")\" is not a valid attribute name"
+                break
             }
-            addAttributeOperation(.set(name: Array(name.lowercased().utf8), value: change.value), index: index, element: element)
+            prepared.attributeOperation = .set(
+                name: Array(name.lowercased().utf8), value: change.value.map { charset.encode(HTMLEscaping.attribute($0)) })
         case .style:
-            addAttributeOperation(.set(name: Array("style".utf8), value: change.value), index: index, element: element)
+            prepared.attributeOperation = .set(name: Array("style".utf8), value: change.value.map { charset.encode(HTMLEscaping.attribute($0)) })
         case .addClass, .removeClass:
             let names = (change.value ?? "").split(whereSeparator: { $0.isWhitespace }).map(String.init)
             guard !names.isEmpty else {
-                skip(selector, "action \"\(change.action.rawValue)\" needs a class name in value")
-                return
+                prepared.problem = "action \"\(change.action.rawValue)\" needs a class name in value"
+                break
             }
-            addAttributeOperation(change.action == .addClass ? .addClasses(names) : .removeClasses(names), index: index, element: element)
+            prepared.attributeOperation =
+                change.action == .addClass
+                ? .addClasses(names.map { charset.encode(HTMLEscaping.attribute($0)) }) : .removeClasses(names.map { Array($0.utf8) })
+        }
+        return prepared
+    }
+
+    private mutating func plan(_ change: RenderedChange, _ prepared: PreparedChange, index: Int, element: ElementBoundary) {
+        if let operation = prepared.attributeOperation {
+            addAttributeOperation(operation, index: index, element: element)
+            return
+        }
+        guard let content = prepared.content else { return }
+        let inside: Bool
+        switch change.action {
+        case .inner, .text, .prepend, .append: inside = true
+        default: inside = false
+        }
+        if inside && !element.hasContent {
+            skip(
+                change.selector.source,
+                "the element at byte \(element.startTagStart) is void and has no content for \"\(change.action.rawValue)\"")
+            return
+        }
+        switch change.action {
+        case .replace, .remove: add(element.outer, content, change: index)
+        case .inner, .text: add(element.inner, content, change: index)
+        case .before: add(element.startTagStart..<element.startTagStart, content, change: index)
+        case .after: add(element.end..<element.end, content, change: index)
+        case .prepend: add(element.startTagEnd..<element.startTagEnd, content, change: index)
+        case .append: add(element.contentEnd..<element.contentEnd, content, change: index)
+        case .attribute, .style, .addClass, .removeClass: break
         }
     }
 
@@ -148,12 +169,9 @@ struct PageSplicer {
             var editable = EditableTag(tag, in: page)
             for (_, operation) in operations {
                 switch operation {
-                case .set(let name, let value):
-                    editable.set(name, value: value.map { charset.encode(HTMLEscaping.attribute($0)) })
-                case .addClasses(let names):
-                    editable.addClasses(names.map { charset.encode(HTMLEscaping.attribute($0)) })
-                case .removeClasses(let names):
-                    editable.removeClasses(names.map { Array($0.utf8) })
+                case .set(let name, let value): editable.set(name, value: value)
+                case .addClasses(let names): editable.addClasses(names)
+                case .removeClasses(let names): editable.removeClasses(names)
                 }
             }
             let indices = operations.map(\.0)

@@ -14,74 +14,115 @@ final class SelectorProgram {
         let count: Int
     }
 
-    indirect enum Condition {
+    /// Trivial (no references) so the per-element loop copies no reference counts.
+    enum Condition {
         case id(Bytes)
         case className(Bytes)
         case attribute(name: Bytes, match: AttributeSelector.Operator?, value: Bytes?, caseInsensitive: Bool)
         case nthChild(a: Int, b: Int)
-        case not(Compound)
+        /// The index of the negated compound in `compounds`.
+        case not(Int)
     }
 
     struct Compound {
         var typeName: Bytes?
-        var conditions: [Condition]
+        var conditions: Range<Int>
+    }
+
+    /// One bit per compound of each alternative, in alternative order.
+    struct Bit {
+        var compound: Int
+        var chain: Int
+        var selector: Int
+        var isFirst: Bool
+        var isLast: Bool
+        /// How this compound links to the previous bit's (unused for the first).
+        var combinator: Combinator
     }
 
     struct Chain {
-        /// Which selector (index into `selectors`) this alternative belongs to.
         var selector: Int
         var firstBit: Int
-        var compounds: [Compound]
-        var combinators: [Combinator]
-        var enabled: Bool
+        var compoundCount: Int
         /// Needles the subject's start tag must contain (see `ComplexSelector.requiredFragments`).
         var subjectFragments: [[UInt8]]
         var allFragments: [[UInt8]]
-        var lastBit: Int { firstBit + compounds.count - 1 }
     }
 
     let selectors: [CSSSelector]
     private(set) var chains: [Chain] = []
-    let bitCount: Int
-    let wordCount: Int
-    private var allocations: [UnsafeMutablePointer<UInt8>] = []
+    private(set) var bitCount = 0
+    private(set) var wordCount = 1
     /// Whether any condition reads `id` or `class` (so the start callback looks them up).
     private(set) var needsIdentity = false
+    private(set) var bits: UnsafeMutableBufferPointer<Bit>
+    private(set) var enabled: UnsafeMutableBufferPointer<Bool>
+    private var compoundList: [Compound] = []
+    private var conditionList: [Condition] = []
+    private(set) var compounds: UnsafeMutableBufferPointer<Compound>
+    private(set) var conditions: UnsafeMutableBufferPointer<Condition>
+    private var allocations: [UnsafeMutablePointer<UInt8>] = []
 
     init(selectors: [CSSSelector]) {
         self.selectors = selectors
-        var bit = 0
-        var pending: [(Int, ComplexSelector, Int)] = []
+        var bitList: [Bit] = []
+        var chainList: [Chain] = []
+        var pending: [(Int, ComplexSelector)] = []
         for (index, selector) in selectors.enumerated() {
-            for alternative in selector.alternatives {
-                pending.append((index, alternative, bit))
-                bit += alternative.compounds.count
-            }
+            for alternative in selector.alternatives { pending.append((index, alternative)) }
         }
-        bitCount = bit
-        wordCount = max(1, (bit + 63) / 64)
-        for (index, alternative, firstBit) in pending {
-            let compounds = alternative.compounds.map { compile($0) }
-            chains.append(
+        bits = .allocate(capacity: 0)
+        enabled = .allocate(capacity: 0)
+        compounds = .allocate(capacity: 0)
+        conditions = .allocate(capacity: 0)
+        for (selectorIndex, alternative) in pending {
+            let chainIndex = chainList.count
+            chainList.append(
                 Chain(
-                    selector: index, firstBit: firstBit, compounds: compounds, combinators: alternative.combinators, enabled: true,
+                    selector: selectorIndex, firstBit: bitList.count, compoundCount: alternative.compounds.count,
                     subjectFragments: alternative.subject.requiredFragments.map { Array($0.utf8) },
                     allFragments: alternative.requiredFragments.map { Array($0.utf8) }))
+            for (position, compound) in alternative.compounds.enumerated() {
+                bitList.append(
+                    Bit(
+                        compound: compile(compound), chain: chainIndex, selector: selectorIndex, isFirst: position == 0,
+                        isLast: position == alternative.compounds.count - 1,
+                        combinator: position == 0 ? .descendant : alternative.combinators[position - 1]))
+            }
         }
+        chains = chainList
+        bitCount = bitList.count
+        wordCount = max(1, (bitList.count + 63) / 64)
+        bits.deallocate()
+        enabled.deallocate()
+        compounds.deallocate()
+        conditions.deallocate()
+        bits = .allocate(capacity: bitList.count)
+        _ = bits.initialize(from: bitList)
+        enabled = .allocate(capacity: chainList.count)
+        enabled.initialize(repeating: true)
+        compounds = .allocate(capacity: compoundList.count)
+        _ = compounds.initialize(from: compoundList)
+        conditions = .allocate(capacity: conditionList.count)
+        _ = conditions.initialize(from: conditionList)
     }
 
     deinit {
         for pointer in allocations { pointer.deallocate() }
+        bits.deallocate()
+        enabled.deallocate()
+        compounds.deallocate()
+        conditions.deallocate()
     }
 
     /// Disables every alternative whose required fragments do not all occur in `page` (the byte
     /// pre-check); returns whether any alternative is still enabled.
     func precheck(_ page: UnsafeBufferPointer<UInt8>) -> Bool {
         var any = false
-        for index in chains.indices {
-            let enabled = chains[index].allFragments.allSatisfy { ByteSearch.first($0, in: page) != nil }
-            chains[index].enabled = enabled
-            any = any || enabled
+        for (index, chain) in chains.enumerated() {
+            let isEnabled = chain.allFragments.allSatisfy { ByteSearch.first($0, in: page) != nil }
+            enabled[index] = isEnabled
+            any = any || isEnabled
         }
         return any
     }
@@ -91,7 +132,7 @@ final class SelectorProgram {
     /// of each. `Int.max` when some enabled alternative has no fragment.
     func horizon(_ page: UnsafeBufferPointer<UInt8>) -> Int {
         var horizon = -1
-        for chain in chains where chain.enabled {
+        for (index, chain) in chains.enumerated() where enabled[index] {
             guard !chain.subjectFragments.isEmpty else { return Int.max }
             var chainHorizon = Int.max
             for fragment in chain.subjectFragments {
@@ -102,30 +143,35 @@ final class SelectorProgram {
         return horizon
     }
 
-    private func compile(_ compound: CompoundSelector) -> Compound {
-        Compound(typeName: compound.typeName.map { bytes($0) }, conditions: compound.conditions.map { compile($0) })
-    }
-
-    private func compile(_ condition: SimpleSelector) -> Condition {
-        switch condition {
-        case .id(let id):
-            needsIdentity = true
-            return .id(bytes(id))
-        case .className(let name):
-            needsIdentity = true
-            return .className(bytes(name))
-        case .attribute(let attribute):
-            return .attribute(
-                name: bytes(attribute.name), match: attribute.match,
-                value: attribute.value.map { bytes(attribute.caseInsensitive ? $0.lowercased() : $0) },
-                caseInsensitive: attribute.caseInsensitive)
-        case .firstChild:
-            return .nthChild(a: 0, b: 1)
-        case .nthChild(let a, let b):
-            return .nthChild(a: a, b: b)
-        case .not(let inner):
-            return .not(compile(inner))
+    /// Compiles a compound (and any `:not` inside it); returns its index.
+    private func compile(_ compound: CompoundSelector) -> Int {
+        var compiled: [Condition] = []
+        for condition in compound.conditions {
+            switch condition {
+            case .id(let id):
+                needsIdentity = true
+                compiled.append(.id(bytes(id)))
+            case .className(let name):
+                needsIdentity = true
+                compiled.append(.className(bytes(name)))
+            case .attribute(let attribute):
+                compiled.append(
+                    .attribute(
+                        name: bytes(attribute.name), match: attribute.match,
+                        value: attribute.value.map { bytes(attribute.caseInsensitive ? $0.lowercased() : $0) },
+                        caseInsensitive: attribute.caseInsensitive))
+            case .firstChild:
+                compiled.append(.nthChild(a: 0, b: 1))
+            case .nthChild(let a, let b):
+                compiled.append(.nthChild(a: a, b: b))
+            case .not(let inner):
+                compiled.append(.not(compile(inner)))
+            }
         }
+        let start = conditionList.count
+        conditionList.append(contentsOf: compiled)
+        compoundList.append(Compound(typeName: compound.typeName.map { bytes($0) }, conditions: start..<conditionList.count))
+        return compoundList.count - 1
     }
 
     private func bytes(_ text: String) -> Bytes {
@@ -149,9 +195,10 @@ struct ElementFacts {
 }
 
 extension SelectorProgram {
-    func matches(_ compound: Compound, _ element: ElementFacts) -> Bool {
+    func matches(compound index: Int, _ element: ElementFacts) -> Bool {
+        let compound = compounds[index]
         if let typeName = compound.typeName, !CBytes.equal(element.name, typeName) { return false }
-        for condition in compound.conditions where !matches(condition, element) { return false }
+        for condition in compound.conditions where !matches(conditions[condition], element) { return false }
         return true
     }
 
@@ -179,7 +226,7 @@ extension SelectorProgram {
         case .nthChild(let a, let b):
             return SimpleSelector.nthChild(a: a, b: b, admits: element.siblingIndex)
         case .not(let inner):
-            return !matches(inner, element)
+            return !matches(compound: inner, element)
         }
     }
 }

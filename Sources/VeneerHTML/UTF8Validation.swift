@@ -10,7 +10,20 @@ enum UTF8Validation {
         let count = bytes.count
         var index = start
         while index < count {
-            // Fast path: eight ASCII bytes without a NUL.
+            // Fast paths: 32, then 8 ASCII bytes without a NUL.
+            while index + 32 <= count {
+                let raw = UnsafeRawPointer(base + index)
+                let a = raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+                let b = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                let c = raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+                let d = raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+                let high = (a | b | c | d) & 0x8080_8080_8080_8080
+                let zero = ((a &- 0x0101_0101_0101_0101) & ~a) | ((b &- 0x0101_0101_0101_0101) & ~b)
+                    | ((c &- 0x0101_0101_0101_0101) & ~c) | ((d &- 0x0101_0101_0101_0101) & ~d)
+                guard high == 0, zero & 0x8080_8080_8080_8080 == 0 else { break }
+                index += 32
+            }
+            if index >= count { break }
             if index + 8 <= count {
                 let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
                 let hasHigh = word & 0x8080_8080_8080_8080 != 0

@@ -115,7 +115,7 @@ extension RelationalStore {
             guard
                 let person = try await Self.resolvePerson(
                     profileId: consent.profileId, userId: consent.userId, anotherUserId: nil, at: consent.timestamp,
-                    in: session)
+                    in: session, linkWhenOptedOut: true)
             else { throw StoreError(code: "no-identity", message: "a consent needs a userId or a profileId") }
             try await session.execute(
                 """

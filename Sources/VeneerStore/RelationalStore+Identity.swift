@@ -11,7 +11,8 @@ extension RelationalStore {
     /// event joins. Two persons that each have a different user id are merged only by an alias; otherwise a
     /// shared device's profile id moves to the user who signed in last.
     static func resolvePerson(
-        profileId: String?, userId: String?, anotherUserId: String?, at timestamp: Int64, in session: any SQLSession
+        profileId: String?, userId: String?, anotherUserId: String?, at timestamp: Int64, in session: any SQLSession,
+        linkWhenOptedOut: Bool = false
     ) async throws -> ResolvedPerson? {
         var identities: [(kind: String, value: String)] = []
         if let profileId, !profileId.isEmpty { identities.append(("profile", profileId)) }
@@ -35,6 +36,16 @@ extension RelationalStore {
             if let kind = row[0].text, let value = row[1].text, let person = row[2].text {
                 owners["\(kind):\(value)"] = person
             }
+        }
+        // A person who rejected consent gets no new links or merges from events either.
+        let known = Array(Set(owners.values))
+        if !linkWhenOptedOut, !known.isEmpty,
+            let optedOut = try await session.query(
+                "SELECT id FROM persons WHERE opted_out = 1 AND id IN (\(placeholders(known.count, from: 1)))",
+                known.map(SQLValue.text)
+            ).first?[0].text
+        {
+            return ResolvedPerson(id: optedOut, optedOut: true)
         }
         let profileOwner = profileId.flatMap { owners["profile:\($0)"] }
         let userOwner = userId.flatMap { owners["user:\($0)"] }

@@ -181,6 +181,15 @@ struct ConfigCheckTests {
         #expect(diagnostic.column == expectedColumn)
     }
 
+    /// `div[` fails at its end: the column points just past `[` inside the quoted selector.
+    @Test func selectorErrorsPointIntoTheFile() throws {
+        let diagnostic = try #require(ConfigFixtures.diagnostics("invalid/css-selector.conf").first)
+        let line = "  payload = { changes = [ { selector = \"div[\", action = \"remove\" } ] }"
+        let selectorStart = line.distance(from: line.startIndex, to: try #require(line.range(of: "div[")).lowerBound) + 1
+        #expect(diagnostic.line == 11)
+        #expect(diagnostic.column == selectorStart + 4)
+    }
+
     @Test func templateFileErrorsNameTheTemplateFile() throws {
         let diagnostic = try #require(ConfigFixtures.diagnostics("invalid/template-file.conf").first)
         #expect(diagnostic.file.hasSuffix("templates/broken.html"))

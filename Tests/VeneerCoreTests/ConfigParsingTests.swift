@@ -219,7 +219,7 @@ struct ConfigFormTests {
     @Test func onlyRunningOptimizationsNeedArms() throws {
         let running = ConfigFixtures.diagnostics(text: ConfigFixtures.preamble + "[[personalization]]\nname = \"P\"\nmetrics = { primary = \"Purchase\" }\n")
         #expect(running.map(\.message) == ["running personalization \"P\" has no experience; add [[personalization.experience]]"])
-        #expect(running.first?.line == 4)
+        #expect(running.first?.line == 3)
         let draft = try ConfigFixtures.load(text: ConfigFixtures.preamble + "[[experiment]]\nname = \"E\"\nstatus = \"draft\"\nmetrics = { primary = \"Purchase\" }\n")
         #expect(draft.optimizations.first?.arms.isEmpty == true)
     }

@@ -187,8 +187,10 @@ struct APITests {
 
     @Test func anEmptyTrackListIs201() async throws {
         try await withServer { server in
-            #expect(try await server.post("/track", #"{"track":[]}"#).status == 201)
-            #expect(try await server.post("/track", #"{"track":[{"name":"x","payload":[]}],"extra":1}"#).status == 201)
+            let emptyTrack = try await server.post("/track", #"{"track":[]}"#).status
+            #expect(emptyTrack == 201)
+            let emptyPayload = try await server.post("/track", #"{"track":[{"name":"x","payload":[]}],"extra":1}"#).status
+            #expect(emptyPayload == 201)
         }
     }
 
@@ -311,12 +313,17 @@ struct APITests {
                 #expect(reply.status == 200)
                 return (reply.json?["choices"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }.sorted()
             }
-            #expect(try await selectors(#","names":[]"#) == [])
-            #expect(try await selectors(#","groups":["cta"]"#) == ["checkout-cta"])
+            let noNames = try await selectors(#","names":[]"#)
+            #expect(noNames == [])
+            let ctaGroup = try await selectors(#","groups":["cta"]"#)
+            #expect(ctaGroup == ["checkout-cta"])
             // Android's singular key.
-            #expect(try await selectors(#","name":"checkout-cta""#) == ["checkout-cta"])
-            #expect(try await selectors(#","names":["unfinished"]"#) == [])
-            #expect(try await selectors("") == ["checkout-cta", "welcome"])
+            let singularName = try await selectors(#","name":"checkout-cta""#)
+            #expect(singularName == ["checkout-cta"])
+            let draftOnly = try await selectors(#","names":["unfinished"]"#)
+            #expect(draftOnly == [])
+            let everything = try await selectors("")
+            #expect(everything == ["checkout-cta", "welcome"])
         }
     }
 
@@ -333,8 +340,10 @@ struct APITests {
 
     @Test func unknownPathsAndMethodsAreNotServed() async throws {
         try await withServer { server in
-            #expect(try await server.post("/optimization/choose-web", #"{}"#).status == 404)
-            #expect(try await server.post("http://127.0.0.1:\(server.port)/v2/acme/projects/shop/track", #"{}"#).status == 404)
+            let firstTrack = try await server.post("/optimization/choose-web", #"{}"#).status
+            #expect(firstTrack == 404)
+            let replayedTrack = try await server.post("http://127.0.0.1:\(server.port)/v2/acme/projects/shop/track", #"{}"#).status
+            #expect(replayedTrack == 404)
         }
     }
 }

@@ -12,161 +12,161 @@ import VeneerCore
 struct ProxyPassThroughTests {
     @Test("request headers: hop-by-hop removed both listed and named by Connection, X-Forwarded-* set, Host is the origin's")
     func requestHeaders() async throws {
-        let harness = try await ProxyHarness.start()
-        defer { Task { await harness.stop() } }
-        let response = try await harness.get(
-            "/echo?x=1",
-            headers: [
-                ("Connection", "X-Client-Hop"), ("X-Client-Hop", "secret"), ("Keep-Alive", "timeout=5"),
-                ("TE", "trailers"), ("Proxy-Authorization", "Basic Zm9vOmJhcg=="), ("X-End-To-End", "kept"),
-                ("Host", "shop.example"),
-            ])
-        #expect(response.status == 200)
-        let lines = Set(response.body.split(separator: "\n").map(String.init))
-        #expect(lines.contains("GET /echo?x=1"))
-        #expect(lines.contains("x-end-to-end: kept"))
-        #expect(lines.contains("x-forwarded-for: 127.0.0.1"))
-        #expect(lines.contains("x-forwarded-proto: http"))
-        #expect(lines.contains("x-forwarded-host: shop.example"))
-        #expect(lines.contains("host: 127.0.0.1:\(harness.origin.port)"))
-        for hop in ["x-client-hop", "keep-alive", "te", "proxy-authorization"] {
-            #expect(!lines.contains { $0.hasPrefix(hop + ":") }, "\(hop) reached the origin")
+        try await ProxyHarness.with() { harness in
+            let response = try await harness.get(
+                "/echo?x=1",
+                headers: [
+                    ("Connection", "X-Client-Hop"), ("X-Client-Hop", "secret"), ("Keep-Alive", "timeout=5"),
+                    ("TE", "trailers"), ("Proxy-Authorization", "Basic Zm9vOmJhcg=="), ("X-End-To-End", "kept"),
+                    ("Host", "shop.example"),
+                ])
+            #expect(response.status == 200)
+            let lines = Set(response.body.split(separator: "\n").map(String.init))
+            #expect(lines.contains("GET /echo?x=1"))
+            #expect(lines.contains("x-end-to-end: kept"))
+            #expect(lines.contains("x-forwarded-for: 127.0.0.1"))
+            #expect(lines.contains("x-forwarded-proto: http"))
+            #expect(lines.contains("x-forwarded-host: shop.example"))
+            #expect(lines.contains("host: 127.0.0.1:\(harness.origin.port)"))
+            for hop in ["x-client-hop", "keep-alive", "te", "proxy-authorization"] {
+                #expect(!lines.contains { $0.hasPrefix(hop + ":") }, "\(hop) reached the origin")
+            }
+            #expect(!lines.contains { $0.hasPrefix("connection:") && $0.contains("x-client-hop") })
         }
-        #expect(!lines.contains { $0.hasPrefix("connection:") && $0.contains("x-client-hop") })
     }
 
     @Test("an existing X-Forwarded-For is appended to")
     func forwardedForChain() async throws {
-        let harness = try await ProxyHarness.start()
-        defer { Task { await harness.stop() } }
-        let response = try await harness.get("/echo", headers: [("X-Forwarded-For", "203.0.113.7")])
-        #expect(response.body.contains("x-forwarded-for: 203.0.113.7, 127.0.0.1\n"))
+        try await ProxyHarness.with() { harness in
+            let response = try await harness.get("/echo", headers: [("X-Forwarded-For", "203.0.113.7")])
+            #expect(response.body.contains("x-forwarded-for: 203.0.113.7, 127.0.0.1\n"))
+        }
     }
 
     @Test("response headers: hop-by-hop removed, end-to-end kept")
     func responseHeaders() async throws {
-        let harness = try await ProxyHarness.start()
-        defer { Task { await harness.stop() } }
-        let response = try await harness.get("/hop")
-        #expect(response.status == 200)
-        #expect(response.body == "hop")
-        #expect(response.headers.first(name: "x-end-to-end") == "yes")
-        #expect(response.headers.first(name: "x-origin-hop") == nil)
-        #expect(response.headers.first(name: "keep-alive") == nil)
-        #expect(response.headers.first(name: "proxy-authenticate") == nil)
+        try await ProxyHarness.with() { harness in
+            let response = try await harness.get("/hop")
+            #expect(response.status == 200)
+            #expect(response.body == "hop")
+            #expect(response.headers.first(name: "x-end-to-end") == "yes")
+            #expect(response.headers.first(name: "x-origin-hop") == nil)
+            #expect(response.headers.first(name: "keep-alive") == nil)
+            #expect(response.headers.first(name: "proxy-authenticate") == nil)
+        }
     }
 
     @Test("several Set-Cookie headers, the origin's redirects and statuses come back as sent")
     func cookiesRedirectsStatuses() async throws {
-        let harness = try await ProxyHarness.start()
-        defer { Task { await harness.stop() } }
-        let cookies = try await harness.get("/cookies")
-        #expect(cookies.headers["set-cookie"] == ["a=1; Path=/", "b=2; Path=/", "c=3; HttpOnly"])
-        let redirect = try await harness.get("/redirect")
-        #expect(redirect.status == 302)
-        #expect(redirect.headers.first(name: "location") == "/elsewhere")
-        for code in [201, 204, 404, 410, 500, 503] {
-            let response = try await harness.get("/status/\(code)")
-            #expect(response.status == code)
+        try await ProxyHarness.with() { harness in
+            let cookies = try await harness.get("/cookies")
+            #expect(cookies.headers["set-cookie"] == ["a=1; Path=/", "b=2; Path=/", "c=3; HttpOnly"])
+            let redirect = try await harness.get("/redirect")
+            #expect(redirect.status == 302)
+            #expect(redirect.headers.first(name: "location") == "/elsewhere")
+            for code in [201, 204, 404, 410, 500, 503] {
+                let response = try await harness.get("/status/\(code)")
+                #expect(response.status == code)
+            }
+            let missing = try await harness.get("/no/such/page")
+            #expect(missing.status == 404)
+            #expect(missing.body == "no such page")
         }
-        let missing = try await harness.get("/no/such/page")
-        #expect(missing.status == 404)
-        #expect(missing.body == "no such page")
     }
 
     @Test("non-GET methods and their bodies reach the origin")
     func otherMethods() async throws {
-        let harness = try await ProxyHarness.start()
-        defer { Task { await harness.stop() } }
-        for method in [HTTPMethod.POST, .PUT, .PATCH, .DELETE] {
-            let response = try await harness.get("/echo", method: method, body: "hello world")
-            #expect(response.body.hasPrefix("\(method.rawValue) /echo\n"))
-            #expect(response.body.contains("body-bytes: 11\n"))
+        try await ProxyHarness.with() { harness in
+            for method in [HTTPMethod.POST, .PUT, .PATCH, .DELETE] {
+                let response = try await harness.get("/echo", method: method, body: "hello world")
+                #expect(response.body.hasPrefix("\(method.rawValue) /echo\n"))
+                #expect(response.body.contains("body-bytes: 11\n"))
+            }
         }
     }
 
     @Test("keep-alive: sequential requests reuse one origin connection")
     func originConnectionReuse() async throws {
-        let harness = try await ProxyHarness.start()
-        defer { Task { await harness.stop() } }
-        for _ in 0..<5 {
-            let response = try await harness.get("/status/200")
-            #expect(response.status == 200)
+        try await ProxyHarness.with() { harness in
+            for _ in 0..<5 {
+                let response = try await harness.get("/status/200")
+                #expect(response.status == 200)
+            }
+            let text = harness.metricsText
+            let reused = Self.value(in: text, of: "veneer_origin_connections_total{kind=\"reused\"}") ?? 0
+            let opened = Self.value(in: text, of: "veneer_origin_connections_total{kind=\"new\"}") ?? 0
+            #expect(opened + reused == 5)
+            #expect(reused >= 3, "metrics:\n\(text)")
         }
-        let text = harness.metricsText
-        let reused = Self.value(in: text, of: "veneer_origin_connections_total{kind=\"reused\"}") ?? 0
-        let opened = Self.value(in: text, of: "veneer_origin_connections_total{kind=\"new\"}") ?? 0
-        #expect(opened + reused == 5)
-        #expect(reused >= 3, "metrics:\n\(text)")
     }
 
     @Test("a 50 MB download streams through with flat memory")
     func largeDownload() async throws {
-        let harness = try await ProxyHarness.start()
-        defer { Task { await harness.stop() } }
-        let size = 50 * 1024 * 1024
-        let before = ProcessMemory.residentBytes()
-        var peak = before
-        let request = HTTPClientRequest(url: harness.baseURL + "/bytes/\(size)")
-        let response = try await harness.client.execute(request, timeout: .seconds(120))
-        #expect(response.status == .ok)
-        #expect(response.headers.first(name: "content-length") == String(size))
-        var received = 0
-        var chunks = 0
-        for try await chunk in response.body {
-            received += chunk.readableBytes
-            chunks += 1
-            if chunks % 64 == 0 { peak = max(peak, ProcessMemory.residentBytes()) }
+        try await ProxyHarness.with() { harness in
+            let size = 50 * 1024 * 1024
+            let before = ProcessMemory.residentBytes()
+            var peak = before
+            let request = HTTPClientRequest(url: harness.baseURL + "/bytes/\(size)")
+            let response = try await harness.client.execute(request, timeout: .seconds(120))
+            #expect(response.status == .ok)
+            #expect(response.headers.first(name: "content-length") == String(size))
+            var received = 0
+            var chunks = 0
+            for try await chunk in response.body {
+                received += chunk.readableBytes
+                chunks += 1
+                if chunks % 64 == 0 { peak = max(peak, ProcessMemory.residentBytes()) }
+            }
+            #expect(received == size)
+            // Buffering the body anywhere (client, proxy or origin) would add at least 50 MB.
+            #expect(peak - before < 30 * 1024 * 1024, "resident memory grew by \((peak - before) >> 20) MiB")
         }
-        #expect(received == size)
-        // Buffering the body anywhere (client, proxy or origin) would add at least 50 MB.
-        #expect(peak - before < 30 * 1024 * 1024, "resident memory grew by \((peak - before) >> 20) MiB")
     }
 
     @Test("a 50 MB upload streams through with flat memory")
     func largeUpload() async throws {
-        let harness = try await ProxyHarness.start()
-        defer { Task { await harness.stop() } }
-        let size = 50 * 1024 * 1024
-        let chunk = ByteBuffer(repeating: UInt8(ascii: "u"), count: 64 * 1024)
-        let before = ProcessMemory.residentBytes()
-        let sampler = Task {
-            var peak = before
-            while !Task.isCancelled {
-                peak = max(peak, ProcessMemory.residentBytes())
-                try? await Task.sleep(for: .milliseconds(20))
+        try await ProxyHarness.with() { harness in
+            let size = 50 * 1024 * 1024
+            let chunk = ByteBuffer(repeating: UInt8(ascii: "u"), count: 64 * 1024)
+            let before = ProcessMemory.residentBytes()
+            let sampler = Task {
+                var peak = before
+                while !Task.isCancelled {
+                    peak = max(peak, ProcessMemory.residentBytes())
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                return peak
             }
-            return peak
+            var request = HTTPClientRequest(url: harness.baseURL + "/upload")
+            request.method = .POST
+            let chunks = AsyncStream<ByteBuffer> { continuation in
+                for _ in 0..<(size / chunk.readableBytes) { continuation.yield(chunk) }
+                continuation.finish()
+            }
+            request.body = .stream(chunks, length: .known(Int64(size)))
+            let response = try await harness.client.execute(request, timeout: .seconds(120))
+            let body = String(buffer: try await response.body.collect(upTo: 1024))
+            sampler.cancel()
+            let peak = await sampler.value
+            #expect(response.status == .ok)
+            #expect(body == "received=\(size)")
+            #expect(peak - before < 30 * 1024 * 1024, "resident memory grew by \((peak - before) >> 20) MiB")
         }
-        var request = HTTPClientRequest(url: harness.baseURL + "/upload")
-        request.method = .POST
-        let chunks = AsyncStream<ByteBuffer> { continuation in
-            for _ in 0..<(size / chunk.readableBytes) { continuation.yield(chunk) }
-            continuation.finish()
-        }
-        request.body = .stream(chunks, length: .known(Int64(size)))
-        let response = try await harness.client.execute(request, timeout: .seconds(120))
-        let body = String(buffer: try await response.body.collect(upTo: 1024))
-        sampler.cancel()
-        let peak = await sampler.value
-        #expect(response.status == .ok)
-        #expect(body == "received=\(size)")
-        #expect(peak - before < 30 * 1024 * 1024, "resident memory grew by \((peak - before) >> 20) MiB")
     }
 
     @Test("Expect: 100-continue gets 100 Continue, then the body goes through")
     func expectContinue() async throws {
-        let harness = try await ProxyHarness.start()
-        defer { Task { await harness.stop() } }
-        let connection = try await RawConnection.connect(port: harness.port)
-        try await connection.send(
-            "POST /expect HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
-        #expect(await connection.waitFor("HTTP/1.1 100 Continue\r\n"))
-        #expect(!connection.text.contains("200"))
-        try await connection.send("hello")
-        #expect(await connection.waitFor("received=5"))
-        #expect(connection.text.contains("HTTP/1.1 200 OK\r\n"))
-        await connection.close()
+        try await ProxyHarness.with() { harness in
+            let connection = try await RawConnection.connect(port: harness.port)
+            try await connection.send(
+                "POST /expect HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+            #expect(await connection.waitFor("HTTP/1.1 100 Continue\r\n"))
+            #expect(!connection.text.contains("200"))
+            try await connection.send("hello")
+            #expect(await connection.waitFor("received=5"))
+            #expect(connection.text.contains("HTTP/1.1 200 OK\r\n"))
+            await connection.close()
+        }
     }
 
     static func value(in text: String, of series: String) -> Int? {
@@ -182,38 +182,38 @@ struct ProxyPassThroughTests {
 struct ProxyOriginErrorTests {
     @Test("origin refusing connections: 502 with a short plain page")
     func refused() async throws {
-        let harness = try await ProxyHarness.start(originURL: "http://127.0.0.1:1")
-        defer { Task { await harness.stop() } }
-        let response = try await harness.get("/anything")
-        #expect(response.status == 502)
-        #expect(response.headers.first(name: "content-type") == "text/plain; charset=utf-8")
-        #expect(response.body.hasPrefix("502 Bad Gateway\n"))
-        #expect(response.body.count < 200)
-        #expect(!response.body.contains("127.0.0.1"))
-        #expect(harness.metricsText.contains("veneer_origin_errors_total{cause=\"connect\"} 1"))
+        try await ProxyHarness.with(originURL: "http://127.0.0.1:1") { harness in
+            let response = try await harness.get("/anything")
+            #expect(response.status == 502)
+            #expect(response.headers.first(name: "content-type") == "text/plain; charset=utf-8")
+            #expect(response.body.hasPrefix("502 Bad Gateway\n"))
+            #expect(response.body.count < 200)
+            #expect(!response.body.contains("127.0.0.1"))
+            #expect(harness.metricsText.contains("veneer_origin_errors_total{cause=\"connect\"} 1"))
+        }
     }
 
     @Test("origin resetting the connection: 502")
     func reset() async throws {
-        let harness = try await ProxyHarness.start()
-        defer { Task { await harness.stop() } }
-        let response = try await harness.get("/reset")
-        #expect(response.status == 502)
-        #expect(response.body.hasPrefix("502 Bad Gateway\n"))
+        try await ProxyHarness.with() { harness in
+            let response = try await harness.get("/reset")
+            #expect(response.status == 502)
+            #expect(response.body.hasPrefix("502 Bad Gateway\n"))
+        }
     }
 
     @Test("origin slower than origin.timeout: 504, and the proxy keeps serving")
     func slow() async throws {
-        let harness = try await ProxyHarness.start(configText: "")
-        defer { Task { await harness.stop() } }
-        var config = harness.holder.current.config
-        config.origin.timeout = .milliseconds(200)
-        harness.holder.replace(with: try ProxyConfiguration(config: config))
-        let response = try await harness.get("/slow/2000")
-        #expect(response.status == 504)
-        #expect(response.body.hasPrefix("504 Gateway Timeout\n"))
-        let fast = try await harness.get("/slow/10")
-        #expect(fast.status == 200)
-        #expect(fast.body == "slow")
+        try await ProxyHarness.with(configText: "") { harness in
+            var config = harness.holder.current.config
+            config.origin.timeout = .milliseconds(200)
+            harness.holder.replace(with: try ProxyConfiguration(config: config))
+            let response = try await harness.get("/slow/2000")
+            #expect(response.status == 504)
+            #expect(response.body.hasPrefix("504 Gateway Timeout\n"))
+            let fast = try await harness.get("/slow/10")
+            #expect(fast.status == 200)
+            #expect(fast.body == "slow")
+        }
     }
 }

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 import VeneerCore
+import VeneerStore
 
 @testable import VeneerServer
 
@@ -77,132 +78,132 @@ struct ProxyPersonalizationTests {
 
     @Test("an HTML page is rewritten: bytes outside the change unchanged, length right, validators dropped, private")
     func rewritesPlainPage() async throws {
-        let harness = try await ProxyHarness.start(configText: Self.config, pages: Self.pages())
-        defer { Task { await harness.stop() } }
-        let response = try await harness.get("/shop/plain", headers: [("If-None-Match", "\"v1\""), ("If-Modified-Since", "Wed, 01 Jan 2025 00:00:00 GMT")])
-        #expect(response.status == 200)
-        let expected = Self.page.replacingOccurrences(of: "<h1>Original hero</h1>", with: "<h1>Hi friend</h1>")
-        #expect(response.body == expected)
-        #expect(response.headers.first(name: "content-length") == String(expected.utf8.count))
-        #expect(response.headers.first(name: "etag") == nil)
-        #expect(response.headers.first(name: "last-modified") == nil)
-        #expect(response.headers.first(name: "cache-control") == "private")
-        #expect(response.headers[canonicalForm: "vary"].map(String.init).contains("Cookie"))
-        // The origin was not asked conditionally: a 304 could not be rewritten.
-        let originHead = try #require(harness.origin.requests.last { $0.uri == "/shop/plain" })
-        #expect(originHead.headers.first(name: "if-none-match") == nil)
-        #expect(originHead.headers.first(name: "if-modified-since") == nil)
+        try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
+            let response = try await harness.get("/shop/plain", headers: [("If-None-Match", "\"v1\""), ("If-Modified-Since", "Wed, 01 Jan 2025 00:00:00 GMT")])
+            #expect(response.status == 200)
+            let expected = Self.page.replacingOccurrences(of: "<h1>Original hero</h1>", with: "<h1>Hi friend</h1>")
+            #expect(response.body == expected)
+            #expect(response.headers.first(name: "content-length") == String(expected.utf8.count))
+            #expect(response.headers.first(name: "etag") == nil)
+            #expect(response.headers.first(name: "last-modified") == nil)
+            #expect(response.headers.first(name: "cache-control") == "private")
+            #expect(response.headers[canonicalForm: "vary"].map(String.init).contains("Cookie"))
+            // The origin was not asked conditionally: a 304 could not be rewritten.
+            let originHead = try #require(harness.origin.requests.last { $0.uri == "/shop/plain" })
+            #expect(originHead.headers.first(name: "if-none-match") == nil)
+            #expect(originHead.headers.first(name: "if-modified-since") == nil)
+        }
     }
 
     @Test("gzip, deflate and br pages are decoded, changed, and sent gzip to a client that accepts it", arguments: ["gzip", "deflate", "br"])
     func decodesAndReencodes(encoding: String) async throws {
-        let harness = try await ProxyHarness.start(configText: Self.config, pages: Self.pages())
-        defer { Task { await harness.stop() } }
-        let expected = Self.page.replacingOccurrences(of: "<h1>Original hero</h1>", with: "<h1>Hi friend</h1>")
-        let zipped = try await harness.get("/shop/\(encoding)", headers: [("Accept-Encoding", "gzip, br")])
-        #expect(zipped.status == 200)
-        #expect(zipped.headers.first(name: "content-encoding") == "gzip")
-        #expect(zipped.headers.first(name: "content-length") == String(zipped.bytes.count))
-        let decoded = try ContentCoding.decode(zipped.bytes, encoding: "gzip", limit: 1 << 20)
-        #expect(String(decoding: decoded, as: UTF8.self) == expected)
-        let plain = try await harness.get("/shop/\(encoding)", headers: [("Accept-Encoding", "identity")])
-        #expect(plain.headers.first(name: "content-encoding") == nil)
-        #expect(plain.body == expected)
+        try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
+            let expected = Self.page.replacingOccurrences(of: "<h1>Original hero</h1>", with: "<h1>Hi friend</h1>")
+            let zipped = try await harness.get("/shop/\(encoding)", headers: [("Accept-Encoding", "gzip, br")])
+            #expect(zipped.status == 200)
+            #expect(zipped.headers.first(name: "content-encoding") == "gzip")
+            #expect(zipped.headers.first(name: "content-length") == String(zipped.bytes.count))
+            let decoded = try ContentCoding.decode(zipped.bytes, encoding: "gzip", limit: 1 << 20)
+            #expect(String(decoding: decoded, as: UTF8.self) == expected)
+            let plain = try await harness.get("/shop/\(encoding)", headers: [("Accept-Encoding", "identity")])
+            #expect(plain.headers.first(name: "content-encoding") == nil)
+            #expect(plain.body == expected)
+        }
     }
 
     @Test("visitor cookies: profile for two years, rolling session, HttpOnly, SameSite=Lax, Path=/")
     func visitorCookies() async throws {
-        let harness = try await ProxyHarness.start(configText: Self.config, pages: Self.pages())
-        defer { Task { await harness.stop() } }
-        let first = try await harness.get("/shop/plain")
-        let cookies = first.headers["set-cookie"]
-        let profile = try #require(cookies.first { $0.hasPrefix("vnr_pid=") })
-        let session = try #require(cookies.first { $0.hasPrefix("vnr_sid=") })
-        #expect(profile.contains("Max-Age=63072000; Path=/; HttpOnly; SameSite=Lax"))
-        #expect(session.contains("Max-Age=1800; Path=/; HttpOnly; SameSite=Lax"))
-        let profileId = String(profile.dropFirst(8).prefix { $0 != ";" })
-        let sessionId = String(session.dropFirst(8).prefix { $0 != ";" })
-        #expect(profileId.count == 32)
-        let second = try await harness.get("/shop/plain", headers: [("Cookie", "vnr_pid=\(profileId); vnr_sid=\(sessionId)")])
-        let secondCookies = second.headers["set-cookie"]
-        #expect(!secondCookies.contains { $0.hasPrefix("vnr_pid=") }, "a known profile is not re-set")
-        #expect(secondCookies.contains { $0.hasPrefix("vnr_sid=\(sessionId);") }, "the session rolls")
+        try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
+            let first = try await harness.get("/shop/plain")
+            let cookies = first.headers["set-cookie"]
+            let profile = try #require(cookies.first { $0.hasPrefix("vnr_pid=") })
+            let session = try #require(cookies.first { $0.hasPrefix("vnr_sid=") })
+            #expect(profile.contains("Max-Age=63072000; Path=/; HttpOnly; SameSite=Lax"))
+            #expect(session.contains("Max-Age=1800; Path=/; HttpOnly; SameSite=Lax"))
+            let profileId = String(profile.dropFirst(8).prefix { $0 != ";" })
+            let sessionId = String(session.dropFirst(8).prefix { $0 != ";" })
+            #expect(profileId.count == 32)
+            let second = try await harness.get("/shop/plain", headers: [("Cookie", "vnr_pid=\(profileId); vnr_sid=\(sessionId)")])
+            let secondCookies = second.headers["set-cookie"]
+            #expect(!secondCookies.contains { $0.hasPrefix("vnr_pid=") }, "a known profile is not re-set")
+            #expect(secondCookies.contains { $0.hasPrefix("vnr_sid=\(sessionId);") }, "the session rolls")
+        }
     }
 
     @Test("page views: the second page view of a visitor meets the returning-visitor audience")
     func autotrackFeedsAudiences() async throws {
-        let harness = try await ProxyHarness.start(configText: Self.config, pages: Self.pages())
-        defer { Task { await harness.stop() } }
-        let first = try await harness.get("/shop/plain")
-        #expect(!first.body.contains("cta--back"))
-        let cookie = first.headers["set-cookie"].map { $0.prefix { $0 != ";" } }.joined(separator: "; ")
-        await harness.waitForSubmitted(3)  // session start, page view, exposure
-        let second = try await harness.get("/shop/plain", headers: [("Cookie", cookie)])
-        #expect(second.body.contains("class=\"cta cta--back\""))
+        try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
+            let first = try await harness.get("/shop/plain")
+            #expect(!first.body.contains("cta--back"))
+            let cookie = first.headers["set-cookie"].map { $0.prefix { $0 != ";" } }.joined(separator: "; ")
+            await harness.waitForSubmitted(3)  // session start, page view, exposure
+            let second = try await harness.get("/shop/plain", headers: [("Cookie", cookie)])
+            #expect(second.body.contains("class=\"cta cta--back\""))
+        }
     }
 
     @Test("bots get the original page, no cookies and no exposure")
     func botsGetTheOriginal() async throws {
-        let harness = try await ProxyHarness.start(configText: Self.config, pages: Self.pages())
-        defer { Task { await harness.stop() } }
-        let before = harness.reporter.statistics.submitted
-        let response = try await harness.get("/shop/plain", headers: [("User-Agent", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")])
-        #expect(response.body == Self.page)
-        #expect(response.headers["set-cookie"].isEmpty)
-        #expect(harness.reporter.statistics.submitted == before)
+        try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
+            let before = harness.reporter.statistics.submitted
+            let response = try await harness.get("/shop/plain", headers: [("User-Agent", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")])
+            #expect(response.body == Self.page)
+            #expect(response.headers["set-cookie"].isEmpty)
+            #expect(harness.reporter.statistics.submitted == before)
+        }
     }
 
     @Test("a user id from the configured header is used for the person")
     func userIdHeader() async throws {
-        let harness = try await ProxyHarness.start(configText: Self.config, pages: Self.pages())
-        defer { Task { await harness.stop() } }
-        _ = try await harness.store.append([
-            TrackEvent(eventId: "identify-ada", name: TrackEvent.identifyName, timestamp: 1_700_000_000_000, userId: "ada-1", userAttributes: ["first_name": "Ada"])
-        ])
-        let response = try await harness.get("/shop/plain", headers: [("X-User-Id", "ada-1")])
-        #expect(response.body.contains("<h1>Hi Ada</h1>"))
+        try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
+            _ = try await harness.store.append([
+                TrackEvent(eventId: "identify-ada", name: TrackEvent.identifyName, timestamp: 1_700_000_000_000, userId: "ada-1", userAttributes: ["first_name": "Ada"])
+            ])
+            let response = try await harness.get("/shop/plain", headers: [("X-User-Id", "ada-1")])
+            #expect(response.body.contains("<h1>Hi Ada</h1>"))
+        }
     }
 
     @Test("redirect payload: the configured status without an origin fetch, the query kept, exposure first")
     func redirects() async throws {
-        let harness = try await ProxyHarness.start(configText: Self.config, pages: Self.pages())
-        defer { Task { await harness.stop() } }
-        let before = harness.reporter.statistics.submitted
-        let response = try await harness.get("/shop/plain?campaign=winter&x=1")
-        #expect(response.status == 307)
-        #expect(response.headers.first(name: "location") == "/shop/sale?campaign=winter&x=1")
-        #expect(!harness.origin.requests.contains { $0.uri.hasPrefix("/shop/plain") })
-        // Submitted synchronously before the answer was written.
-        #expect(harness.reporter.statistics.submitted > before)
-        // The target itself is never redirected again.
-        let target = try await harness.get("/shop/sale?campaign=winter&x=1")
-        #expect(target.status == 200)
-        #expect(target.body.contains("Hi friend"))
+        try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
+            let before = harness.reporter.statistics.submitted
+            let response = try await harness.get("/shop/plain?campaign=winter&x=1")
+            #expect(response.status == 307)
+            #expect(response.headers.first(name: "location") == "/shop/sale?campaign=winter&x=1")
+            #expect(!harness.origin.requests.contains { $0.uri.hasPrefix("/shop/plain") })
+            // Submitted synchronously before the answer was written.
+            #expect(harness.reporter.statistics.submitted > before)
+            // The target itself is never redirected again.
+            let target = try await harness.get("/shop/sale?campaign=winter&x=1")
+            #expect(target.status == 200)
+            #expect(target.body.contains("Hi friend"))
+        }
     }
 
     @Test("unrouted paths, non-HTML answers and non-GET methods pass through untouched")
     func passThroughOnPersonalizedSite() async throws {
-        let harness = try await ProxyHarness.start(configText: Self.config, pages: Self.pages())
-        defer { Task { await harness.stop() } }
-        let other = try await harness.get("/other")
-        #expect(other.body == Self.page)
-        #expect(other.headers["set-cookie"].isEmpty)
-        #expect(other.headers.first(name: "cache-control") == nil)
-        let json = try await harness.get("/shop/data.json")
-        #expect(json.body == "{\"hero\":1}")
-        let post = try await harness.get("/echo", method: .POST, body: "abc")
-        #expect(post.body.contains("body-bytes: 3"))
+        try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
+            let other = try await harness.get("/other")
+            #expect(other.body == Self.page)
+            #expect(other.headers["set-cookie"].isEmpty)
+            #expect(other.headers.first(name: "cache-control") == nil)
+            let json = try await harness.get("/shop/data.json")
+            #expect(json.body == "{\"hero\":1}")
+            let post = try await harness.get("/echo", method: .POST, body: "abc")
+            #expect(post.body.contains("body-bytes: 3"))
+        }
     }
 
     @Test("a page over max_html_bytes is served unchanged and counted")
     func pageOverCap() async throws {
-        let harness = try await ProxyHarness.start(configText: Self.config, pages: Self.pages())
-        defer { Task { await harness.stop() } }
-        var config = harness.holder.current.config
-        config.origin.maxHTMLBytes = 100
-        harness.holder.replace(with: try ProxyConfiguration(config: config))
-        let response = try await harness.get("/shop/plain")
-        #expect(response.body == Self.page)
-        #expect(harness.metricsText.contains("veneer_fail_open_total{cause=\"page-too-large\"} 1"))
+        try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
+            var config = harness.holder.current.config
+            config.origin.maxHTMLBytes = 100
+            harness.holder.replace(with: try ProxyConfiguration(config: config))
+            let response = try await harness.get("/shop/plain")
+            #expect(response.body == Self.page)
+            #expect(harness.metricsText.contains("veneer_fail_open_total{cause=\"page-too-large\"} 1"))
+        }
     }
 }

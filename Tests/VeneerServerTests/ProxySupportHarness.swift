@@ -107,6 +107,21 @@ final class ProxyHarness: Sendable {
             holder: holder, metrics: metrics, directory: directory, reporterTask: reporterTask, threadPool: threadPool)
     }
 
+    /// Runs `body` with a started harness and always stops it, whatever `body` throws.
+    static func with(
+        configText: String = "", originURL: String? = nil, pages: [String: TestOriginServer.Page] = [:],
+        files: [String: String] = [:], _ body: (ProxyHarness) async throws -> Void
+    ) async throws {
+        let harness = try await start(configText: configText, originURL: originURL, pages: pages, files: files)
+        do {
+            try await body(harness)
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+
     func stop() async {
         try? await client.shutdown()
         await server.shutdown(deadline: .seconds(2))

@@ -126,10 +126,10 @@ struct ReporterTests {
         let running = Task { try await reporter.run() }
         reporter.submit(Self.views(100, prefix: "before"))
         #expect(try await Self.waitUntil { reporter.statistics.stored == 100 })
-        try server.stop()
+        try await server.stop()
         reporter.submit(Self.views(300, prefix: "during"))
         #expect(try await Self.waitUntil { reporter.statistics.spooled > 0 })
-        try server.startAgain()
+        try await server.startAgain()
         #expect(try await Self.waitUntil(60) { (try? await Self.storedCount(store)) == 400 })
         reporter.stop()
         try await running.value
@@ -236,8 +236,8 @@ struct RestartablePostgres {
     static func start() async throws -> RestartablePostgres? {
         let script = repositoryRoot + "/scripts/postgres-test-server"
         do {
-            let url = try run("/bin/bash", [script, "start"])
-            let directory = try run("/bin/bash", [script, "dir", url])
+            let url = try await runDetached("/bin/bash", [script, "start"])
+            let directory = try await runDetached("/bin/bash", [script, "dir", url])
             return RestartablePostgres(url: url, directory: directory)
         } catch {
             print("Reporter outage test NOT RUN: scripts/postgres-test-server could not start PostgreSQL: \(error)")
@@ -254,13 +254,13 @@ struct RestartablePostgres {
         return getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", binary] : [binary]
     }
 
-    func stop() throws {
-        try Self.run(pgctl[0], Array(pgctl.dropFirst()) + ["-D", "\(directory)/data", "-m", "fast", "-w", "stop"])
+    func stop() async throws {
+        try await Self.runDetached(pgctl[0], Array(pgctl.dropFirst()) + ["-D", "\(directory)/data", "-m", "fast", "-w", "stop"])
     }
 
-    func startAgain() throws {
+    func startAgain() async throws {
         let port = try String(contentsOfFile: "\(directory)/port", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        try Self.run(
+        try await Self.runDetached(
             pgctl[0],
             Array(pgctl.dropFirst()) + [
                 "-D", "\(directory)/data", "-l", "\(directory)/server.log", "-w", "-o",
@@ -272,20 +272,29 @@ struct RestartablePostgres {
         _ = try? Self.run("/bin/bash", [Self.repositoryRoot + "/scripts/postgres-test-server", "stop", directory])
     }
 
+    /// Runs a command on a thread of its own, its output through a file (a daemon it leaves must not hold a pipe).
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-run-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw APIError(.internalServerError, "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
         }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return ((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func runDetached(_ executable: String, _ arguments: [String]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try run(executable, arguments) }) }.start()
+        }
     }
 }

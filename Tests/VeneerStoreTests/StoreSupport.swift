@@ -33,7 +33,7 @@ enum StoreSupport {
         case .postgres:
             guard let server = await PostgresTestServer.shared.url() else { return nil }
             let name = "veneer_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
-            try run(psql, [server, "-q", "-c", "CREATE DATABASE \(name)"])
+            try await run(psql, [server, "-q", "-c", "CREATE DATABASE \(name)"])
             guard var components = URLComponents(string: server) else { return nil }
             components.path = "/\(name)"
             return components.string
@@ -54,25 +54,36 @@ enum StoreSupport {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    /// Runs a command on a thread of its own (never blocking the test's cooperative threads) and returns its
+    /// standard output; output goes through a file, so a daemon the command leaves behind cannot hold a pipe.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+    static func run(_ executable: String, _ arguments: [String]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try runBlocking(executable, arguments) })
+            }.start()
+        }
+    }
+
+    static func runBlocking(_ executable: String, _ arguments: [String]) throws -> String {
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-run-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
             throw StoreError(
                 code: "test-setup",
-                message: "\(executable) \(arguments.joined(separator: " ")) failed: \(String(decoding: errorData, as: UTF8.self))")
+                message: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
         }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static func event(
@@ -104,34 +115,35 @@ enum StoreSupport {
 /// test process with `scripts/postgres-test-server` and stopped when the process exits.
 actor PostgresTestServer {
     static let shared = PostgresTestServer()
-    private var resolved = false
-    private var serverURL: String?
+    private var resolution: Task<String?, Never>?
 
-    func url() -> String? {
-        if resolved { return serverURL }
-        resolved = true
+    func url() async -> String? {
+        if resolution == nil { resolution = Task { await Self.resolve() } }
+        return await resolution!.value
+    }
+
+    private static func resolve() async -> String? {
         if let url = ProcessInfo.processInfo.environment["VENEER_TEST_POSTGRES_URL"], !url.isEmpty {
-            serverURL = url
             return url
         }
         let script = StoreSupport.repositoryRoot.appendingPathComponent("scripts/postgres-test-server").path
         do {
-            let url = try StoreSupport.run("/bin/bash", [script, "start"])
-            serverURL = url
+            let url = try await StoreSupport.run("/bin/bash", [script, "start"])
             startedURL.withLock { $0 = url }
             atexit {
                 if let url = startedURL.withLock({ $0 }) {
                     let script = StoreSupport.repositoryRoot.appendingPathComponent("scripts/postgres-test-server").path
-                    _ = try? StoreSupport.run("/bin/bash", [script, "stop", url])
+                    _ = try? StoreSupport.runBlocking("/bin/bash", [script, "stop", url])
                 }
             }
             print("PostgreSQL for the store tests: started \(url) with scripts/postgres-test-server")
+            return url
         } catch {
             print(
                 "PostgreSQL half NOT RUN: VENEER_TEST_POSTGRES_URL is unset and scripts/postgres-test-server failed: \(error)"
             )
+            return nil
         }
-        return serverURL
     }
 }
 

@@ -68,3 +68,19 @@ func isTagBoundary(_ bytes: [UInt8], _ offset: Int) -> Bool {
     let next = bytes[offset + 1] | 0x20
     return (next >= UInt8(ascii: "a") && next <= UInt8(ascii: "z")) || bytes[offset + 1] == UInt8(ascii: "/")
 }
+
+// SwiftPM links debug executables with `--defsym main=RewriterFuzzer_main`, which hides
+// libFuzzer's `main`; this entry runs libFuzzer's driver with the callback above.
+@_silgen_name("LLVMFuzzerRunDriver")
+private func libFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+@_cdecl("RewriterFuzzer_main")
+public func rewriterFuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return libFuzzerDriver(&argc, &argv) { data, size in fuzzOneInput(data, size) }
+}

@@ -90,14 +90,18 @@ extension ConfigBuilder {
         guard let event = requiredString(table, "event", at: path, example: "\"Purchase\"") else { return nil }
         let atLeast = integer(table["at_least"], at: path.appending("at_least"), range: 0...Int.max)
         let atMost = integer(table["at_most"], at: path.appending("at_most"), range: 0...Int.max)
+        var failed = false
         if let atLeast, let atMost, atLeast > atMost {
             error(path.appending("at_most"), "at_most = \(atMost) is below at_least = \(atLeast); no visitor can match")
-            return nil
+            failed = true
         }
         var withinSeconds: Int64?
         if let node = table["within"] {
-            guard let window = duration(node, at: path.appending("within")) else { return nil }
-            withinSeconds = max(1, window.wholeSeconds)
+            if let window = duration(node, at: path.appending("within")) {
+                withinSeconds = max(1, window.wholeSeconds)
+            } else {
+                failed = true
+            }
         }
         var filter: EventFilter?
         if let node = table["where"] {
@@ -105,10 +109,10 @@ extension ConfigBuilder {
             guard let whereTable = self.table(node, at: wherePath) else { return nil }
             checkKeys(whereTable, at: wherePath, allowed: ["property"] + Condition.operatorNames)
             let property = requiredString(whereTable, "property", at: wherePath, example: "\"amount\"")
-            guard let condition = condition(whereTable, at: wherePath), let property else { return nil }
+            guard let condition = condition(whereTable, at: wherePath), let property, !failed else { return nil }
             filter = EventFilter(property: property, condition: condition)
         }
-        guard table["at_least"] == nil || atLeast != nil, table["at_most"] == nil || atMost != nil else { return nil }
+        guard !failed, table["at_least"] == nil || atLeast != nil, table["at_most"] == nil || atMost != nil else { return nil }
         // A bare `{ event = "X" }` means "performed X at least once".
         let effectiveAtLeast = atLeast ?? (atMost == nil ? 1 : nil)
         return .event(EventCondition(event: event, atLeast: effectiveAtLeast, atMost: atMost, withinSeconds: withinSeconds, filter: filter))

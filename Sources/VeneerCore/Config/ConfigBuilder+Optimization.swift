@@ -20,7 +20,12 @@ extension ConfigBuilder {
         let armKey = kind == .personalization ? "experience" : "variant"
         var allowed = ["name", "selector", "group", "status", "bucket_version", "metrics", armKey]
         allowed += kind == .personalization ? ["control"] : ["coverage", "audience"]
-        checkKeys(table, at: path, allowed: allowed)
+        if kind == .personalization, table["audience"] != nil {
+            error(path.appending("audience"), "a personalization targets per experience: move audience into each [[personalization.experience]]")
+            checkKeys(table.filter { $0.key != "audience" }, at: path, allowed: allowed)
+        } else {
+            checkKeys(table, at: path, allowed: allowed)
+        }
 
         let name = requiredString(table, "name", at: path, example: "\"Welcome back\"")
         var selector: String?
@@ -91,7 +96,13 @@ extension ConfigBuilder {
             }
             arms.append(arm)
         }
-        if kind == .experiment, !armTables.isEmpty, arms.count == armTables.count {
+        let weightsAreNumbers = armTables.allSatisfy { armTable in
+            switch armTable.table["weight"] {
+            case .integer?, .float?: return true
+            default: return false
+            }
+        }
+        if kind == .experiment, !armTables.isEmpty, arms.count == armTables.count, weightsAreNumbers {
             let total = arms.reduce(0) { $0 + $1.weight }
             if abs(total - 100) > 0.0001 {
                 let weights = arms.map { JSONValue.format($0.weight) }.joined(separator: " + ")
@@ -150,7 +161,10 @@ extension ConfigBuilder {
             error(optimizationPath, "no primary metric; \(hint)")
             return nil
         }
-        guard let table = table(node, at: path) else { return nil }
+        guard case .table(let table) = node else {
+            error(path, "expected a table, found \(node.typeName); \(hint)")
+            return nil
+        }
         checkKeys(table, at: path, allowed: ["primary", "secondary"])
         guard let primaryNode = table["primary"] else {
             error(path, "no primary metric; \(hint)")

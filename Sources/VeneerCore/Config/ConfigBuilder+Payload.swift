@@ -112,6 +112,14 @@ extension ConfigBuilder {
                 payloadError(changePath.appending(key), KeySuggestion.unknownMessage("change key", key, allowed: Self.changeKeys), source: source)
             }
             var contentIsValid = true
+            if case .string(let selector)? = object["selector"], !selector.isEmpty {
+                do {
+                    _ = try CSSSelector(parsing: selector)
+                } catch {
+                    reportSelector(error, selector: selector, at: changePath.appending("selector"), source: source)
+                    contentIsValid = false
+                }
+            }
             for key in ["html", "text", "value"] {
                 guard case .string(let text)? = object[key] else { continue }
                 do {
@@ -262,6 +270,18 @@ extension ConfigBuilder {
                 error(file: file, line: location.valueLine, column: nil, path, "\(detail) (line \(templateError.line), column \(templateError.column) of the string)")
             }
         }
+    }
+
+    /// A selector error, at its column in the file when the selector is written inline.
+    mutating func reportSelector(_ selectorError: SelectorError, selector: String, at path: ConfigPath, source: PayloadSource) {
+        let message = "invalid selector \"\(selector)\": \(selectorError.message)"
+        guard case .inline = source, let location = sourceMap.exactLocation(for: path), !location.valueIsMultilineString
+        else {
+            payloadError(path, "\(message) (column \(selectorError.column) of the selector)", source: source)
+            return
+        }
+        let column = location.valueColumn + location.quoteLength + max(selectorError.column, 1) - 1
+        error(file: file, line: location.valueLine, column: column, path, message)
     }
 
     /// A path for messages: relative to the working directory when it is inside it.

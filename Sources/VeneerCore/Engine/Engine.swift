@@ -155,7 +155,7 @@ public struct Engine: Sendable {
 
 extension SkipReason: Error {}
 
-/// One `choose` call's view of the visitor; the template context is built only when a payload renders.
+/// One `choose` call's view of the visitor, built once per call and shared by every decision.
 struct Visit {
     let request: DecisionRequest
     let profile: ProfileView
@@ -168,18 +168,7 @@ struct Visit {
 
     static func templateContext(request: DecisionRequest, profile: ProfileView) -> TemplateContext {
         TemplateContext(
-            user: profile.userAttributes,
-            account: profile.accountAttributes,
-            payload: .null,
-            visitor: [
-                "device": .string(request.device.rawValue),
-                "profile_id": request.identification.profileId.map(JSONValue.string) ?? .null,
-                "user_id": request.identification.userId.map(JSONValue.string) ?? .null,
-                "session_id": request.sessionId.map(JSONValue.string) ?? .null,
-                "new": .bool(request.isNewVisitor),
-                "returning": .bool(!request.isNewVisitor),
-            ],
-            request: request.page
-        )
+            user: profile.userAttributes, account: profile.accountAttributes, payload: .null,
+            visitor: TemplateContext.visitorFacts(for: request), request: request.page)
     }
 }

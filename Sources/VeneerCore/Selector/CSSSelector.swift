@@ -86,7 +86,7 @@ public struct CompoundSelector: Sendable, Hashable {
 }
 
 /// One condition of a compound selector.
-public indirect enum SimpleSelector: Sendable, Hashable {
+public enum SimpleSelector: Sendable, Hashable {
     case id(String)
     case className(String)
     case attribute(AttributeSelector)

@@ -29,7 +29,7 @@ public struct TemplateContext: Sendable {
         self.request = request
     }
 
-    /// The `visitor.*` values for a decision request: `device`, `profile_id`, `session_id` (when
+    /// The `visitor.*` values for a decision request: `device`, `profile_id`, `user_id`, `session_id` (when
     /// known), `new` and `returning` (booleans, opposite of each other).
     public static func visitorFacts(for request: DecisionRequest) -> [String: JSONValue] {
         var facts: [String: JSONValue] = [
@@ -38,6 +38,7 @@ public struct TemplateContext: Sendable {
             "returning": .bool(!request.isNewVisitor),
         ]
         if let profileId = request.identification.profileId { facts["profile_id"] = .string(profileId) }
+        if let userId = request.identification.userId { facts["user_id"] = .string(userId) }
         if let sessionId = request.sessionId { facts["session_id"] = .string(sessionId) }
         return facts
     }

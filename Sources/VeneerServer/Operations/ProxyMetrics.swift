@@ -37,13 +37,43 @@ public final class ProxyMetrics: Sendable {
 
     /// One answered request: counted by route and status class, timed by route.
     func request(route: String, status: Int, duration: Duration) {
-        let statusClass = "\(status / 100)xx"
-        counter("veneer_requests", "total", "Requests answered by the public listener", [("route", route), ("status", statusClass)])
-            .increment()
-        histogram(
-            "veneer_request_duration", "seconds", "Time from request head to the end of the response", [("route", route)],
-            buckets: Self.latencyBuckets
-        ).record(duration)
+        routeRecorder(route).record(status: status, duration: duration)
+    }
+
+    /// The collectors of one route, resolved once: connections keep theirs, so a request pays no lookup.
+    final class RouteRecorder: Sendable {
+        let duration: DurationHistogram
+        /// Indexed by status / 100 (0…5); 0 holds anything out of range.
+        let counters: [Counter]
+
+        init(duration: DurationHistogram, counters: [Counter]) {
+            self.duration = duration
+            self.counters = counters
+        }
+
+        func record(status: Int, duration elapsed: Duration) {
+            let index = status / 100
+            counters[(1...5).contains(index) ? index : 0].increment()
+            duration.record(elapsed)
+        }
+    }
+
+    private let routeRecorders = NIOLockedValueBox<[String: RouteRecorder]>([:])
+
+    func routeRecorder(_ route: String) -> RouteRecorder {
+        if let existing = routeRecorders.withLockedValue({ $0[route] }) { return existing }
+        let classes = ["other", "1xx", "2xx", "3xx", "4xx", "5xx"]
+        let recorder = RouteRecorder(
+            duration: histogram(
+                "veneer_request_duration", "seconds", "Time from request head to the end of the response",
+                [("route", route)], buckets: Self.latencyBuckets),
+            counters: classes.map { statusClass in
+                counter(
+                    "veneer_requests", "total", "Requests answered by the public listener",
+                    [("route", route), ("status", statusClass)])
+            })
+        routeRecorders.withLockedValue { $0[route] = recorder }
+        return recorder
     }
 
     /// One decision outcome per optimization: `served`, `control` or a skip reason.

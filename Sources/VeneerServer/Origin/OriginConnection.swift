@@ -58,7 +58,9 @@ final class OriginConnection {
         handler.setReadsHeld(held)
     }
 
+    /// Closes the connection; the exchange hears nothing more from it.
     func close() {
+        handler.receiver = nil
         handler.isClosing = true
         channel.close(promise: nil)
     }

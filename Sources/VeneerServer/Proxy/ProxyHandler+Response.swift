@@ -59,8 +59,7 @@ extension ProxyHandler {
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
-        services.metrics.request(
-            route: exchange.routeLabel, status: exchange.responseStatus, duration: clock.now - exchange.started)
+        recordRequest(route: exchange.routeLabel, status: exchange.responseStatus, duration: clock.now - exchange.started)
         recordPageEvents(exchange)
         finishExchange(exchange)
     }
@@ -92,7 +91,7 @@ extension ProxyHandler {
             connection.close()
         }
         if exchange.responseHeadSent {
-            services.metrics.request(
+            recordRequest(
                 route: exchange.routeLabel, status: status == .gatewayTimeout ? 504 : 502,
                 duration: clock.now - exchange.started)
             finishExchange(exchange)

@@ -24,6 +24,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var exchangeCounter: UInt64 = 0
     private var pendingRead = false
     private var writabilityWaiters: [EventLoopPromise<Void>] = []
+    /// The client's address for X-Forwarded-For, read once per connection.
+    private var clientAddress: String?
+    /// Metric collectors per route, resolved once per connection.
+    private var routeRecorders: [String: ProxyMetrics.RouteRecorder] = [:]
 
     init(holder: ProxyConfigurationHolder, services: ProxyServices, pools: OriginConnectionPools) {
         self.holder = holder
@@ -35,6 +39,17 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        clientAddress = context.channel.remoteAddress?.ipAddress
+    }
+
+    func recordRequest(route: String, status: Int, duration: Duration) {
+        if let recorder = routeRecorders[route] {
+            recorder.record(status: status, duration: duration)
+        } else {
+            let recorder = services.metrics.routeRecorder(route)
+            routeRecorders[route] = recorder
+            recorder.record(status: status, duration: duration)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -292,7 +307,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         headers.remove(name: "expect")
         let config = exchange.configuration.config
         let clientHost = clientHead.headers.first(name: "host")
-        if let address = context.channel.remoteAddress?.ipAddress {
+        if let address = clientAddress ?? context.channel.remoteAddress?.ipAddress {
             if let existing = headers.first(name: "x-forwarded-for") {
                 headers.replaceOrAdd(name: "X-Forwarded-For", value: existing + ", " + address)
             } else {
