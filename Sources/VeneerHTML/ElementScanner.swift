@@ -10,7 +10,9 @@ import VeneerCore
 /// an element closed by a following start tag ends with the input at that tag's `<`; one closed by
 /// an ancestor's end tag ends with the input after that end tag; at the end of input, at the end.
 /// Implied elements (`html`, `body`, a `p` around stray text) start wherever the input is.
-final class ElementScanner {
+/// A struct reached through a pointer from the callbacks, so the per-element work pays no
+/// dynamic exclusivity checks (a class's stored properties would).
+struct ElementScanner {
     private struct OpenElement {
         var name: UnsafePointer<UInt8>
         var childCount = 0
@@ -29,6 +31,11 @@ final class ElementScanner {
     }
 
     private let program: SelectorProgram
+    private let bits: UnsafeMutableBufferPointer<SelectorProgram.Bit>
+    private let enabled: UnsafeMutableBufferPointer<Bool>
+    private let matcher: SelectorProgram.Matcher
+    private let wordCount: Int
+    private let needsIdentity: Bool
     private let bytes: UnsafeBufferPointer<UInt8>
     private let horizon: Int
     private var context: htmlParserCtxtPtr?
@@ -46,6 +53,11 @@ final class ElementScanner {
 
     private init(program: SelectorProgram, bytes: UnsafeBufferPointer<UInt8>, horizon: Int) {
         self.program = program
+        self.bits = program.bits
+        self.enabled = program.enabled
+        self.matcher = program.matcher
+        self.wordCount = program.wordCount
+        self.needsIdentity = program.needsIdentity
         self.bytes = bytes
         self.horizon = horizon
         self.found = Array(repeating: [], count: program.selectors.count)
@@ -74,41 +86,46 @@ final class ElementScanner {
             result.failure = "the page is too large for the parser"
             return result
         }
-        let scanner = ElementScanner(program: program, bytes: bytes, horizon: horizon)
         guard let context = base.withMemoryRebound(to: CChar.self, capacity: bytes.count, { htmlCreateMemoryParserCtxt($0, Int32(bytes.count)) })
         else {
             result.failure = "the HTML parser could not start"
             return result
         }
         defer { htmlFreeParserCtxt(context) }
+        let scanner = UnsafeMutablePointer<ElementScanner>.allocate(capacity: 1)
+        scanner.initialize(to: ElementScanner(program: program, bytes: bytes, horizon: horizon))
+        defer {
+            scanner.deinitialize(count: 1)
+            scanner.deallocate()
+        }
         var handler = htmlSAXHandler()
         handler.initialized = 1
         handler.startElement = { userData, name, attributes in
             guard let userData, let name else { return }
-            Unmanaged<ElementScanner>.fromOpaque(userData).takeUnretainedValue().elementStarted(name, attributes)
+            userData.assumingMemoryBound(to: ElementScanner.self).pointee.elementStarted(name, attributes)
         }
         handler.endElement = { userData, name in
             guard let userData, let name else { return }
-            Unmanaged<ElementScanner>.fromOpaque(userData).takeUnretainedValue().elementEnded(name)
+            userData.assumingMemoryBound(to: ElementScanner.self).pointee.elementEnded(name)
         }
         context.pointee.sax.pointee = handler
-        context.pointee.userData = Unmanaged.passUnretained(scanner).toOpaque()
-        scanner.context = context
+        context.pointee.userData = UnsafeMutableRawPointer(scanner)
+        scanner.pointee.context = context
         _ = htmlCtxtUseOptions(context, options)
         // The input is UTF-8 (see ParseInput); without this libxml2 2.9.14 guesses at the first
         // non-ASCII byte and converts the rest to ISO-8859-1, moving every later position.
         context.pointee.charset = Int32(XML_CHAR_ENCODING_UTF8.rawValue)
-        _ = withExtendedLifetime(scanner) { htmlParseDocument(context) }
-        scanner.finish()
-        if scanner.outOfStep {
+        _ = withExtendedLifetime(program) { htmlParseDocument(context) }
+        scanner.pointee.finish()
+        if scanner.pointee.outOfStep {
             result.failure = "the parser's element events did not nest; the page was left unchanged"
             return result
         }
-        for (index, list) in scanner.found.enumerated() {
+        for (index, list) in scanner.pointee.found.enumerated() {
             result.elements[index] = list.sorted { $0.1 < $1.1 }.map(\.0)
         }
-        result.problems = scanner.problems
-        result.stoppedEarly = scanner.stopped
+        result.problems = scanner.pointee.problems
+        result.stoppedEarly = scanner.pointee.stopped
         return result
     }
 
@@ -121,7 +138,7 @@ final class ElementScanner {
 
     // MARK: - Callbacks
 
-    private func elementStarted(_ name: UnsafePointer<UInt8>, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?) {
+    private mutating func elementStarted(_ name: UnsafePointer<UInt8>, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?) {
         guard !stopped, !outOfStep else { return }
         // An element whose start tag had no `>` is dropped by libxml2 without an end event.
         while stack.count > parserDepth - 1, !stack.isEmpty { dropUnclosed() }
@@ -135,7 +152,7 @@ final class ElementScanner {
             siblingIndex = stack[stack.count - 1].childCount
         }
         var facts = ElementFacts(name: name, attributes: attributes, id: nil, classList: nil, siblingIndex: siblingIndex)
-        if program.needsIdentity, let attributes {
+        if needsIdentity, let attributes {
             var index = 0
             while let attributeName = attributes[index] {
                 if attributeName[0] == UInt8(ascii: "i"), attributeName[1] == UInt8(ascii: "d"), attributeName[2] == 0 {
@@ -159,7 +176,7 @@ final class ElementScanner {
         checkForStop(offset)
     }
 
-    private func elementEnded(_ name: UnsafePointer<UInt8>) {
+    private mutating func elementEnded(_ name: UnsafePointer<UInt8>) {
         guard !stopped, !outOfStep else { return }
         while stack.count > parserDepth, !stack.isEmpty { dropUnclosed() }
         guard let top = stack.last, xmlStrEqual(top.name, name) != 0 else {
@@ -197,22 +214,24 @@ final class ElementScanner {
 
     // MARK: - Matching
 
-    private func computeBits(depth: Int, _ facts: ElementFacts) {
-        let words = program.wordCount
+    private mutating func computeBits(depth: Int, _ facts: ElementFacts) {
+        let words = wordCount
         let base = depth * words
         if prefix.count < base + words {
             prefix.append(contentsOf: repeatElement(0, count: base + words - prefix.count))
             inherited.append(contentsOf: repeatElement(0, count: base + words - inherited.count))
         }
-        for word in 0..<words {
-            prefix[base + word] = 0
-            inherited[base + word] = depth == 0 ? 0 : inherited[base - words + word] | prefix[base - words + word]
-        }
-        matchedSelectors.removeAll(keepingCapacity: true)
-        let bits = program.bits
-        let enabled = program.enabled
+        if !matchedSelectors.isEmpty { matchedSelectors.removeAll(keepingCapacity: true) }
+        let bits = self.bits
+        let enabled = self.enabled
+        let matcher = self.matcher
+        var subjectMatched = false
         prefix.withUnsafeMutableBufferPointer { prefix in
-            inherited.withUnsafeBufferPointer { inherited in
+            inherited.withUnsafeMutableBufferPointer { inherited in
+                for word in 0..<words {
+                    prefix[base + word] = 0
+                    inherited[base + word] = depth == 0 ? 0 : inherited[base - words + word] | prefix[base - words + word]
+                }
                 for bit in 0..<bits.count {
                     let info = bits[bit]
                     guard enabled[info.chain] else { continue }
@@ -227,17 +246,21 @@ final class ElementScanner {
                             guard inherited[base + word] & mask != 0 else { continue }
                         }
                     }
-                    guard program.matches(compound: info.compound, facts) else { continue }
+                    guard matcher.matches(compound: info.compound, facts) else { continue }
                     prefix[base + (bit >> 6)] |= UInt64(1) << UInt64(bit & 63)
-                    if info.isLast, !matchedSelectors.contains(info.selector) { matchedSelectors.append(info.selector) }
+                    if info.isLast { subjectMatched = true }
                 }
             }
+        }
+        guard subjectMatched else { return }
+        for bit in 0..<bits.count where bits[bit].isLast && prefix[base + (bit >> 6)] & (UInt64(1) << UInt64(bit & 63)) != 0 {
+            if !matchedSelectors.contains(bits[bit].selector) { matchedSelectors.append(bits[bit].selector) }
         }
     }
 
     // MARK: - Boundaries
 
-    private func recordStart(name: UnsafePointer<UInt8>, offset: Int) {
+    private mutating func recordStart(name: UnsafePointer<UInt8>, offset: Int) {
         let nameText = String(cString: name)
         var startTagEnd: Int?
         if offset < bytes.count, bytes[offset] == UInt8(ascii: ">") {
@@ -309,7 +332,7 @@ final class ElementScanner {
         return name[index] == 0
     }
 
-    private func dropUnclosed() {
+    private mutating func dropUnclosed() {
         let element = stack.removeLast()
         guard element.match >= 0 else { return }
         openMatches -= 1
@@ -319,13 +342,13 @@ final class ElementScanner {
         }
     }
 
-    private func checkForStop(_ offset: Int) {
+    private mutating func checkForStop(_ offset: Int) {
         guard openMatches == 0, offset > horizon, let context else { return }
         stopped = true
         xmlStopParser(context)
     }
 
-    private func finish() {
+    private mutating func finish() {
         while !stack.isEmpty { dropUnclosed() }
     }
 

@@ -44,8 +44,8 @@ final class SelectorProgram {
         var selector: Int
         var firstBit: Int
         var compoundCount: Int
-        /// Needles the subject's start tag must contain (see `ComplexSelector.requiredFragments`).
-        var subjectFragments: [[UInt8]]
+        /// The ids the subject must have (ASCII ones): what lets the parser stop early.
+        var subjectIds: [[UInt8]]
         var allFragments: [[UInt8]]
     }
 
@@ -80,7 +80,10 @@ final class SelectorProgram {
             chainList.append(
                 Chain(
                     selector: selectorIndex, firstBit: bitList.count, compoundCount: alternative.compounds.count,
-                    subjectFragments: alternative.subject.requiredFragments.map { Array($0.utf8) },
+                    subjectIds: alternative.subject.conditions.compactMap { condition -> [UInt8]? in
+                        guard case .id(let id) = condition, !id.isEmpty, id.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+                        return Array(id.utf8)
+                    },
                     allFragments: alternative.requiredFragments.map { Array($0.utf8) }))
             for (position, compound) in alternative.compounds.enumerated() {
                 bitList.append(
@@ -127,16 +130,17 @@ final class SelectorProgram {
         return any
     }
 
-    /// The parse offset after which no enabled alternative can match a new element: the start tag
-    /// of its subject must contain each subject fragment, so it starts before the last occurrence
-    /// of each. `Int.max` when some enabled alternative has no fragment.
+    /// The parse offset after which no enabled alternative can match a new element, when every
+    /// enabled alternative's subject needs an id: that element's start tag holds the id, so it
+    /// starts before the id's last occurrence in the page. `Int.max` otherwise — class and type
+    /// selectors repeat through a page, and finding their last occurrence costs a scan of it.
     func horizon(_ page: UnsafeBufferPointer<UInt8>) -> Int {
         var horizon = -1
         for (index, chain) in chains.enumerated() where enabled[index] {
-            guard !chain.subjectFragments.isEmpty else { return Int.max }
+            guard !chain.subjectIds.isEmpty else { return Int.max }
             var chainHorizon = Int.max
-            for fragment in chain.subjectFragments {
-                chainHorizon = min(chainHorizon, ByteSearch.last(fragment, in: page) ?? -1)
+            for id in chain.subjectIds {
+                chainHorizon = min(chainHorizon, ByteSearch.last(id, in: page) ?? -1)
             }
             horizon = max(horizon, chainHorizon)
         }
@@ -195,6 +199,18 @@ struct ElementFacts {
 }
 
 extension SelectorProgram {
+    /// The compiled compounds as plain buffers, for the per-element loop.
+    struct Matcher {
+        let compounds: UnsafeMutableBufferPointer<Compound>
+        let conditions: UnsafeMutableBufferPointer<Condition>
+    }
+
+    var matcher: Matcher { Matcher(compounds: compounds, conditions: conditions) }
+}
+
+extension SelectorProgram.Matcher {
+    typealias Condition = SelectorProgram.Condition
+
     func matches(compound index: Int, _ element: ElementFacts) -> Bool {
         let compound = compounds[index]
         if let typeName = compound.typeName, !CBytes.equal(element.name, typeName) { return false }

@@ -9,17 +9,22 @@ final class PostgresBackend: SQLBackend {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
+    /// How long one read or one transaction may take, the wait for a connection included: while the
+    /// database is down the pool waits for ever, and callers (the reporter, the API) must learn of it.
+    private let timeout: Duration
     /// The advisory lock key that serializes writers (any constant: "veneer" in ASCII).
     static let writerLockKey: Int64 = 0x7665_6e65_6572
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger) {
+    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger, timeout: Duration) {
         self.client = client
         self.runner = runner
         self.logger = logger
+        self.timeout = timeout
     }
 
     /// `postgres://user:password@host:port/database` (also `postgresql://`); `?host=/dir` selects a Unix socket
-    /// (its file `.s.PGSQL.<port>` in that folder); `?pool=N` sets the connection count (default 8).
+    /// (its file `.s.PGSQL.<port>` in that folder); `?pool=N` sets the connection count (default 8);
+    /// `?timeout=S` the seconds one operation may take (default 10).
     static func open(url: String, logger: Logger) async throws -> PostgresBackend {
         guard let components = URLComponents(string: url), let scheme = components.scheme,
             scheme == "postgres" || scheme == "postgresql"
@@ -45,18 +50,11 @@ final class PostgresBackend: SQLBackend {
         configuration.options.minimumConnections = 1
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let runner = Task { await client.run() }
-        let backend = PostgresBackend(client: client, runner: runner, logger: logger)
+        let timeout = Duration.seconds(Double(query["timeout"] ?? "") ?? 10)
+        let backend = PostgresBackend(client: client, runner: runner, logger: logger, timeout: timeout)
         do {
-            // The pool retries refused connections forever; a store that cannot connect at start is an error.
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await backend.read("SELECT 1", []) }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(10))
-                    throw StoreError(code: "connect", message: "no connection within 10 s")
-                }
-                defer { group.cancelAll() }
-                try await group.next()
-            }
+            // The pool retries refused connections for ever; a store that cannot connect at start is an error.
+            _ = try await backend.read("SELECT 1", [])
         } catch {
             runner.cancel()
             throw StoreError(code: "connect", message: "cannot reach PostgreSQL at \(components.host ?? "?"):\(port): \(error)")
@@ -65,9 +63,13 @@ final class PostgresBackend: SQLBackend {
     }
 
     func read(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        let client = self.client
+        let logger = self.logger
         do {
-            return try await client.withConnection { connection in
-                try await Self.run(connection, sql, binds, logger: logger)
+            return try await withDeadline(timeout, "a PostgreSQL read") {
+                try await client.withConnection { connection in
+                    try await Self.run(connection, sql, binds, logger: logger)
+                }
             }
         } catch let error as StoreError {
             throw error
@@ -76,11 +78,13 @@ final class PostgresBackend: SQLBackend {
         }
     }
 
-    func transaction<Result: Sendable>(_ body: @Sendable (any SQLSession) async throws -> Result) async throws
+    func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLSession) async throws -> Result) async throws
         -> Result
     {
         let logger = self.logger
-        return try await client.withConnection { connection in
+        let client = self.client
+        return try await withDeadline(timeout, "a PostgreSQL transaction") {
+          try await client.withConnection { connection in
             let session = PostgresSession(connection: connection, logger: logger)
             _ = try await session.query("BEGIN", [])
             do {
@@ -92,6 +96,7 @@ final class PostgresBackend: SQLBackend {
                 _ = try? await session.query("ROLLBACK", [])
                 throw error
             }
+          }
         }
     }
 

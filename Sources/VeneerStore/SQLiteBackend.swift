@@ -53,7 +53,7 @@ final class SQLiteBackend: SQLBackend {
         return try await Self.run(reader, sql, binds)
     }
 
-    func transaction<Result: Sendable>(_ body: @Sendable (any SQLSession) async throws -> Result) async throws
+    func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLSession) async throws -> Result) async throws
         -> Result
     {
         let session = SQLiteSession(connection: writer)

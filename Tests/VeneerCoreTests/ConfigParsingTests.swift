@@ -223,4 +223,33 @@ struct ConfigFormTests {
         let draft = try ConfigFixtures.load(text: ConfigFixtures.preamble + "[[experiment]]\nname = \"E\"\nstatus = \"draft\"\nmetrics = { primary = \"Purchase\" }\n")
         #expect(draft.optimizations.first?.arms.isEmpty == true)
     }
+
+    @Test func misplacedAndMistypedKeysGetOneDiagnosticEach() {
+        let text = ConfigFixtures.preamble + """
+            [server]
+            templates = "no-such-templates"
+
+            [[personalization]]
+            name = "P"
+            audience = "everyone"
+            metrics = { primary = "Purchase" }
+
+              [[personalization.experience]]
+              name = "E"
+              audience = "everyone"
+
+            [[experiment]]
+            name = "X"
+            metrics = { primary = "Purchase" }
+
+              [[experiment.variant]]
+              name = "a"
+              weight = "half"
+            """
+        let diagnostics = ConfigFixtures.diagnostics(text: text)
+        #expect(diagnostics.map(\.keyPath) == ["server.templates", "personalization[0].audience", "experiment[0].variant[0].weight"])
+        #expect(diagnostics[0].message.contains("no-such-templates does not exist"))
+        #expect(diagnostics[1].message.contains("move audience into each [[personalization.experience]]"))
+        #expect(diagnostics[2].message == "expected a number, found a string")
+    }
 }

@@ -16,14 +16,19 @@ struct ProxyPersonalizationTests {
         <!DOCTYPE html>
         <html><head><title>Shop</title></head>
         <body>
-        <!-- keep me -->
+        <!-- keep me: a comment long enough that the page is worth compressing, since pages under a few
+             hundred bytes are sent as they are; the proxy gzips only what gains from it. -->
         <section id="hero"><h1>Original hero</h1></section>
         <a class="cta" href="/buy">Buy</a>
         <script>var x = "{{ not a template }}";</script>
         </body></html>
         """
 
+    /// A generous decision budget: these tests are about what is decided, not how fast (the benchmark is).
     static let config = """
+        [decision]
+        budget = "5s"
+
         [visitor]
         user_id_header = "X-User-Id"
 
@@ -204,6 +209,28 @@ struct ProxyPersonalizationTests {
             let response = try await harness.get("/shop/plain")
             #expect(response.body == Self.page)
             #expect(harness.metricsText.contains("veneer_fail_open_total{cause=\"page-too-large\"} 1"))
+        }
+    }
+
+    @Test("a store that is down: the original page, counted as profile-error")
+    func storeDown() async throws {
+        try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
+            try await harness.store.close()
+            let cookie = "vnr_pid=returning0000000000000000000001; vnr_sid=session00000000000000000000001"
+            let response = try await harness.get("/shop/plain", headers: [("Cookie", cookie)])
+            #expect(response.status == 200)
+            #expect(response.body == Self.page)
+            #expect(harness.metricsText.contains("veneer_fail_open_total{cause=\"profile-error\"} 1"))
+        }
+    }
+
+    @Test("debug_header adds Veneer-Decision with each optimization's outcome")
+    func debugHeader() async throws {
+        try await ProxyHarness.with(configText: Self.config, pages: Self.pages(), debugHeader: true) { harness in
+            let response = try await harness.get("/shop/plain")
+            let header = try #require(response.headers.first(name: "veneer-decision"))
+            #expect(header.contains("hero=served:Everyone"))
+            #expect(header.contains("go-sale=skipped:not-targeted"))
         }
     }
 }

@@ -51,7 +51,7 @@ final class ProxyHarness: Sendable {
     /// origin unless `originURL` is given); `files` are written next to it (templates, pages).
     static func start(
         configText: String = "", originURL: String? = nil, pages: [String: TestOriginServer.Page] = [:],
-        files: [String: String] = [:]
+        files: [String: String] = [:], debugHeader: Bool = false
     ) async throws -> ProxyHarness {
         let origin = try await TestOriginServer.start(pages: pages)
         let directory = FileManager.default.temporaryDirectory
@@ -67,6 +67,7 @@ final class ProxyHarness: Sendable {
             [server]
             listen = "127.0.0.1:0"
             api_listen = "127.0.0.1:0"
+            debug_header = \(debugHeader)
 
             [origin]
             url = "\(originURL ?? origin.url)"
@@ -110,9 +111,10 @@ final class ProxyHarness: Sendable {
     /// Runs `body` with a started harness and always stops it, whatever `body` throws.
     static func with(
         configText: String = "", originURL: String? = nil, pages: [String: TestOriginServer.Page] = [:],
-        files: [String: String] = [:], _ body: (ProxyHarness) async throws -> Void
+        files: [String: String] = [:], debugHeader: Bool = false, _ body: (ProxyHarness) async throws -> Void
     ) async throws {
-        let harness = try await start(configText: configText, originURL: originURL, pages: pages, files: files)
+        let harness = try await start(
+            configText: configText, originURL: originURL, pages: pages, files: files, debugHeader: debugHeader)
         do {
             try await body(harness)
         } catch {
@@ -155,17 +157,5 @@ final class ProxyHarness: Sendable {
         for _ in 0..<200 where reporter.statistics.submitted < count {
             try? await Task.sleep(for: .milliseconds(10))
         }
-    }
-}
-
-/// Resident memory of this process, from /proc.
-enum ProcessMemory {
-    static func residentBytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let digits = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-            return digits * 1024
-        }
-        return 0
     }
 }

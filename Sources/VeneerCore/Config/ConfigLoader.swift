@@ -32,6 +32,15 @@ public enum ConfigLoader {
     public static func load(
         text: String, file: String, baseDirectory: String, environment: [String: String]
     ) throws(ConfigErrors) -> VeneerConfig {
+        let sourceMap = ConfigSourceMap(text: text)
+        if let malformed = sourceMap.malformedSyntax {
+            throw ConfigErrors(diagnostics: [
+                ConfigDiagnostic(
+                    file: file, line: malformed.line, column: malformed.column, keyPath: "",
+                    message: "TOML syntax error: \(malformed.message)"
+                )
+            ])
+        }
         let document: ConfigNode
         do {
             document = ConfigNode(try TOMLTable(string: text))
@@ -49,7 +58,7 @@ public enum ConfigLoader {
             baseDirectory.hasPrefix("/") ? baseDirectory : FileManager.default.currentDirectoryPath + "/" + baseDirectory
         )
         var builder = ConfigBuilder(
-            file: file, baseDirectory: base, environment: environment, sourceMap: ConfigSourceMap(text: text)
+            file: file, baseDirectory: base, environment: environment, sourceMap: sourceMap
         )
         let config = builder.build(document.tableValue ?? [:])
         guard builder.diagnostics.isEmpty else {

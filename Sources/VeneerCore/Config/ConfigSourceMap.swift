@@ -18,11 +18,16 @@ struct ConfigSourceMap: Sendable {
     }
 
     private(set) var locations: [String: Location] = [:]
+    /// The first of two mistakes toml++ asserts on instead of reporting (an assertion in debug builds,
+    /// undefined behaviour in release): a table header whose name starts with a character no key can start
+    /// with (`[=`, `[` at the end of a line), and `}` where an array expects a value (`[1, }`).
+    private(set) var malformedSyntax: (line: Int, column: Int, message: String)?
 
     init(text: String) {
         var scanner = Scanner(bytes: Array(text.utf8))
         scanner.scanDocument()
         locations = scanner.locations
+        malformedSyntax = scanner.malformedSyntax
     }
 
     /// The location of `path`, or of its nearest ancestor that the scan saw.
@@ -48,6 +53,7 @@ struct ConfigSourceMap: Sendable {
         var locations: [String: Location] = [:]
         var arrayCounts: [String: Int] = [:]
         var currentTable = ConfigPath.root
+        var malformedSyntax: (line: Int, column: Int, message: String)?
 
         init(bytes: [UInt8]) {
             self.bytes = bytes
@@ -114,6 +120,12 @@ struct ConfigSourceMap: Sendable {
             let isArray = peek(1) == UInt8(ascii: "[")
             advance()
             if isArray { advance() }
+            skipSpaces()
+            if !atEnd, malformedSyntax == nil, !Self.isBareKeyByte(current), current != UInt8(ascii: "\""),
+                current != UInt8(ascii: "'"), current != UInt8(ascii: "]")
+            {
+                malformedSyntax = (line, column, "a table header needs a name, such as [server] or [[route]]")
+            }
             let keys = scanKeys()
             skipSpaces()
             if !atEnd, current == UInt8(ascii: "]") { advance() }
@@ -256,6 +268,10 @@ struct ConfigSourceMap: Sendable {
                 guard !atEnd else { return }
                 if current == UInt8(ascii: "]") {
                     advance()
+                    return
+                }
+                if current == UInt8(ascii: "}") {
+                    if malformedSyntax == nil { malformedSyntax = (line, column, "expected a value or a closing \"]\", saw \"}\"") }
                     return
                 }
                 let start = index

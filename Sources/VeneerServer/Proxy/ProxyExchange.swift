@@ -75,6 +75,14 @@ final class ProxyExchange {
     var responseStatus = 0
     var responseIsHTML = false
     var closeAfterResponse = false
+    /// The response is complete; the request's end has yet to arrive.
+    var awaitingRequestEnd = false
+
+    /// Whether the request announces a body (a length above 0, or chunked).
+    var expectsRequestBody: Bool {
+        if requestHead.headers.containsToken("chunked", in: "transfer-encoding") { return true }
+        return (requestHead.headers.contentLength ?? 0) > 0
+    }
 
     init(id: UInt64, configuration: ProxyConfiguration, requestHead: HTTPRequestHead, started: ContinuousClock.Instant) {
         self.id = id

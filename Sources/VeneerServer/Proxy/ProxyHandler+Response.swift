@@ -48,7 +48,10 @@ extension ProxyHandler {
     /// Ends the response, records the request, and hands the connection to the next request (or closes it).
     func writeResponseEnd(exchange: ProxyExchange) {
         guard let context else { return }
-        if !exchange.requestEnded { exchange.closeAfterResponse = true }
+        // Answered before the request finished: a body that was never asked for (no 100 Continue, or not
+        // forwarded) may never come, so the connection closes; a bodyless request's end is on its way.
+        let waitForRequestEnd = !exchange.requestEnded && !exchange.closeAfterResponse && !exchange.expectsRequestBody
+        if !exchange.requestEnded, !waitForRequestEnd { exchange.closeAfterResponse = true }
         let close = exchange.closeAfterResponse
         if close {
             let promise = context.eventLoop.makePromise(of: Void.self)
@@ -61,7 +64,12 @@ extension ProxyHandler {
         }
         recordRequest(route: exchange.routeLabel, status: exchange.responseStatus, duration: clock.now - exchange.started)
         recordPageEvents(exchange)
-        finishExchange(exchange)
+        if waitForRequestEnd {
+            exchange.phase = .answered
+            exchange.awaitingRequestEnd = true
+        } else {
+            finishExchange(exchange)
+        }
     }
 
     /// An answer made by the proxy itself.

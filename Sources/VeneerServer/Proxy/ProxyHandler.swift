@@ -67,6 +67,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .end(let trailers):
             guard let exchange else { return }
             exchange.requestEnded = true
+            if exchange.awaitingRequestEnd {
+                finishExchange(exchange)
+                return
+            }
             forwardRequestPart(.end(trailers), exchange: exchange)
         }
     }

@@ -138,13 +138,17 @@ public final class Reporter: Service, Sendable {
                     logger.error("reporter: cannot write the journal in \(journalDirectory): \(error)")
                 }
             }
-            if state.queueCount + events.count <= limit {
-                state.queue.append(contentsOf: events.map { Queued(event: $0, file: file) })
-            } else if file != 0 {
-                state.files[file]?.needsReplay = true
-                state.statistics.spooled += events.count
-            } else {
-                state.statistics.dropped += events.count
+            // What fits goes to the queue; the rest waits in the journal for a replay.
+            let room = max(0, min(events.count, limit - state.queueCount))
+            state.queue.append(contentsOf: events.prefix(room).map { Queued(event: $0, file: file) })
+            let overflow = events.count - room
+            if overflow > 0 {
+                if file != 0 {
+                    state.files[file]?.needsReplay = true
+                    state.statistics.spooled += overflow
+                } else {
+                    state.statistics.dropped += overflow
+                }
             }
         }
     }
@@ -446,7 +450,7 @@ public final class Reporter: Service, Sendable {
         }
         request.body = .bytes(ByteBuffer(string: TrackEvent.wireBody(events).jsonText()))
         do {
-            let response = try await httpClient.execute(request, timeout: .seconds(10))
+            let response = try await httpClient.execute(request, timeout: .seconds(5))
             _ = try? await response.body.collect(upTo: 1 << 20)
             let status = response.status.code
             if (200..<300).contains(status) { return .delivered }
