@@ -50,6 +50,8 @@ struct ElementScanner {
     private var stopped = false
     private var outOfStep = false
     private var matchedSelectors: [Int] = []
+    /// The offset of the last end tag found to close an ancestor (see `locateEnd`).
+    private var ancestorEndTag = -1
 
     private init(program: SelectorProgram, bytes: UnsafeBufferPointer<UInt8>, horizon: Int) {
         self.program = program
@@ -292,7 +294,10 @@ struct ElementScanner {
         while searchEnd > window, attempts < 64 {
             guard let found = memrchr(base + window, Int32(UInt8(ascii: "<")), searchEnd - window) else { return nil }
             let candidate = UnsafeRawPointer(found) - UnsafeRawPointer(base)
-            if let tag = StartTag(bytes, at: candidate), tag.end == end, tag.hasName(name, in: bytes) { return tag }
+            // Read only up to `end`: a false candidate must not scan the rest of the page.
+            if let tag = StartTag(UnsafeBufferPointer(rebasing: bytes[..<end]), at: candidate), tag.end == end, tag.hasName(name, in: bytes) {
+                return tag
+            }
             searchEnd = candidate
             attempts += 1
         }
@@ -301,7 +306,7 @@ struct ElementScanner {
 
     /// Where `element` ends given the input position at its end event; nil when the bytes there
     /// fit none of the ways libxml2 closes an element.
-    private func locateEnd(of element: OpenElement, at offset: Int) -> (contentEnd: Int, end: Int)? {
+    private mutating func locateEnd(of element: OpenElement, at offset: Int) -> (contentEnd: Int, end: Int)? {
         if let base = bytes.baseAddress, offset > element.contentFloor, offset <= bytes.count, bytes[offset - 1] == UInt8(ascii: ">"),
             let found = memrchr(base + element.contentFloor, Int32(UInt8(ascii: "<")), offset - 1 - element.contentFloor)
         {
@@ -315,7 +320,12 @@ struct ElementScanner {
                     nameEnd += 1
                 }
                 if namesEqual(element.name, nameStart..<nameEnd) { return (tagStart, offset) }
-                if stack.contains(where: { namesEqual($0.name, nameStart..<nameEnd) }) { return (tagStart, tagStart) }
+                // One end tag can close thousands of open elements; the ancestor it names is found once.
+                if ancestorEndTag == tagStart { return (tagStart, tagStart) }
+                if stack.contains(where: { namesEqual($0.name, nameStart..<nameEnd) }) {
+                    ancestorEndTag = tagStart
+                    return (tagStart, tagStart)
+                }
             }
         }
         if offset == bytes.count { return (offset, offset) }

@@ -79,7 +79,7 @@ public final class PageRewriter: Sendable {
                 selectors.append(change.selector)
             }
         }
-        return page.withUnsafeBufferPointer { bytes -> RewriteResult in
+        var result = page.withUnsafeBufferPointer { bytes -> RewriteResult in
             let charset: PageCharset
             switch PageCharset.detect(bytes, contentTypeCharset: contentTypeCharset) {
             case .success(let detected): charset = detected
@@ -101,6 +101,8 @@ public final class PageRewriter: Sendable {
             var splicer = PageSplicer(page: bytes, charset: charset)
             return splicer.apply(changes, selectorIndex: selectorIndex, scan: scan)
         }
+        if !result.changed { result.output = page }
+        return result
     }
 
     /// Finds the elements `selectors` match: byte pre-check, then the parse (stopped early when it can be).

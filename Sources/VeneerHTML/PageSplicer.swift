@@ -180,11 +180,34 @@ struct PageSplicer {
         }
     }
 
-    private static func conflicts(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
-        if a.isEmpty && b.isEmpty { return false }
-        if a.isEmpty { return b.lowerBound < a.lowerBound && a.lowerBound < b.upperBound }
-        if b.isEmpty { return a.lowerBound < b.lowerBound && b.lowerBound < a.upperBound }
-        return a.lowerBound < b.upperBound && b.lowerBound < a.upperBound
+    /// The accepted edit `range` collides with: a replacement it overlaps, or for a replacement, an
+    /// insertion strictly inside it; for an insertion, a replacement strictly around it.
+    private static func conflict(_ range: Range<Int>, _ replaced: [Candidate], _ inserted: [Candidate]) -> Candidate? {
+        // The first replacement ending after `range` starts (replacements are sorted and disjoint).
+        func firstReplacement(endingAfter offset: Int) -> Int {
+            var low = 0
+            var high = replaced.count
+            while low < high {
+                let middle = (low + high) / 2
+                if replaced[middle].range.upperBound > offset { high = middle } else { low = middle + 1 }
+            }
+            return low
+        }
+        if range.isEmpty {
+            let index = firstReplacement(endingAfter: range.lowerBound)
+            if index < replaced.count, replaced[index].range.lowerBound < range.lowerBound { return replaced[index] }
+            return nil
+        }
+        let index = firstReplacement(endingAfter: range.lowerBound)
+        if index < replaced.count, replaced[index].range.lowerBound < range.upperBound { return replaced[index] }
+        var low = 0
+        var high = inserted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if inserted[middle].range.lowerBound > range.lowerBound { high = middle } else { low = middle + 1 }
+        }
+        if low < inserted.count, inserted[low].range.lowerBound < range.upperBound { return inserted[low] }
+        return nil
     }
 
     private mutating func splice(_ changes: [RenderedChange]) -> RewriteResult {
@@ -193,8 +216,15 @@ struct PageSplicer {
             ($0.changeIndices.min()!, $0.range.lowerBound, $0.order) < ($1.changeIndices.min()!, $1.range.lowerBound, $1.order)
         }
         var accepted: [Candidate] = []
+        // Per change (group), the accepted replacements and insertions: each list is sorted, as a
+        // change's edits come in document order and its replacements are disjoint. Checking a
+        // candidate is a binary search per earlier change, so a change matching 50,000 elements
+        // costs n log n, not n².
+        var groups: [(replaced: [Candidate], inserted: [Candidate])] = []
+        var groupOfChange: [Int: Int] = [:]
         for candidate in ordered {
-            if let other = accepted.first(where: { Self.conflicts($0.range, candidate.range) }) {
+            let change = candidate.changeIndices.min()!
+            if let other = groups.lazy.compactMap({ Self.conflict(candidate.range, $0.replaced, $0.inserted) }).first {
                 for index in candidate.changeIndices {
                     skip(
                         changes[index].selector.source,
@@ -203,13 +233,27 @@ struct PageSplicer {
                 }
                 continue
             }
+            let group: Int
+            if let existing = groupOfChange[change] {
+                group = existing
+            } else {
+                group = groups.count
+                groups.append(([], []))
+                groupOfChange[change] = group
+            }
+            if candidate.range.isEmpty {
+                groups[group].inserted.append(candidate)
+            } else {
+                groups[group].replaced.append(candidate)
+            }
             accepted.append(candidate)
         }
         let appliedChanges = Set(accepted.flatMap(\.changeIndices))
         // An edit that writes back the same bytes (adding a class the element already has) changes nothing.
         accepted.removeAll { $0.replacement.elementsEqual(UnsafeBufferPointer(rebasing: page[$0.range])) }
         guard !accepted.isEmpty else {
-            return RewriteResult(output: Array(page), applied: appliedChanges.count, skipped: skipped, changed: false)
+            // The caller substitutes the input array itself, so an unchanged page is not copied.
+            return RewriteResult(output: [], applied: appliedChanges.count, skipped: skipped, changed: false)
         }
         accepted = accepted.enumerated().sorted { left, right in
             let a = left.element

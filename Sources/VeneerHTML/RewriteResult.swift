@@ -25,25 +25,3 @@ public struct RewriteResult: Sendable {
         self.edits = edits
     }
 }
-
-/// One change (or one element of it) that was not applied.
-public struct SkippedChange: Sendable, Hashable, CustomStringConvertible {
-    /// The change's selector as written.
-    public var selector: String
-    public var reason: String
-
-    public init(selector: String, reason: String) {
-        self.selector = selector
-        self.reason = reason
-    }
-
-    public var description: String { "\(selector): \(reason)" }
-}
-
-/// An input byte range replaced by new bytes (an insertion has an empty range).
-public struct SplicedEdit: Sendable, Hashable {
-    public var range: Range<Int>
-    public var replacement: [UInt8]
-    /// The index of the change (in the list given to `rewrite`) that made it.
-    public var changeIndex: Int
-}

@@ -1,17 +1,29 @@
-/// Runs `body`, or throws a `timeout` StoreError once `limit` has passed (the body is then cancelled).
-func withDeadline<Result: Sendable>(
-    _ limit: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> Result
+import Synchronization
+
+/// Runs `body`, which calls `leased()` once it holds a connection; throws a `timeout` StoreError if that has
+/// not happened within `limit`. A database that is down makes the pool wait for ever; a slow but working
+/// one must not be cut off mid-transaction.
+func withLeaseDeadline<Result: Sendable>(
+    _ limit: Duration, _ what: String, _ body: @escaping @Sendable (@escaping @Sendable () -> Void) async throws -> Result
 ) async throws -> Result {
-    try await withThrowingTaskGroup(of: Result.self) { group in
-        group.addTask { try await body() }
+    let leased = LeaseFlag()
+    return try await withThrowingTaskGroup(of: Result?.self) { group in
+        group.addTask { try await body { leased.set() } }
         group.addTask {
             try await Task.sleep(for: limit)
-            throw StoreError(code: "timeout", message: "\(what) took longer than \(limit)")
+            if !leased.isSet { throw StoreError(code: "timeout", message: "no \(what) within \(limit)") }
+            return nil
         }
         defer { group.cancelAll() }
-        guard let result = try await group.next() else {
-            throw StoreError(code: "timeout", message: "\(what) ended without a result")
+        while let next = try await group.next() {
+            if let result = next { return result }
         }
-        return result
+        throw StoreError(code: "timeout", message: "\(what) ended without a result")
     }
+}
+
+private final class LeaseFlag: Sendable {
+    private let flag = Mutex(false)
+    func set() { flag.withLock { $0 = true } }
+    var isSet: Bool { flag.withLock { $0 } }
 }

@@ -42,7 +42,7 @@ enum Migrations {
                 }
                 try await session.execute(
                     "INSERT INTO veneer_migrations (version, applied_at) VALUES ($1, $2)",
-                    [.integer(Int64(index + 1)), .integer(Clock.milliseconds())])
+                    [.integer(Int64(index + 1)), .integer(EpochClock.milliseconds())])
             }
             return 0
         }

@@ -5,7 +5,6 @@ import PostgresNIO
 /// PostgreSQL through PostgresNIO's pooled client. Writers take one transaction-scoped advisory lock, so
 /// identity merges of several proxies on one database never interleave.
 final class PostgresBackend: SQLBackend {
-    let dialect = SQLDialect.postgres
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
@@ -66,9 +65,10 @@ final class PostgresBackend: SQLBackend {
         let client = self.client
         let logger = self.logger
         do {
-            return try await withDeadline(timeout, "a PostgreSQL read") {
+            return try await withLeaseDeadline(timeout, "a PostgreSQL connection for a read") { leased in
                 try await client.withConnection { connection in
-                    try await Self.run(connection, sql, binds, logger: logger)
+                    leased()
+                    return try await Self.run(connection, sql, binds, logger: logger)
                 }
             }
         } catch let error as StoreError {
@@ -83,8 +83,9 @@ final class PostgresBackend: SQLBackend {
     {
         let logger = self.logger
         let client = self.client
-        return try await withDeadline(timeout, "a PostgreSQL transaction") {
+        return try await withLeaseDeadline(timeout, "a PostgreSQL connection for a transaction") { leased in
           try await client.withConnection { connection in
+            leased()
             let session = PostgresSession(connection: connection, logger: logger)
             _ = try await session.query("BEGIN", [])
             do {

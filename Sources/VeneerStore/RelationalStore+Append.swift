@@ -16,35 +16,72 @@ extension RelationalStore {
                 for row in rows { if let id = row[0].text { existing.insert(id) } }
             }
             var added = 0
+            // Within one batch the same few people recur: a settled resolution is reused until anything links
+            // or merges identities. Events are inserted many rows at a time, always before a resolution that
+            // might merge the persons they point at.
+            var resolved: [String: ResolvedPerson] = [:]
+            var pending: [(event: TrackEvent, person: ResolvedPerson?)] = []
             for event in unique where !existing.contains(event.eventId) {
-                if try await Self.store(event, in: session) { added += 1 }
+                let key = [event.profileId ?? "", event.userId ?? "", event.anotherUserId ?? ""].joined(separator: "\u{0}")
+                var person = resolved[key]
+                if person == nil {
+                    added += try await Self.insert(pending, in: session)
+                    pending.removeAll(keepingCapacity: true)
+                    person = try await Self.resolvePerson(
+                        profileId: event.profileId, userId: event.userId, anotherUserId: event.anotherUserId,
+                        at: event.timestamp, in: session)
+                    if let person, person.settled { resolved[key] = person } else { resolved = [:] }
+                }
+                if person?.optedOut == true { continue }
+                pending.append((event, person))
+                if pending.count >= 200 {
+                    added += try await Self.insert(pending, in: session)
+                    pending.removeAll(keepingCapacity: true)
+                }
             }
+            added += try await Self.insert(pending, in: session)
             return added
         }
     }
 
-    /// Stores one event not seen before; false when it was dropped (consent) or raced in meanwhile.
-    private static func store(_ event: TrackEvent, in session: any SQLSession) async throws -> Bool {
-        let person = try await resolvePerson(
-            profileId: event.profileId, userId: event.userId, anotherUserId: event.anotherUserId,
-            at: event.timestamp, in: session)
-        if person?.optedOut == true { return false }
-        let inserted = try await session.query(
-            """
-            INSERT INTO events (event_id, name, type, ts, person_id, source_id, profile_id, user_id, account_id,
-              another_user_id, session_id, data, user_attributes, account_attributes, received_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-            ON CONFLICT (event_id) DO NOTHING RETURNING event_id
-            """,
-            [
+    /// Inserts events not seen before, then what they carry (attributes, accounts, exposures) for those that
+    /// were new; returns how many were.
+    private static func insert(_ batch: [(event: TrackEvent, person: ResolvedPerson?)], in session: any SQLSession)
+        async throws -> Int
+    {
+        guard !batch.isEmpty else { return 0 }
+        var rows: [String] = []
+        var binds: [SQLValue] = []
+        let received = EpochClock.milliseconds()
+        for (event, person) in batch {
+            rows.append("(\(placeholders(15, from: binds.count + 1)))")
+            binds += [
                 .text(event.eventId), .text(event.name), SQLValue(event.type), .integer(event.timestamp),
                 SQLValue(person?.id), SQLValue(event.sourceId), SQLValue(event.profileId), SQLValue(event.userId),
                 SQLValue(event.accountId), SQLValue(event.anotherUserId), SQLValue(event.sessionId),
                 .text(json(event.data)), .text(json(event.userAttributes)), .text(json(event.accountAttributes)),
-                .integer(Clock.milliseconds()),
-            ])
-        guard !inserted.isEmpty else { return false }
+                .integer(received),
+            ]
+        }
+        let inserted = Set(
+            try await session.query(
+                """
+                INSERT INTO events (event_id, name, type, ts, person_id, source_id, profile_id, user_id, account_id,
+                  another_user_id, session_id, data, user_attributes, account_attributes, received_at)
+                VALUES \(rows.joined(separator: ", "))
+                ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+                """, binds
+            ).compactMap { $0[0].text })
+        for (event, person) in batch where inserted.contains(event.eventId) {
+            try await storeCarried(event, person: person, in: session)
+        }
+        return inserted.count
+    }
 
+    /// Attributes, account links and exposure history of one newly stored event.
+    private static func storeCarried(_ event: TrackEvent, person: ResolvedPerson?, in session: any SQLSession)
+        async throws
+    {
         if let person, !event.userAttributes.isEmpty {
             try await upsertAttributes(
                 table: "attributes", owner: "person_id", id: person.id, event.userAttributes, at: event.timestamp,
@@ -87,7 +124,6 @@ extension RelationalStore {
                     .integer(Int64(exposure.bucketVersion)), .integer(event.timestamp),
                 ])
         }
-        return true
     }
 
     /// Later timestamps win, per attribute; equal timestamps let the newer write win.

@@ -5,6 +5,9 @@ extension RelationalStore {
     struct ResolvedPerson {
         var id: String
         var optedOut: Bool
+        /// Every identity was already linked to this one person: resolving them again gives the same answer
+        /// until something links or merges.
+        var settled = false
     }
 
     /// Finds or creates the person that owns these identities, linking the new ones and merging persons the
@@ -80,6 +83,7 @@ extension RelationalStore {
             }
         }
 
+        let settled = persons.count == 1 && owners.count == identities.count
         for identity in identities where owners["\(identity.kind):\(identity.value)"] == nil {
             try await session.execute(
                 "INSERT INTO identities (kind, value, person_id) VALUES ($1, $2, $3) ON CONFLICT (kind, value) DO UPDATE SET person_id = excluded.person_id",
@@ -87,13 +91,13 @@ extension RelationalStore {
         }
         let optedOut = try await session.query("SELECT opted_out FROM persons WHERE id = $1", [.text(winner)])
             .first?[0].bool ?? false
-        return ResolvedPerson(id: winner, optedOut: optedOut)
+        return ResolvedPerson(id: winner, optedOut: optedOut, settled: settled)
     }
 
     private static func createPerson(at timestamp: Int64, in session: any SQLSession) async throws -> String {
         let id = UUID().uuidString.lowercased()
         try await session.execute(
-            "INSERT INTO persons (id, created_at, opted_out) VALUES ($1, $2, 0)", [.text(id), .integer(Clock.milliseconds())])
+            "INSERT INTO persons (id, created_at, opted_out) VALUES ($1, $2, 0)", [.text(id), .integer(EpochClock.milliseconds())])
         return id
     }
 

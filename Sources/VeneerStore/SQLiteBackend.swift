@@ -8,7 +8,6 @@ import SQLiteNIO
 /// SQLite in one local file: WAL journal, one writer connection behind a gate, readers on their own
 /// connections (WAL lets them read while the writer writes).
 final class SQLiteBackend: SQLBackend {
-    let dialect = SQLDialect.sqlite
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
     private let gate = AsyncGate()

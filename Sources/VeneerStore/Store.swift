@@ -1,4 +1,4 @@
-public import Logging
+import Logging
 public import VeneerCore
 
 /// Where persons, events, consents, exposures and sticky assignments live. Two implementations share one

@@ -98,6 +98,27 @@ import VeneerCore
         print("50 MB page: peak RSS of the test process \(usage.ru_maxrss / 1024) MB")
     }
 
+    @Test func fiftyThousandMatchesWithOverlappingChanges() throws {
+        let items = String(repeating: "<li class=\"item\">x</li>", count: 50_000)
+        let page = Array("<ul id=\"list\">\(items)</ul>".utf8)
+        let changes = [
+            try TestPages.change(["selector": "li", "action": "add-class", "value": "seen"]),
+            try TestPages.change(["selector": ".item", "action": "text", "text": "y"]),
+            try TestPages.change(["selector": "#list", "action": "replace", "html": "<ul></ul>"]),
+        ]
+        let result = PageRewriter().rewrite(page, contentTypeCharset: nil, changes: changes)
+        try FidelityCheck.verify(input: page, result: result)
+        #expect(result.edits.count == 100_000, "class and text edits of every item apply; the list replacement overlaps them")
+        #expect(result.skipped.count == 1)
+    }
+
+    @Test func tenThousandMatchedElementsClosedByOneEndTag() throws {
+        let page = Array(("<div id=\"outer\">" + String(repeating: "<b>x", count: 10_000) + "</div>").utf8)
+        let result = PageRewriter().rewrite(page, contentTypeCharset: nil, changes: [try TestPages.change(["selector": "b", "action": "add-class", "value": "k"])])
+        try FidelityCheck.verify(input: page, result: result)
+        print("10,000 unclosed matched <b>: applied \(result.applied), edits \(result.edits.count), skipped \(result.skipped.count)")
+    }
+
     @Test func emptyAndTinyPages() throws {
         for text in ["", "<", "<>", "</", "<!--", "<div", "<div id=x", "<div id=x>", "\u{0}", "<p id=x/>"] {
             let page = Array(text.utf8)

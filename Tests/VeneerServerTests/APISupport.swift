@@ -47,7 +47,7 @@ final class APITestServer: Sendable {
     }
 
     /// proxy.conf for the API tests: one experiment, one `once` personalization, one draft.
-    static func configText(folder: String, storeURL: String, extra: String = "") -> String {
+    static func configText(folder: String, storeURL: String, weights: (Int, Int) = (50, 50)) -> String {
         """
         [origin]
         url = "http://127.0.0.1:9"
@@ -78,12 +78,12 @@ final class APITestServer: Sendable {
 
           [[experiment.variant]]
           name = "grey"
-          weight = 50
+          weight = \(weights.0)
           payload = { color = "grey" }
 
           [[experiment.variant]]
           name = "green"
-          weight = 50
+          weight = \(weights.1)
           payload = { color = "green" }
 
         [[personalization]]
@@ -109,16 +109,17 @@ final class APITestServer: Sendable {
           name = "only"
           weight = 100
           payload = { x = 1 }
-        \(extra)
         """
     }
 
-    static func start(storeURL: String? = nil, folder: String? = nil) async throws -> APITestServer {
+    static func start(storeURL: String? = nil, folder: String? = nil, weights: (Int, Int) = (50, 50)) async throws
+        -> APITestServer
+    {
         let folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("veneer-api-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let storeURL = storeURL ?? "sqlite:\(folder)/veneer.sqlite"
         let config = try ConfigLoader.load(
-            text: configText(folder: folder, storeURL: storeURL), file: "\(folder)/proxy.conf", baseDirectory: folder,
+            text: configText(folder: folder, storeURL: storeURL, weights: weights), file: "\(folder)/proxy.conf", baseDirectory: folder,
             environment: [:])
         let store = try await StoreFactory.open(url: storeURL, logger: logger)
         let cache = ProfileCache(store: store)

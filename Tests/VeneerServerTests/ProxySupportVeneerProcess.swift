@@ -51,14 +51,26 @@ final class VeneerProcess: @unchecked Sendable {
 
     /// Starts `veneer serve` with `[server]`, `[store]` and `[events]` filled in and `body` (the rest of
     /// proxy.conf, `[origin]` included); returns once `/-/ready` answers 200.
-    static func start(body: (_ directory: String) -> String, client: HTTPClient) async throws -> VeneerProcess {
+    static func start(body: @escaping (_ directory: String) -> String, client: HTTPClient) async throws -> VeneerProcess {
+        try await start(
+            fullConfig: { proxyPort, apiPort, directory in
+                header(proxyPort: proxyPort, apiPort: apiPort, directory: directory) + body(directory)
+            }, client: client)
+    }
+
+    /// Starts `veneer serve` with the whole proxy.conf from `fullConfig(proxyPort, apiPort, directory)`;
+    /// `prepare` may lay files into the directory first.
+    static func start(
+        fullConfig: (_ proxyPort: Int, _ apiPort: Int, _ directory: String) -> String,
+        prepare: (_ directory: String) throws -> Void = { _ in }, client: HTTPClient
+    ) async throws -> VeneerProcess {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-process-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try prepare(directory)
         let proxyPort = try freePort()
         let apiPort = try freePort()
         let configPath = directory + "/proxy.conf"
-        let text = header(proxyPort: proxyPort, apiPort: apiPort, directory: directory) + body(directory)
-        try text.write(toFile: configPath, atomically: true, encoding: .utf8)
+        try fullConfig(proxyPort, apiPort, directory).write(toFile: configPath, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binary())
         process.arguments = ["serve", "--config", configPath]

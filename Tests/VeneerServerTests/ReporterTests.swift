@@ -275,6 +275,15 @@ struct RestartablePostgres {
     /// Runs a command and returns its standard output.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let (status, output) = try runReturningStatus(executable, arguments)
+        guard status == 0 else {
+            throw APIError(.internalServerError, "\(executable) \(arguments.joined(separator: " ")) exited with status \(status): \(output)")
+        }
+        return output
+    }
+
+    /// The exit status (0 on success) and standard output of a command.
+    static func runReturningStatus(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
         // posix_spawn + waitpid, not Foundation's Process: on Linux, Process learns of the exit through a
         // descriptor the child inherits, and a daemon the child starts (postgres) keeps it open for ever.
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-run-\(UUID().uuidString)").path
@@ -295,13 +304,17 @@ struct RestartablePostgres {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1, errno == EINTR {}
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        let exitCode = (status >> 8) & 0xff
-        guard status & 0x7f == 0, exitCode == 0 else {
-            throw APIError(.internalServerError, "\(executable) \(arguments.joined(separator: " ")) exited with status \(status): \(output)")
-        }
-        return output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let exitCode = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exitCode, output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    static func runDetachedReturningStatus(_ executable: String, _ arguments: [String]) async throws -> (Int32, String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try runReturningStatus(executable, arguments) }) }.start()
+        }
+    }
+
+    @discardableResult
     static func runDetached(_ executable: String, _ arguments: [String]) async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
             Thread { continuation.resume(with: Result { try run(executable, arguments) }) }.start()

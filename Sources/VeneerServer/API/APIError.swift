@@ -28,17 +28,3 @@ public struct APIError: Error, HTTPResponseError, Sendable, Hashable, CustomStri
     static let noIdentification = APIError(.badRequest, "Identification is required")
     static let badSelector = APIError(.badRequest, "must match \"^[a-zA-Z0-9_-]$\"")
 }
-
-enum APIResponse {
-    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        let text = value.jsonText()
-        var buffer = ByteBuffer()
-        buffer.writeString(text)
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: buffer))
-    }
-
-    static func empty(_ status: HTTPResponse.Status) -> Response {
-        Response(status: status, headers: [.contentLength: "0"], body: .init())
-    }
-}

@@ -35,7 +35,8 @@ final class OriginConnectionPool {
             }
         }
         if key.isTLS {
-            completion(.failure(.connectFailed("https origins need TLS support, which this build does not include")))
+            // ProxyConfiguration refuses https origins at load; this guards against a direct caller.
+            completion(.failure(.connectFailed("no TLS support for origin connections")))
             return
         }
         let bootstrap = ClientBootstrap(group: eventLoop)

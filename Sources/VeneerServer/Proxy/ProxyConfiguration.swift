@@ -22,6 +22,13 @@ final class ProxyConfiguration: Sendable {
         self.engine = Engine(config: config)
         let folder = Self.folder(of: config.file)
         self.origin = try OriginTarget(url: config.origin.url, relativeTo: folder)
+        if case .http(let http) = origin, http.isTLS {
+            // Refused at load rather than answering 502 to every request.
+            throw OriginTargetError(
+                url: config.origin.url,
+                message: "https origins are not supported by this build yet (origin connections have no TLS); "
+                    + "front the site over http on a private network, or with a local TLS-terminating sidecar")
+        }
         if case .folder(let path) = origin {
             self.staticOrigin = StaticFileOrigin(root: path)
         } else {

@@ -21,6 +21,7 @@ public import VeneerStore
 /// try await ServiceGroup(services: [reporter], logger: logger).run()
 /// ```
 public final class Reporter: Service, Sendable {
+    /// Counts since start, for metrics and tests.
     public struct Statistics: Sendable, Hashable {
         public var submitted = 0
         /// Events written to the store from the queue.
@@ -236,7 +237,9 @@ public final class Reporter: Service, Sendable {
         // Drain: write what is queued while the deadline allows; the journal keeps the rest for the next start.
         let deadline = ContinuousClock.now + drainDeadline
         while state.withLock({ $0.queueCount }) > 0, ContinuousClock.now < deadline {
-            let written = await flushOne(storeReady: true, retryAt: &retryAt, backoff: &backoff)
+            // A store that just failed is not waited for: the journal already holds these events.
+            let storeReady = retryAt.map { ContinuousClock.now >= $0 } ?? true
+            let written = await flushOne(storeReady: storeReady, retryAt: &retryAt, backoff: &backoff)
             if written == 0 { break }
         }
         state.withLock { state in

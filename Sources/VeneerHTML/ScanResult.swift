@@ -1,0 +1,17 @@
+/// What one parse found for a set of selectors, in page offsets.
+struct ScanResult: Sendable {
+    /// Per selector (in `SelectorProgram.selectors` order): the matching elements in document order.
+    var elements: [[ElementBoundary]]
+    /// Per selector: matching elements whose boundaries could not be verified, with the reason.
+    var problems: [[String]]
+    /// Set when the page could not be examined at all; every change is skipped with this reason.
+    var failure: String?
+    /// Whether the parse was skipped because no selector's fragments occur in the page.
+    var skippedByPrecheck = false
+    /// Whether the parser was stopped before the end because no later element can match.
+    var stoppedEarly = false
+
+    static func empty(_ selectorCount: Int) -> ScanResult {
+        ScanResult(elements: Array(repeating: [], count: selectorCount), problems: Array(repeating: [], count: selectorCount))
+    }
+}

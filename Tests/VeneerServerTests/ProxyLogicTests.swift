@@ -1,0 +1,114 @@
+import Testing
+import VeneerCore
+
+@testable import VeneerServer
+
+/// The pure decisions of the proxy: redirect targets, routes, visitors, encodings.
+@Suite("Proxy logic")
+struct ProxyLogicTests {
+    @Test("redirect targets: relative or allowed hosts only, query kept on request, never to itself")
+    func redirectPlans() {
+        func plan(_ target: String, keep: Bool = false, path: String = "/", query: String? = nil, allow: [String] = [])
+            -> RedirectPlanner.Plan
+        {
+            RedirectPlanner.plan(
+                target: target, status: 302, keepQuery: keep, requestPath: path, requestQuery: query,
+                requestHost: "shop.example", allowHosts: allow)
+        }
+        #expect(plan("/sale") == .redirect(location: "/sale", status: 302))
+        #expect(plan("/sale", keep: true, query: "a=1") == .redirect(location: "/sale?a=1", status: 302))
+        #expect(plan("/sale?x=2", keep: true, query: "a=1") == .redirect(location: "/sale?x=2&a=1", status: 302))
+        #expect(plan("/sale#top", keep: true, query: "a=1") == .redirect(location: "/sale?a=1#top", status: 302))
+        #expect(plan("/sale", path: "/sale") == .alreadyThere)
+        #expect(plan("/sale?x=1", path: "/sale") == .alreadyThere)
+        #expect(plan("https://shop.example/sale", path: "/sale", allow: ["shop.example"]) == .alreadyThere)
+        #expect(plan("https://partner.example/x", allow: ["partner.example"]) == .redirect(location: "https://partner.example/x", status: 302))
+        if case .rejected = plan("https://evil.example/x", allow: ["partner.example"]) {} else { Issue.record("evil host accepted") }
+        if case .rejected = plan("//evil.example/x") {} else { Issue.record("protocol-relative accepted") }
+        if case .rejected = plan("/\\evil.example") {} else { Issue.record("backslash trick accepted") }
+        if case .rejected = plan("javascript:alert(1)") {} else { Issue.record("javascript: accepted") }
+        if case .rejected = plan("/x\r\nSet-Cookie: a=b") {} else { Issue.record("header injection accepted") }
+        if case .rejected = plan("") {} else { Issue.record("empty target accepted") }
+        #expect(RedirectPlanner.plan(target: "/x", status: 200, keepQuery: false, requestPath: "/", requestQuery: nil, requestHost: nil, allowHosts: []) == .redirect(location: "/x", status: 302))
+    }
+
+    @Test("routes: prefixes on segment boundaries, * within a segment, ** across")
+    func routes() {
+        let table = RouteTable(routes: [
+            Route(match: .pattern("/products/*/reviews")), Route(match: .pattern("/blog/**")), Route(match: .prefix("/shop")),
+        ])
+        #expect(table.match(path: "/products/7/reviews")?.label == "/products/*/reviews")
+        #expect(table.match(path: "/products/7/8/reviews") == nil)
+        #expect(table.match(path: "/blog/2026/11/post")?.label == "/blog/**")
+        #expect(table.match(path: "/shop")?.label == "/shop")
+        #expect(table.match(path: "/shop/cart")?.label == "/shop")
+        #expect(table.match(path: "/shopping") == nil)
+        #expect(RouteTable(routes: [Route(match: .prefix("/"))]).match(path: "/anything/at/all") != nil)
+    }
+
+    @Test("devices and bots from User-Agent; curl is a person")
+    func userAgents() {
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+        let android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36"
+        let desktop = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+        #expect(UserAgentClassifier.device(for: iphone) == .mobile)
+        #expect(UserAgentClassifier.device(for: android) == .mobile)
+        #expect(UserAgentClassifier.device(for: desktop) == .desktop)
+        #expect(UserAgentClassifier.device(for: nil) == .desktop)
+        for bot in [
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+            "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+            "Mozilla/5.0 (compatible; YandexBot/3.0)", "Twitterbot/1.0", "Mozilla/5.0 HeadlessChrome/120.0",
+        ] {
+            #expect(UserAgentClassifier.isBot(bot), "\(bot)")
+        }
+        #expect(!UserAgentClassifier.isBot("curl/8.5.0"))
+        #expect(!UserAgentClassifier.isBot(desktop))
+        #expect(!UserAgentClassifier.isBot(iphone))
+    }
+
+    @Test("cookies: first value wins, quotes removed; invalid ids are replaced")
+    func cookies() {
+        #expect(CookieHeader.parse(["a=1; b=\"two\"", "a=3; c="]) == ["a": "1", "b": "two", "c": ""])
+        var settings = VisitorSettings()
+        settings.userIdCookie = "uid"
+        let visitor = Visitor.recognize(
+            cookies: ["vnr_pid": "<script>", "vnr_sid": "abcdef0123456789", "uid": "u-7"], userAgent: nil,
+            header: { _ in nil }, settings: settings)
+        #expect(visitor.isNewProfile)
+        #expect(visitor.profileId.count == 32)
+        #expect(!visitor.isNewSession)
+        #expect(visitor.sessionId == "abcdef0123456789")
+        #expect(visitor.userId == "u-7")
+    }
+
+    @Test("Accept-Encoding: gzip unless refused with q=0")
+    func acceptEncoding() {
+        #expect(ContentCoding.acceptsGzip(["gzip, deflate, br"]))
+        #expect(ContentCoding.acceptsGzip(["br;q=1.0, gzip;q=0.8"]))
+        #expect(ContentCoding.acceptsGzip(["*"]))
+        #expect(!ContentCoding.acceptsGzip(["gzip;q=0"]))
+        #expect(!ContentCoding.acceptsGzip(["identity"]))
+        #expect(!ContentCoding.acceptsGzip([]))
+    }
+
+    @Test("decoding refuses a zip bomb past the cap and a truncated body")
+    func decodingLimits() throws {
+        let big = [UInt8](repeating: 0x41, count: 5_000_000)
+        let compressed = try ContentCoding.gzip(big)
+        #expect(compressed.count < 50_000)
+        #expect(throws: ContentCoding.CodingError.self) { try ContentCoding.decode(compressed, encoding: "gzip", limit: 1_000_000) }
+        #expect(try ContentCoding.decode(compressed, encoding: "gzip", limit: 8_000_000).count == 5_000_000)
+        #expect(throws: ContentCoding.CodingError.self) { try ContentCoding.decode(Array(compressed.prefix(100)), encoding: "gzip", limit: 8_000_000) }
+        #expect(throws: ContentCoding.CodingError.self) { try ContentCoding.decode([1, 2, 3], encoding: "br", limit: 100) }
+    }
+
+    @Test("absolute-form request targets become paths")
+    func originForm() {
+        #expect(ProxyExchange.originForm("/a?b") == "/a?b")
+        #expect(ProxyExchange.originForm("http://host/a/b?c=1") == "/a/b?c=1")
+        #expect(ProxyExchange.originForm("http://host") == "/")
+        #expect(ProxyExchange.originForm("http://host?x=1") == "/?x=1")
+    }
+}
