@@ -50,7 +50,7 @@ extension PageChange {
         case .html(let template):
             result.html = template.render(context)
         case .text(let template):
-            result.text = Self.renderUnescaped(template, context)
+            result.text = template.renderUnescaped(context)
         case .template(let name):
             if let template = templates[name] {
                 result.html = template.render(context)
@@ -64,16 +64,8 @@ extension PageChange {
             result.html = nil
         }
         if let value {
-            result.value = Self.renderUnescaped(value, context)
+            result.value = value.renderUnescaped(context)
         }
         return result
-    }
-
-    /// `.html` templates escape substitutions; text and attribute values are escaped by the rewriter
-    /// instead, so they are rendered in `.payload` mode to avoid escaping twice.
-    private static func renderUnescaped(_ template: Template, _ context: TemplateContext) -> String {
-        guard template.mode == .html, !template.isConstant else { return template.render(context) }
-        guard let plain = try? Template(source: template.source, mode: .payload) else { return template.render(context) }
-        return plain.render(context)
     }
 }
