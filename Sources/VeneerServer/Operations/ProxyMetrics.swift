@@ -93,11 +93,19 @@ public final class ProxyMetrics: Sendable {
     }
 
     func originConnection(reused: Bool) {
-        counter(
+        let cached = connectionCounters.withLockedValue { reused ? $0.reused : $0.new }
+        if let cached {
+            cached.increment()
+            return
+        }
+        let created = counter(
             "veneer_origin_connections", "total", "Origin connections used, new or reused from the pool",
-            [("kind", reused ? "reused" : "new")]
-        ).increment()
+            [("kind", reused ? "reused" : "new")])
+        connectionCounters.withLockedValue { if reused { $0.reused = created } else { $0.new = created } }
+        created.increment()
     }
+
+    private let connectionCounters = NIOLockedValueBox<(reused: Counter?, new: Counter?)>((nil, nil))
 
     func rewrite(duration: Duration, changed: Bool) {
         histogram(

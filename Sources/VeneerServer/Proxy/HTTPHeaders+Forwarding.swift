@@ -8,15 +8,37 @@ extension HTTPHeaders {
         "trailer", "transfer-encoding", "upgrade",
     ]
 
-    /// Removes the hop-by-hop fields: the fixed list plus every name that `Connection` names.
+    /// Removes the hop-by-hop fields: the fixed list plus every name that `Connection` names. One pass, and
+    /// no copy at all when there is nothing to remove (the common case for responses).
     mutating func removeHopByHopFields() {
         var named: [String] = []
         for value in self[canonicalForm: "connection"] {
             let name = value.trimmingASCIISpaces().lowercased()
             if !name.isEmpty { named.append(name) }
         }
-        for name in Self.hopByHopNames { remove(name: name) }
-        for name in named { remove(name: name) }
+        var needsRemoval = false
+        for (name, _) in self where Self.isHopByHop(name) || (!named.isEmpty && named.contains(name.lowercased())) {
+            needsRemoval = true
+            break
+        }
+        guard needsRemoval else { return }
+        var kept = HTTPHeaders()
+        kept.reserveCapacity(count)
+        for (name, value) in self {
+            if Self.isHopByHop(name) || (!named.isEmpty && named.contains(name.lowercased())) { continue }
+            kept.add(name: name, value: value)
+        }
+        self = kept
+    }
+
+    /// Case-insensitive membership in the fixed list without allocating: lengths first, then ASCII bytes.
+    static func isHopByHop(_ name: String) -> Bool {
+        let length = name.utf8.count
+        guard length >= 2, length <= 19 else { return false }
+        for candidate in hopByHopNames where candidate.utf8.count == length {
+            if zip(name.utf8, candidate.utf8).allSatisfy({ ($0 | 0x20) == $1 }) { return true }
+        }
+        return false
     }
 
     /// Whether `name`'s comma-separated values contain `token` (case-insensitive).
