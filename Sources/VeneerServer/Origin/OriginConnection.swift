@@ -103,7 +103,6 @@ private final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChan
     private var responseComplete = true
     private var requestKeepAlive = true
     private var responseKeepAlive = true
-    private var isHeadRequest = false
 
     var isReusable: Bool {
         requestComplete && responseComplete && requestKeepAlive && responseKeepAlive && !isClosing
@@ -121,7 +120,6 @@ private final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChan
         switch part {
         case .head(let head):
             requestKeepAlive = head.isKeepAlive
-            isHeadRequest = head.method == .HEAD
         case .body:
             break
         case .end:

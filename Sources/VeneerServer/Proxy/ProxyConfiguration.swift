@@ -35,7 +35,7 @@ final class ProxyConfiguration: Sendable {
             self.staticOrigin = nil
         }
         self.routes = RouteTable(routes: config.routes)
-        self.eventKeys = config.proxyEventKeys
+        self.eventKeys = config.eventKeys
         self.connectTimeout = TimeAmount(config.origin.connectTimeout)
         self.originTimeout = TimeAmount(config.origin.timeout)
         self.decisionBudget = TimeAmount(config.decision.budget)

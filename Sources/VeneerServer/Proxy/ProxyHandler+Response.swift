@@ -52,6 +52,10 @@ extension ProxyHandler {
         // forwarded) may never come, so the connection closes; a bodyless request's end is on its way.
         let waitForRequestEnd = !exchange.requestEnded && !exchange.closeAfterResponse && !exchange.expectsRequestBody
         if !exchange.requestEnded, !waitForRequestEnd { exchange.closeAfterResponse = true }
+        // Events first: `submit` journals synchronously, so a process killed once the response is out has
+        // already kept this page's view and exposure.
+        recordRequest(route: exchange.routeLabel, status: exchange.responseStatus, duration: clock.now - exchange.started)
+        recordPageEvents(exchange)
         let close = exchange.closeAfterResponse
         if close {
             let promise = context.eventLoop.makePromise(of: Void.self)
@@ -62,8 +66,6 @@ extension ProxyHandler {
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
-        recordRequest(route: exchange.routeLabel, status: exchange.responseStatus, duration: clock.now - exchange.started)
-        recordPageEvents(exchange)
         if waitForRequestEnd {
             exchange.phase = .answered
             exchange.awaitingRequestEnd = true
