@@ -30,6 +30,7 @@ public final class ProfileCache: Sendable {
         var entries = LeastRecentlyUsed<String, Entry>()
         var pending: [String: [Pending]] = [:]
         var pendingCount = 0
+        var lastPrune: ContinuousClock.Instant?
         var hits = 0
         var misses = 0
     }
@@ -105,17 +106,23 @@ public final class ProfileCache: Sendable {
     /// The store has these events now; they leave the overlay after a short grace.
     public func confirmStored(_ events: [TrackEvent]) {
         let now = ContinuousClock.now
+        var stored: [String: Set<String>] = [:]
+        for event in events {
+            guard let key = Self.key(userId: event.userId, profileId: event.profileId) else { continue }
+            stored[key, default: []].insert(event.eventId)
+        }
         state.withLock { state in
-            for event in events {
-                guard let key = Self.key(userId: event.userId, profileId: event.profileId),
-                    var list = state.pending[key]
-                else { continue }
-                for index in list.indices where list[index].event.eventId == event.eventId {
-                    list[index].storedAt = now
+            for (key, eventIds) in stored where state.pending[key] != nil {
+                // In place: copying a busy visitor's list per event made a batch quadratic (seen in bench-proxy).
+                for index in state.pending[key]!.indices where eventIds.contains(state.pending[key]![index].event.eventId) {
+                    state.pending[key]![index].storedAt = now
                 }
-                state.pending[key] = list
             }
-            prune(&state, now: now)
+            // Pruning walks every pending list, so at most once a second rather than per batch.
+            if state.lastPrune.map({ now - $0 >= .seconds(1) }) ?? true {
+                prune(&state, now: now)
+                state.lastPrune = now
+            }
         }
     }
 
