@@ -10,8 +10,7 @@ final class PreparedOptimization: Sendable {
     let bucketVersion: Int
     let audience: Audience?
     let arms: [PreparedArm]
-    let seed: String
-    /// FNV-1a state after the seed: hash v2 then only continues over the assignment key.
+    /// FNV-1a state after the seed (`selector:bucketVersion`): hash v2 then only continues over the assignment key.
     let seedState: UInt32
     /// Personalizations: the control percent as a share of 1.
     let controlShare: Double
@@ -30,8 +29,8 @@ final class PreparedOptimization: Sendable {
         bucketVersion = optimization.bucketVersion
         audience = optimization.audience
         arms = optimization.arms.map(PreparedArm.init)
-        seed = Bucketing.seed(selector: optimization.selector, bucketVersion: optimization.bucketVersion)
-        seedState = Bucketing.fnv1a32(seed)
+        seedState = Bucketing.fnv1a32(
+            Bucketing.seed(selector: optimization.selector, bucketVersion: optimization.bucketVersion))
         controlShare = optimization.controlPercent / 100
         if optimization.kind == .experiment {
             ranges = Bucketing.bucketRanges(
