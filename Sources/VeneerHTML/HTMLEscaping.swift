@@ -1,3 +1,5 @@
+import VeneerCore
+
 /// Escaping for the two places the rewriter writes text into a page.
 enum HTMLEscaping {
     /// Element text: `&`, `<`, `>`.
@@ -18,21 +20,9 @@ enum HTMLEscaping {
         return result
     }
 
-    /// A double-quoted attribute value: `&`, `"`, `<`, `>`, `'`.
+    /// A double-quoted attribute value: `&`, `"`, `<`, `>`, `'` (VeneerCore's escaper).
     static func attribute(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count + 16)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": result += "&amp;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            default: result.unicodeScalars.append(character)
-            }
-        }
-        return result
+        text.htmlEscaped
     }
 
     /// Whether `name` can be written as an attribute name (HTML forbids whitespace, quotes, `/`, `=`, `>`, `<`).
