@@ -51,7 +51,7 @@ final class ProxyHarness: Sendable {
     /// origin unless `originURL` is given); `files` are written next to it (templates, pages).
     static func start(
         configText: String = "", originURL: String? = nil, pages: [String: TestOriginServer.Page] = [:],
-        files: [String: String] = [:], debugHeader: Bool = false
+        files: [String: String] = [:], debugHeader: Bool = false, storeURL: String? = nil
     ) async throws -> ProxyHarness {
         let origin = try await TestOriginServer.start(pages: pages)
         let directory = FileManager.default.temporaryDirectory
@@ -73,7 +73,7 @@ final class ProxyHarness: Sendable {
             url = "\(originURL ?? origin.url)"
 
             [store]
-            url = "sqlite:\(directory)/veneer.sqlite"
+            url = "\(storeURL ?? "sqlite:\(directory)/veneer.sqlite")"
 
             [events]
             spool_dir = "\(directory)/spool"
@@ -111,10 +111,12 @@ final class ProxyHarness: Sendable {
     /// Runs `body` with a started harness and always stops it, whatever `body` throws.
     static func with(
         configText: String = "", originURL: String? = nil, pages: [String: TestOriginServer.Page] = [:],
-        files: [String: String] = [:], debugHeader: Bool = false, _ body: (ProxyHarness) async throws -> Void
+        files: [String: String] = [:], debugHeader: Bool = false, storeURL: String? = nil,
+        _ body: (ProxyHarness) async throws -> Void
     ) async throws {
         let harness = try await start(
-            configText: configText, originURL: originURL, pages: pages, files: files, debugHeader: debugHeader)
+            configText: configText, originURL: originURL, pages: pages, files: files, debugHeader: debugHeader,
+            storeURL: storeURL)
         do {
             try await body(harness)
         } catch {

@@ -42,6 +42,10 @@ extension ProxyHandler {
         guard let context else { return }
         exchange.responseHeadSent = true
         exchange.responseStatus = Int(head.status.code)
+        // Events before any byte of the answer: a streamed page flushes its body as it arrives, so a process
+        // killed after the last byte went out but before the end was handled must already have journaled the
+        // page's view and exposures (`submit` writes the journal synchronously).
+        recordPageEvents(exchange)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
     }
 
@@ -52,10 +56,7 @@ extension ProxyHandler {
         // forwarded) may never come, so the connection closes; a bodyless request's end is on its way.
         let waitForRequestEnd = !exchange.requestEnded && !exchange.closeAfterResponse && !exchange.expectsRequestBody
         if !exchange.requestEnded, !waitForRequestEnd { exchange.closeAfterResponse = true }
-        // Events first: `submit` journals synchronously, so a process killed once the response is out has
-        // already kept this page's view and exposure.
         recordRequest(route: exchange.routeLabel, status: exchange.responseStatus, duration: clock.now - exchange.started)
-        recordPageEvents(exchange)
         let close = exchange.closeAfterResponse
         if close {
             let promise = context.eventLoop.makePromise(of: Void.self)
