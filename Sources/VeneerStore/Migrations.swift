@@ -29,7 +29,14 @@ enum Migrations {
             CREATE TABLE IF NOT EXISTS consents (person_id TEXT NOT NULL, category TEXT NOT NULL, action TEXT NOT NULL,
               ts BIGINT NOT NULL, valid_until TEXT, body TEXT NOT NULL, PRIMARY KEY (person_id, category))
             """,
-        ]
+        ],
+        // 2: a reject holds until its validUntil. `opted_out_until` (milliseconds; 0 = not opted out) replaces
+        // the `opted_out` flag, which stays in the table unused; earlier rejects are kept as never ending.
+        [
+            "ALTER TABLE persons ADD COLUMN opted_out_until BIGINT NOT NULL DEFAULT 0",
+            "UPDATE persons SET opted_out_until = 9223372036854775807 WHERE opted_out <> 0",
+            "ALTER TABLE consents ADD COLUMN expires_at BIGINT",
+        ],
     ]
 
     static func apply(on backend: any SQLBackend) async throws {

@@ -12,6 +12,8 @@ public struct PersonRecord: Sendable, Hashable {
         public var action: Consent.Action
         public var timestamp: Int64
         public var validUntil: String?
+        /// `validUntil` read as an instant (milliseconds); nil when it does not expire.
+        public var expiresAt: Int64?
     }
 
     public var personId: String
@@ -21,7 +23,10 @@ public struct PersonRecord: Sendable, Hashable {
     public var userAttributes: [String: JSONValue]
     public var accountAttributes: [String: JSONValue]
     public var consents: [ConsentState]
+    /// A reject holds now: events of this person are not stored.
     public var optedOut: Bool
+    /// When the reject that opts them out ends; nil when it never does (or they are not opted out).
+    public var optedOutUntil: Int64?
     public var eventCount: Int
     /// The most recent events, newest first.
     public var recentEvents: [TrackEvent]

@@ -155,14 +155,16 @@ extension RelationalStore {
             else { throw StoreError(code: "no-identity", message: "a consent needs a userId or a profileId") }
             try await session.execute(
                 """
-                INSERT INTO consents (person_id, category, action, ts, valid_until, body) VALUES ($1, $2, $3, $4, $5, $6)
+                INSERT INTO consents (person_id, category, action, ts, valid_until, expires_at, body)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
                 ON CONFLICT (person_id, category) DO UPDATE SET action = excluded.action, ts = excluded.ts,
-                  valid_until = excluded.valid_until, body = excluded.body
+                  valid_until = excluded.valid_until, expires_at = excluded.expires_at, body = excluded.body
                 WHERE excluded.ts >= consents.ts
                 """,
                 [
                     .text(person.id), .text(consent.category ?? ""), .text(consent.action.rawValue),
-                    .integer(consent.timestamp), SQLValue(consent.validUntil), .text(Self.json(consent.body)),
+                    .integer(consent.timestamp), SQLValue(consent.validUntil), SQLValue(consent.expiresAt),
+                    .text(Self.json(consent.body)),
                 ])
             try await Self.refreshOptOut(person.id, in: session)
             return 0

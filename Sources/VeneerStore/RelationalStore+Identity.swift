@@ -40,12 +40,13 @@ extension RelationalStore {
                 owners["\(kind):\(value)"] = person
             }
         }
-        // A person who rejected consent gets no new links or merges from events either.
+        // A person who rejected consent gets no new links or merges from events either, while the reject holds.
         let known = Array(Set(owners.values))
+        let now = EpochClock.milliseconds()
         if !linkWhenOptedOut, !known.isEmpty,
             let optedOut = try await session.query(
-                "SELECT id FROM persons WHERE opted_out = 1 AND id IN (\(placeholders(known.count, from: 1)))",
-                known.map(SQLValue.text)
+                "SELECT id FROM persons WHERE opted_out_until > $1 AND id IN (\(placeholders(known.count, from: 2)))",
+                [.integer(now)] + known.map(SQLValue.text)
             ).first?[0].text
         {
             return ResolvedPerson(id: optedOut, optedOut: true)
@@ -89,15 +90,16 @@ extension RelationalStore {
                 "INSERT INTO identities (kind, value, person_id) VALUES ($1, $2, $3) ON CONFLICT (kind, value) DO UPDATE SET person_id = excluded.person_id",
                 [.text(identity.kind), .text(identity.value), .text(winner)])
         }
-        let optedOut = try await session.query("SELECT opted_out FROM persons WHERE id = $1", [.text(winner)])
-            .first?[0].bool ?? false
+        let optedOut =
+            try await session.query("SELECT opted_out_until FROM persons WHERE id = $1", [.text(winner)])
+            .first.map { ($0[0].integer ?? 0) > now } ?? false
         return ResolvedPerson(id: winner, optedOut: optedOut, settled: settled)
     }
 
     private static func createPerson(at timestamp: Int64, in session: any SQLSession) async throws -> String {
         let id = UUID().uuidString.lowercased()
         try await session.execute(
-            "INSERT INTO persons (id, created_at, opted_out) VALUES ($1, $2, 0)", [.text(id), .integer(EpochClock.milliseconds())])
+            "INSERT INTO persons (id, created_at, opted_out, opted_out_until) VALUES ($1, $2, 0, 0)", [.text(id), .integer(EpochClock.milliseconds())])
         return id
     }
 
@@ -144,10 +146,10 @@ extension RelationalStore {
         try await session.execute("DELETE FROM assignments WHERE person_id = $1", [.text(loser)])
         try await session.execute(
             """
-            INSERT INTO consents (person_id, category, action, ts, valid_until, body)
-            SELECT $1, category, action, ts, valid_until, body FROM consents WHERE person_id = $2
+            INSERT INTO consents (person_id, category, action, ts, valid_until, expires_at, body)
+            SELECT $1, category, action, ts, valid_until, expires_at, body FROM consents WHERE person_id = $2
             ON CONFLICT (person_id, category) DO UPDATE SET action = excluded.action, ts = excluded.ts,
-              valid_until = excluded.valid_until, body = excluded.body
+              valid_until = excluded.valid_until, expires_at = excluded.expires_at, body = excluded.body
             WHERE excluded.ts > consents.ts
             """, pair)
         try await session.execute("DELETE FROM consents WHERE person_id = $1", [.text(loser)])
@@ -155,12 +157,17 @@ extension RelationalStore {
         try await refreshOptOut(winner, in: session)
     }
 
-    /// A person is opted out while their most recent consent, in any category, is a reject.
+    /// A person is opted out while their most recent consent, in any category, is a reject that has not
+    /// reached its `validUntil`; once it has, nothing holds them back (a newer consent replaces an older one,
+    /// so an expired reject does not bring back an accept or reject before it).
     static func refreshOptOut(_ person: String, in session: any SQLSession) async throws {
         let latest = try await session.query(
-            "SELECT action FROM consents WHERE person_id = $1 ORDER BY ts DESC LIMIT 1", [.text(person)])
-        let optedOut = latest.first?[0].text == Consent.Action.reject.rawValue
+            "SELECT action, expires_at FROM consents WHERE person_id = $1 ORDER BY ts DESC LIMIT 1", [.text(person)])
+        var until: Int64 = 0
+        if let row = latest.first, row[0].text == Consent.Action.reject.rawValue {
+            until = row[1].integer ?? Int64.max
+        }
         try await session.execute(
-            "UPDATE persons SET opted_out = $1 WHERE id = $2", [SQLValue(optedOut), .text(person)])
+            "UPDATE persons SET opted_out_until = $1 WHERE id = $2", [.integer(until), .text(person)])
     }
 }

@@ -46,16 +46,19 @@ extension RelationalStore {
             "SELECT account_id FROM person_accounts WHERE person_id = $1 ORDER BY account_id", [.text(person)]
         ).compactMap { $0[0].text }
         let consents = try await backend.read(
-            "SELECT category, action, ts, valid_until FROM consents WHERE person_id = $1 ORDER BY ts", [.text(person)]
+            "SELECT category, action, ts, valid_until, expires_at FROM consents WHERE person_id = $1 ORDER BY ts",
+            [.text(person)]
         ).compactMap { row -> PersonRecord.ConsentState? in
             guard let category = row[0].text, let action = row[1].text.flatMap(Consent.Action.init(rawValue:)) else {
                 return nil
             }
             return PersonRecord.ConsentState(
-                category: category, action: action, timestamp: row[2].integer ?? 0, validUntil: row[3].text)
+                category: category, action: action, timestamp: row[2].integer ?? 0, validUntil: row[3].text,
+                expiresAt: row[4].integer)
         }
-        let optedOut = try await backend.read("SELECT opted_out FROM persons WHERE id = $1", [.text(person)])
-            .first?[0].bool ?? false
+        let optedOutUntil =
+            try await backend.read("SELECT opted_out_until FROM persons WHERE id = $1", [.text(person)])
+            .first?[0].integer ?? 0
         let eventCount = try await backend.read("SELECT COUNT(*) FROM events WHERE person_id = $1", [.text(person)])
             .first?[0].integer ?? 0
         let recent = try await backend.read(
@@ -74,7 +77,8 @@ extension RelationalStore {
         return PersonRecord(
             personId: person, profileIds: profileIds, userIds: userIds, accountIds: accountIds,
             userAttributes: try await userAttributes(of: person), accountAttributes: try await accountAttributes(of: person),
-            consents: consents, optedOut: optedOut, eventCount: Int(eventCount), recentEvents: recent,
+            consents: consents, optedOut: optedOutUntil > EpochClock.milliseconds(),
+            optedOutUntil: optedOutUntil > 0 && optedOutUntil < Int64.max ? optedOutUntil : nil, eventCount: Int(eventCount), recentEvents: recent,
             exposures: try await exposures(of: person), assignments: try await assignments(of: person))
     }
 

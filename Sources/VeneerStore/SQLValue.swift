@@ -13,6 +13,10 @@ enum SQLValue: Sendable, Hashable {
         self = .integer(integer)
     }
 
+    init(_ integer: Int64?) {
+        self = integer.map(SQLValue.integer) ?? .null
+    }
+
     init(_ bool: Bool) {
         self = .integer(bool ? 1 : 0)
     }

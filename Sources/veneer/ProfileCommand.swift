@@ -48,7 +48,10 @@ struct ProfileCommand: AsyncParsableCommand {
 
     static func textReport(_ person: PersonRecord) -> String {
         var lines: [String] = []
-        lines.append("person \(person.personId)\(person.optedOut ? "  (opted out: events are not stored)" : "")")
+        let optOut =
+            person.optedOut
+            ? "  (opted out: events are not stored\(person.optedOutUntil.map { " until \(Self.instant($0))" } ?? ""))" : ""
+        lines.append("person \(person.personId)\(optOut)")
         lines.append("  profile ids: \(person.profileIds.isEmpty ? "-" : person.profileIds.joined(separator: ", "))")
         lines.append("  user ids:    \(person.userIds.isEmpty ? "-" : person.userIds.joined(separator: ", "))")
         lines.append("  accounts:    \(person.accountIds.isEmpty ? "-" : person.accountIds.joined(separator: ", "))")
@@ -62,7 +65,8 @@ struct ProfileCommand: AsyncParsableCommand {
         for consent in person.consents {
             lines.append(
                 "  \(consent.category.isEmpty ? "(all)" : consent.category): \(consent.action.rawValue) at \(Self.instant(consent.timestamp))"
-                    + (consent.validUntil.map { ", valid until \($0)" } ?? ""))
+                    + (consent.validUntil.map { ", valid until \($0)" } ?? "")
+                    + (consent.expiresAt.map { " (\(Self.instant($0)))" } ?? ""))
         }
         if person.consents.isEmpty { lines.append("  -") }
         lines.append("events: \(person.eventCount) stored; the last \(person.recentEvents.count):")
@@ -92,6 +96,7 @@ struct ProfileCommand: AsyncParsableCommand {
             "userIds": .array(person.userIds.map(JSONValue.string)),
             "accountIds": .array(person.accountIds.map(JSONValue.string)),
             "optedOut": .bool(person.optedOut),
+            "optedOutUntil": person.optedOutUntil.map { .number(Double($0)) } ?? .null,
             "userAttributes": .object(person.userAttributes),
             "accountAttributes": .object(person.accountAttributes),
             "consents": .array(
@@ -99,6 +104,7 @@ struct ProfileCommand: AsyncParsableCommand {
                     .object([
                         "category": .string($0.category), "action": .string($0.action.rawValue),
                         "timestamp": .number(Double($0.timestamp)), "validUntil": $0.validUntil.map(JSONValue.string) ?? .null,
+                        "expiresAt": $0.expiresAt.map { .number(Double($0)) } ?? .null,
                     ])
                 }),
             "eventCount": .number(Double(person.eventCount)),

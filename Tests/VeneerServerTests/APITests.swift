@@ -226,6 +226,22 @@ struct APITests {
             person = try #require(try await server.store.person("p1"))
             #expect(person.eventCount == 2)
             #expect(person.consents.first?.validUntil == "31536000")
+            // swift's number is a duration: a year from the consent.
+            let yearLater: Int64 = 1_780_000_100_000 + 31_536_000_000
+            #expect(person.consents.first?.expiresAt == yearLater)
+        }
+    }
+
+    @Test func aRejectWhoseValidUntilHasPassedNoLongerStopsStorage() async throws {
+        try await withServer { server in
+            let reject = try await server.post(
+                "/consents/data",
+                #"{"action":"reject","timestamp":1780000000,"profileId":"p1","sourceId":"1","validUntil":"2026-06-01T00:00:00Z"}"#)
+            #expect(reject.status == 200)
+            #expect(try await server.post("/track", trackBody(#"{"eventId":"x-1","profileId":"p1"}"#)).status == 201)
+            let person = try #require(try await server.store.person("p1"))
+            #expect(!person.optedOut)
+            #expect(person.eventCount == 1)
         }
     }
 
@@ -245,6 +261,8 @@ struct APITests {
         (#"{"action":"accept"}"#, "Either userId or profileId is required"),
         (#"{"action":"accept","profileId":"p1"}"#, "sourceId is required with a profileId"),
         (#"{"action":"accept","userId":"u1","validUntil":true}"#, "validUntil must be a string or a number"),
+        (#"{"action":"reject","userId":"u1","validUntil":"next week"}"#, "validUntil must be \"unlimited\", an ISO 8601 date"),
+        (#"{"action":"reject","userId":"u1","validUntil":-5}"#, "validUntil must be \"unlimited\", an ISO 8601 date"),
         (#"{"action":"accept","userId":"u1","timestamp":"now"}"#, "timestamp must be epoch seconds"),
         (#"{"action":"accept","userId":"u1","category":5}"#, "category must be a string"),
         ("nope", "Malformed JSON"),

@@ -54,7 +54,8 @@ struct ProxyDecisionBudgetTests {
     }
 
     static var psql: String {
-        FileManager.default.isExecutableFile(atPath: "/usr/bin/psql") ? "/usr/bin/psql" : "/usr/lib/postgresql/15/bin/psql"
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/psql")
+            ? "/usr/bin/psql" : "/usr/lib/postgresql/15/bin/psql"
     }
 
     /// Until the other session holds its lock (at most ten seconds).

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import VeneerCore
 import VeneerHTML
 import VeneerStore
@@ -51,9 +52,10 @@ final class ProxyHarness: Sendable {
     /// origin unless `originURL` is given); `files` are written next to it (templates, pages).
     static func start(
         configText: String = "", originURL: String? = nil, pages: [String: TestOriginServer.Page] = [:],
-        files: [String: String] = [:], debugHeader: Bool = false, storeURL: String? = nil
+        files: [String: String] = [:], debugHeader: Bool = false, storeURL: String? = nil,
+        originTLS: NIOSSLContext? = nil, originSettings: String = ""
     ) async throws -> ProxyHarness {
-        let origin = try await TestOriginServer.start(pages: pages)
+        let origin = try await TestOriginServer.start(pages: pages, tls: originTLS)
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("veneer-proxy-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -71,6 +73,7 @@ final class ProxyHarness: Sendable {
 
             [origin]
             url = "\(originURL ?? origin.url)"
+            \(originSettings)
 
             [store]
             url = "\(storeURL ?? "sqlite:\(directory)/veneer.sqlite")"
@@ -112,11 +115,11 @@ final class ProxyHarness: Sendable {
     static func with(
         configText: String = "", originURL: String? = nil, pages: [String: TestOriginServer.Page] = [:],
         files: [String: String] = [:], debugHeader: Bool = false, storeURL: String? = nil,
-        _ body: (ProxyHarness) async throws -> Void
+        originTLS: NIOSSLContext? = nil, originSettings: String = "", _ body: (ProxyHarness) async throws -> Void
     ) async throws {
         let harness = try await start(
             configText: configText, originURL: originURL, pages: pages, files: files, debugHeader: debugHeader,
-            storeURL: storeURL)
+            storeURL: storeURL, originTLS: originTLS, originSettings: originSettings)
         do {
             try await body(harness)
         } catch {

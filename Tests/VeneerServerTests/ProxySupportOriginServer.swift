@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 @testable import VeneerServer
 
@@ -21,33 +22,40 @@ final class TestOriginServer: Sendable {
     let channel: any Channel
     let recorded: NIOLockedValueBox<[HTTPRequestHead]>
     let pages: NIOLockedValueBox<[String: Page]>
+    let isTLS: Bool
 
     var port: Int { channel.localAddress!.port! }
-    var url: String { "http://127.0.0.1:\(port)" }
+    var url: String { "\(isTLS ? "https" : "http")://127.0.0.1:\(port)" }
 
     /// Heads of the requests received so far, oldest first.
     var requests: [HTTPRequestHead] { recorded.withLockedValue { $0 } }
 
-    private init(channel: any Channel, recorded: NIOLockedValueBox<[HTTPRequestHead]>, pages: NIOLockedValueBox<[String: Page]>) {
+    private init(
+        channel: any Channel, recorded: NIOLockedValueBox<[HTTPRequestHead]>, pages: NIOLockedValueBox<[String: Page]>,
+        isTLS: Bool
+    ) {
         self.channel = channel
         self.recorded = recorded
         self.pages = pages
+        self.isTLS = isTLS
     }
 
-    static func start(pages: [String: Page] = [:]) async throws -> TestOriginServer {
+    /// `tls`: serve https with this server context.
+    static func start(pages: [String: Page] = [:], tls: NIOSSLContext? = nil) async throws -> TestOriginServer {
         let recorded = NIOLockedValueBox<[HTTPRequestHead]>([])
         let pageBox = NIOLockedValueBox(pages)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(
                         TestOriginHandler(recorded: recorded, pages: pageBox))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        return TestOriginServer(channel: channel, recorded: recorded, pages: pageBox)
+        return TestOriginServer(channel: channel, recorded: recorded, pages: pageBox, isTLS: tls != nil)
     }
 
     func setPage(_ path: String, _ page: Page) {

@@ -61,7 +61,10 @@ extension ConfigBuilder {
         let table = table(node, at: path) ?? [:]
         checkKeys(
             table, at: path,
-            allowed: ["url", "connect_timeout", "timeout", "max_html_bytes", "preserve_host", "max_idle_connections_per_loop"]
+            allowed: [
+                "url", "connect_timeout", "timeout", "max_html_bytes", "preserve_host", "max_idle_connections_per_loop",
+                "tls_ca_file", "tls_server_name",
+            ]
         )
         let url = string(table["url"], at: path.appending("url")) ?? settings.url
         if let resolved = originURL(url, at: path.appending("url")) { settings.url = resolved }
@@ -77,6 +80,31 @@ extension ConfigBuilder {
             table["max_idle_connections_per_loop"], at: path.appending("max_idle_connections_per_loop"), range: 0...Int.max
         ) {
             settings.maxIdleConnectionsPerLoop = value
+        }
+        if let file = string(table["tls_ca_file"], at: path.appending("tls_ca_file")), !file.isEmpty {
+            let absolute = resolve(file)
+            if !FileManager.default.fileExists(atPath: absolute) {
+                error(path.appending("tls_ca_file"), "certificate file \(absolute) does not exist")
+            } else if let contents = FileManager.default.contents(atPath: absolute),
+                !String(decoding: contents, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----")
+            {
+                error(path.appending("tls_ca_file"), "\(absolute) holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+            } else {
+                settings.tlsCAFile = absolute
+            }
+        }
+        if let name = string(table["tls_server_name"], at: path.appending("tls_server_name")) {
+            if name.contains(where: { $0 == " " || $0 == "/" || $0 == ":" }) {
+                error(path.appending("tls_server_name"), "\"\(name)\" is not a host name")
+            } else {
+                settings.tlsServerName = name
+            }
+        }
+        let isHTTPS = settings.url.lowercased().hasPrefix("https:")
+        if !isHTTPS, !settings.tlsCAFile.isEmpty || !settings.tlsServerName.isEmpty {
+            error(
+                path.appending(settings.tlsCAFile.isEmpty ? "tls_server_name" : "tls_ca_file"),
+                "only an https origin uses TLS settings; origin.url is \(settings.url)")
         }
         return settings
     }

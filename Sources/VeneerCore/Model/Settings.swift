@@ -78,6 +78,12 @@ public struct OriginSettings: Sendable, Hashable {
     public var preserveHost = false
     /// Idle keep-alive connections kept per event loop.
     public var maxIdleConnectionsPerLoop = 64
+    /// For an https origin: a PEM file of certificates trusted beside the system's (a private CA, or the
+    /// origin's own self-signed certificate); absolute after load, empty for the system's trust roots only.
+    public var tlsCAFile = ""
+    /// For an https origin: the name sent as SNI and checked against the certificate, when it is not the
+    /// URL's host (an origin reached by IP address whose certificate names the site). Empty: the URL's host.
+    public var tlsServerName = ""
     public init() {}
 }
 

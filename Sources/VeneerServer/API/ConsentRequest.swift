@@ -47,6 +47,11 @@ enum ConsentRequest {
             }
         default: throw APIError(.badRequest, "timestamp must be epoch seconds")
         }
+        do {
+            _ = try Consent.expiry(of: validUntil, from: timestamp)
+        } catch {
+            throw APIError(.badRequest, error.message)
+        }
         return Consent(
             action: action, timestamp: timestamp, profileId: profileId, userId: userId, sourceId: sourceId,
             category: category, validUntil: validUntil, body: root.mapValues(WireJSON.value))

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// Receives what an origin answers. The proxy's request exchange implements it; every call comes on the
 /// event loop that both channels share.
@@ -196,6 +197,11 @@ private final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChan
             self.receiver = nil
             if error is HTTPParserError {
                 receiver.originFailed(.protocolError("\(error)"))
+            } else if let error = error as? NIOSSLError, case .uncleanShutdown = error {
+                // A close without close_notify: to the exchange, the connection simply ended early.
+                receiver.originFailed(.reset)
+            } else if error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError {
+                receiver.originFailed(.tls("\(error)"))
             } else {
                 receiver.originFailed(.reset)
             }

@@ -21,7 +21,7 @@ final class OriginConnectionPool {
     /// Hands an idle connection to `origin` when one is alive (`reused` true), else a new one, to
     /// `completion` on this loop. `fresh` skips the idle ones (a retry after a stale connection).
     func acquire(
-        _ origin: OriginTarget.HTTPOrigin, connectTimeout: TimeAmount, fresh: Bool = false,
+        _ origin: OriginTarget.HTTPOrigin, tls: OriginTLS? = nil, connectTimeout: TimeAmount, fresh: Bool = false,
         completion: @escaping (Result<(connection: OriginConnection, reused: Bool), OriginError>) -> Void
     ) {
         eventLoop.preconditionInEventLoop()
@@ -34,14 +34,21 @@ final class OriginConnectionPool {
                 return
             }
         }
-        if key.isTLS {
-            // ProxyConfiguration refuses https origins at load; this guards against a direct caller.
-            completion(.failure(.connectFailed("no TLS support for origin connections")))
+        if key.isTLS, tls == nil {
+            completion(.failure(.tls("an https origin without TLS settings")))
             return
         }
-        let bootstrap = ClientBootstrap(group: eventLoop)
+        var bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        if key.isTLS, let tls {
+            // The handshake runs when the request is first flushed; its failure reaches the exchange as `.tls`.
+            bootstrap = bootstrap.channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(try tls.makeHandler())
+                }
+            }
+        }
         bootstrap.connect(host: key.host, port: key.port).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let channel):

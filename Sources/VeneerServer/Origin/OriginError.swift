@@ -8,6 +8,9 @@ enum OriginError: Error, Sendable, Hashable, CustomStringConvertible {
     case timeout
     /// The origin sent something that is not HTTP/1.1.
     case protocolError(String)
+    /// The TLS handshake failed: an untrusted or expired certificate, a name that does not match, no common
+    /// protocol version.
+    case tls(String)
 
     var description: String {
         switch self {
@@ -15,6 +18,7 @@ enum OriginError: Error, Sendable, Hashable, CustomStringConvertible {
         case .reset: return "connection closed before the response was complete"
         case .timeout: return "no response within the timeout"
         case .protocolError(let reason): return "invalid response: \(reason)"
+        case .tls(let reason): return "TLS failed: \(reason)"
         }
     }
 
@@ -25,6 +29,7 @@ enum OriginError: Error, Sendable, Hashable, CustomStringConvertible {
         case .reset: return "reset"
         case .timeout: return "timeout"
         case .protocolError: return "protocol"
+        case .tls: return "tls"
         }
     }
 }

@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOSSL
 import VeneerCore
 
 /// The configuration in force and everything compiled from it. Replaced whole on reload; a request keeps the
@@ -8,6 +9,8 @@ final class ProxyConfiguration: Sendable {
     let config: VeneerConfig
     let engine: Engine
     let origin: OriginTarget
+    /// TLS for an https origin, set up once per configuration (loading trust roots is not per connection).
+    let originTLS: OriginTLS?
     let staticOrigin: StaticFileOrigin?
     let routes: RouteTable
     let eventKeys: Set<EventKey>
@@ -23,11 +26,9 @@ final class ProxyConfiguration: Sendable {
         let folder = Self.folder(of: config.file)
         self.origin = try OriginTarget(url: config.origin.url, relativeTo: folder)
         if case .http(let http) = origin, http.isTLS {
-            // Refused at load rather than answering 502 to every request.
-            throw OriginTargetError(
-                url: config.origin.url,
-                message: "https origins are not supported by this build yet (origin connections have no TLS); "
-                    + "front the site over http on a private network, or with a local TLS-terminating sidecar")
+            self.originTLS = try OriginTLS(settings: config.origin, host: http.host)
+        } else {
+            self.originTLS = nil
         }
         if case .folder(let path) = origin {
             self.staticOrigin = StaticFileOrigin(root: path)

@@ -242,7 +242,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func connect(_ exchange: ProxyExchange, origin: OriginTarget.HTTPOrigin, context: ChannelHandlerContext) {
         let id = exchange.id
         let pool = pools.pool(for: context.eventLoop)
-        pool.acquire(origin, connectTimeout: exchange.configuration.connectTimeout, fresh: exchange.retried) {
+        pool.acquire(
+            origin, tls: exchange.configuration.originTLS, connectTimeout: exchange.configuration.connectTimeout,
+            fresh: exchange.retried
+        ) {
             [weak self] result in
             guard let self, let current = self.exchange, current.id == id, current.phase == .connecting else {
                 if case .success(let acquired) = result { pool.release(acquired.connection) }
