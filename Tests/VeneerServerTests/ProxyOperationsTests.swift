@@ -85,6 +85,12 @@ struct ProxyOperationsTests {
         #expect(metrics.contains("veneer_request_duration_seconds_bucket{route=\"/shop\""))
         #expect(metrics.contains("veneer_decisions_total{optimization=\"hero\",arm=\"Everyone\",outcome=\"served\"} 1"))
         #expect(metrics.contains("veneer_rewrite_duration_seconds_count"))
+        // A returning visitor's view comes from the store once, then from the cache; both are timed.
+        let returning = [("Cookie", "vnr_pid=returning0000000000000000000001; vnr_sid=session00000000000000000000001")]
+        for _ in 0..<2 { #expect(try await proxy.get(proxy.proxyURL + "/shop/page", headers: returning, client: client).0 == 200) }
+        let lookups = try await get(proxy.apiURL + "/-/metrics").1
+        #expect(lookups.contains("veneer_profile_lookup_duration_seconds_count{source=\"store\"} 1"), "\(lookups)")
+        #expect(lookups.contains("veneer_profile_lookup_duration_seconds_count{source=\"cache\"} 1"))
 
         // A file change is picked up (polled once a second).
         try proxy.rewriteConfig(Self.config(origin: origin.url, headline: "Second"))

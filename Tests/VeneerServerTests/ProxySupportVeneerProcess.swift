@@ -113,8 +113,10 @@ final class VeneerProcess: @unchecked Sendable {
             .write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    func get(_ url: String, client: HTTPClient) async throws -> (Int, String) {
-        let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+    func get(_ url: String, headers: [(String, String)] = [], client: HTTPClient) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: url)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await client.execute(request, timeout: .seconds(10))
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
     }
 

@@ -36,6 +36,8 @@ public final class ProfileCache: Sendable {
     }
 
     private let store: any Store
+    /// Told how long each lookup took and whether the cache answered it.
+    private let observe: (@Sendable (_ fromCache: Bool, _ duration: Duration) -> Void)?
     private let capacity: Int
     private let timeToLive: Duration
     private let state = Mutex(State())
@@ -43,8 +45,12 @@ public final class ProfileCache: Sendable {
     private let overlayGrace: Duration = .seconds(5)
     private let pendingLimit = 200_000
 
-    public init(store: any Store, capacity: Int = 50_000, timeToLive: Duration = .seconds(5)) {
+    public init(
+        store: any Store, capacity: Int = 50_000, timeToLive: Duration = .seconds(5),
+        observe: (@Sendable (_ fromCache: Bool, _ duration: Duration) -> Void)? = nil
+    ) {
         self.store = store
+        self.observe = observe
         self.capacity = max(1, capacity)
         self.timeToLive = timeToLive
     }
@@ -71,10 +77,14 @@ public final class ProfileCache: Sendable {
             state.misses += 1
             return nil
         }
-        if let cached { return cached }
+        if let cached {
+            observe?(true, ContinuousClock.now - now)
+            return cached
+        }
 
         let readStarted = ContinuousClock.now
         var view = try await store.profileView(for: identification, keys: keys)
+        defer { observe?(false, ContinuousClock.now - readStarted) }
         return state.withLock { state in
             // Own events the store may not have yet: unconfirmed ones, and ones confirmed after this read began.
             for pending in state.pending[key] ?? [] where pending.storedAt.map({ $0 >= readStarted }) ?? true {

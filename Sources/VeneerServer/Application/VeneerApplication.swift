@@ -42,7 +42,9 @@ public struct VeneerApplication: Sendable {
         let holder = ProxyConfigurationHolder(initial)
         let metrics = ProxyMetrics()
         let store = try await StoreFactory.open(url: config.store.url, logger: logger)
-        let cache = ProfileCache(store: store)
+        let cache = ProfileCache(store: store) { fromCache, duration in
+            metrics.profileLookup(source: fromCache ? "cache" : "store", duration: duration)
+        }
         let reporter = Reporter(
             settings: config.events, store: store, cache: cache, eventKeys: { holder.current.eventKeys },
             logger: logger)

@@ -125,10 +125,24 @@ public final class ProxyMetrics: Sendable {
         }
     }
 
-    /// A profile view lookup: `fast` when it came back before the decision budget's first tenth, else `slow`;
-    /// the store's cache answers the fast ones.
+    static let lookupBuckets: [Duration] = [
+        .microseconds(5), .microseconds(10), .microseconds(25), .microseconds(50), .microseconds(100),
+        .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+    ]
+
+    /// The proxy's profile lookups by outcome: `ok`, `error`, or `over-budget` (the page went out unchanged).
     func profileLookup(result: String) {
         counter("veneer_profile_lookups", "total", "Profile view lookups by result", [("result", result)]).increment()
+    }
+
+    /// How long one profile view took to get, by where it came from: `cache` or `store` (a miss, read from
+    /// the store). The proxy and choose-api share the cache, so both show here.
+    public func profileLookup(source: String, duration: Duration) {
+        histogram(
+            "veneer_profile_lookup_duration", "seconds", "Time to get a profile view, from the cache or the store",
+            [("source", source)], buckets: Self.lookupBuckets
+        ).record(duration)
     }
 
     func cache(hits: Int64, misses: Int64) {
