@@ -1,45 +1,61 @@
-/// Evaluates audiences for one visitor at one instant. Built once per `choose` call.
+/// Evaluates the configuration's compiled audiences for one visitor at one instant, and remembers each
+/// node's answer for the rest of the `choose` call: an audience that many optimizations share (a segment, a
+/// common condition) is evaluated once. Built once per call over scratch memory that the call owns.
 struct AudienceEvaluator {
-    let profile: ProfileView
-    let page: PageFacts
+    let program: AudienceProgram
+    /// One answer per node: 0 not asked yet, 1 refused, 2 admitted.
+    let answers: UnsafeMutablePointer<UInt8>
     let nowMilliseconds: Int64
-    let segments: [String: Audience]
 
-    func admits(_ audience: Audience) -> Bool {
-        switch audience {
+    func admits(_ node: Int32, profile: ProfileView, page: PageFacts) -> Bool {
+        let answer = answers[Int(node)]
+        if answer != 0 { return answer == 2 }
+        let admitted = evaluate(node, profile: profile, page: page)
+        answers[Int(node)] = admitted ? 2 : 1
+        return admitted
+    }
+
+    private func evaluate(_ node: Int32, profile: ProfileView, page: PageFacts) -> Bool {
+        switch program.nodes[Int(node)] {
         case .everyone:
             return true
-        case .attribute(let path, let condition):
-            return condition.evaluate(attribute(path))
-        case .request(let field, let condition):
-            return condition.evaluate(requestValue(field))
-        case .event(let eventCondition):
-            return admits(eventCondition)
-        case .segment(let name):
-            // A missing or cyclic segment is refused when the configuration loads.
-            guard let segment = segments[name] else { return false }
-            return admits(segment)
-        // Loops rather than `allSatisfy(admits)`: passing the method as a closure copies the evaluator.
-        case .all(let audiences):
-            for audience in audiences where !admits(audience) { return false }
-            return true
-        case .any(let audiences):
-            for audience in audiences where admits(audience) { return true }
+        case .nobody:
             return false
-        case .not(let audience):
-            return !admits(audience)
+        case .attribute(let leaf):
+            return program.attributes[Int(leaf)].condition.evaluate(attribute(Int(leaf), profile: profile))
+        case .request(let leaf):
+            return program.requests[Int(leaf)].condition.evaluate(requestValue(program.requests[Int(leaf)].field, page))
+        case .event(let leaf):
+            return admits(event: Int(leaf), profile: profile)
+        case .all(let start, let count):
+            for offset in 0..<Int(count)
+            where !admits(program.children[Int(start) + offset], profile: profile, page: page) {
+                return false
+            }
+            return true
+        case .any(let start, let count):
+            for offset in 0..<Int(count)
+            where admits(program.children[Int(start) + offset], profile: profile, page: page) {
+                return true
+            }
+            return false
+        case .not(let inner):
+            return !admits(inner, profile: profile, page: page)
         }
     }
 
-    func attribute(_ path: [String]) -> JSONValue? {
-        guard let root = path.first, path.count >= 2 else { return nil }
-        let attributes = root == "account" ? profile.accountAttributes : profile.userAttributes
-        guard let first = attributes[path[1]] else { return nil }
-        if path.count == 2 { return first }
-        return first.value(atPath: path.dropFirst(2).lazy.map { Substring($0) })
+    private func attribute(_ leaf: Int, profile: ProfileView) -> JSONValue? {
+        guard let key = program.attributes[leaf].key else { return nil }
+        let attributes = program.attributes[leaf].account ? profile.accountAttributes : profile.userAttributes
+        guard var current = attributes[key] else { return nil }
+        for component in program.attributes[leaf].rest {
+            guard case .object(let object) = current, let next = object[component] else { return nil }
+            current = next
+        }
+        return current
     }
 
-    func requestValue(_ field: RequestField) -> JSONValue? {
+    private func requestValue(_ field: RequestField, _ page: PageFacts) -> JSONValue? {
         let text: String?
         switch field {
         case .path: text = page.path
@@ -54,7 +70,8 @@ struct AudienceEvaluator {
         return text.map(JSONValue.string)
     }
 
-    func admits(_ condition: EventCondition) -> Bool {
+    private func admits(event leaf: Int, profile: ProfileView) -> Bool {
+        let condition = program.events[leaf]
         let summary = profile.eventSummaries[condition.key]
         let count: Int
         if let window = condition.withinSeconds {

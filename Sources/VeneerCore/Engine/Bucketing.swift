@@ -31,18 +31,28 @@ public enum Bucketing {
         return hash
     }
 
-    /// FNV-1a over the decimal digits of `number`, without building the string.
+    /// FNV-1a over the decimal digits of `number`, without building the string. Each digit comes from its own
+    /// division by a constant (a multiply), so the digits do not wait on one another; leading zeros are skipped.
     static func fnv1a32(decimalDigitsOf number: UInt32) -> UInt32 {
-        var divisor: UInt32 = 1
-        while number / divisor >= 10 { divisor *= 10 }
         var hash = fnvOffsetBasis
-        var remaining = number
-        while divisor > 0 {
-            hash ^= 48 + remaining / divisor
+        var started = false
+        func add(_ digit: UInt32) {
+            guard started || digit != 0 else { return }
+            started = true
+            hash ^= 48 + digit
             hash = hash &* fnvPrime
-            remaining %= divisor
-            divisor /= 10
         }
+        add(number / 1_000_000_000)
+        add(number / 100_000_000 % 10)
+        add(number / 10_000_000 % 10)
+        add(number / 1_000_000 % 10)
+        add(number / 100_000 % 10)
+        add(number / 10_000 % 10)
+        add(number / 1_000 % 10)
+        add(number / 100 % 10)
+        add(number / 10 % 10)
+        started = true  // the last digit counts even when it is the only one, a zero
+        add(number % 10)
         return hash
     }
 
@@ -59,9 +69,15 @@ public enum Bucketing {
         }
     }
 
-    /// Hash v2 with the seed's FNV state computed once (`fnv1a32(seed)`), for the engine's hot path.
-    static func hashVersion2(seedState: UInt32, value: String) -> Double {
-        Double(fnv1a32(decimalDigitsOf: fnv1a32(value, continuing: seedState)) % 10000) / 10000
+    /// Hash v2 with the seed's FNV state computed once (`fnv1a32(seed)`) and the value already split into UTF-16
+    /// code units: the engine splits the assignment key once per call and hashes it once per optimization.
+    static func hashVersion2(seedState: UInt32, units: UnsafeBufferPointer<UInt16>) -> Double {
+        var hash = seedState
+        for unit in units {
+            hash ^= UInt32(unit)
+            hash = hash &* fnvPrime
+        }
+        return Double(fnv1a32(decimalDigitsOf: hash) % 10000) / 10000
     }
 
     /// Equal weights summing to 1.

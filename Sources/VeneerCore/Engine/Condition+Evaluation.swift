@@ -26,7 +26,8 @@ extension Condition {
             return operands.contains { Self.equal(present, $0) }
         case .contains(let needle):
             if case .array(let elements) = present { return elements.contains { $0.text == needle } }
-            return present.text.contains(needle)
+            let text = present.text
+            return text.asciiContains(needle) ?? text.contains(needle)
         case .startsWith(let prefix):
             return present.text.hasPrefix(prefix)
         case .endsWith(let suffix):

@@ -2,11 +2,12 @@ public import Foundation
 
 /// The decision engine: pure and deterministic. It returns what to do; the server does it.
 ///
-/// Built once per configuration (selectors, seeds and bucket ranges are prepared here), then
-/// `choose` is called per request with the visitor's profile view.
+/// Built once per configuration (audiences, selectors, seeds, bucket ranges and payload templates are
+/// prepared here), then `choose` is called per request with the visitor's profile view.
 ///
 /// ```swift
 /// let engine = Engine(config: config)
+/// let view = try await store.profileView(for: identification, keys: engine.eventKeys)
 /// let result = engine.choose(request, profile: view, now: Date())
 /// for decision in result.served { print(decision.selector, decision.servedArm!) }
 /// ```
@@ -15,132 +16,218 @@ public struct Engine: Sendable {
     public static let defaultSession = "default"
 
     public let config: VeneerConfig
-    let prepared: [PreparedOptimization]
-    let segments: [String: Audience]
+    /// `config.eventKeys`, computed once: the event summaries a profile view must hold for this engine.
+    public let eventKeys: Set<EventKey>
+    let tables: EngineTables
 
     public init(config: VeneerConfig) {
         self.config = config
-        self.prepared = config.optimizations.map(PreparedOptimization.init)
-        self.segments = Dictionary(config.segments.map { ($0.name, $0.audience) }, uniquingKeysWith: { first, _ in first })
+        self.eventKeys = config.eventKeys
+        self.tables = EngineTables(config: config)
     }
 
     public func choose(_ request: DecisionRequest, profile: ProfileView, now: Date) -> DecisionResult {
+        let tables = self.tables
         let nowMilliseconds = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
-        let visit = Visit(
-            request: request,
-            profile: profile,
-            now: now,
-            nowMilliseconds: nowMilliseconds,
-            evaluator: AudienceEvaluator(
-                profile: profile, page: request.page, nowMilliseconds: nowMilliseconds, segments: segments),
-            sessionId: request.sessionId.flatMap { $0.isEmpty ? nil : $0 } ?? Engine.defaultSession,
-            assignmentKey: request.identification.assignmentKey,
-            templateContext: Visit.templateContext(request: request, profile: profile)
-        )
-        var decisions: [Decision] = []
-        decisions.reserveCapacity(prepared.count)
-        for optimization in prepared {
-            decisions.append(decide(optimization, visit: visit))
+        let sessionId = request.sessionId.flatMap { $0.isEmpty ? nil : $0 } ?? Engine.defaultSession
+        let assignmentKey = request.identification.assignmentKey
+        let layout = ChooseScratch.Layout(tables: tables, keyUnitCount: assignmentKey?.utf16.count ?? 0)
+        return withUnsafeTemporaryAllocation(byteCount: layout.byteCount, alignment: ChooseScratch.Layout.alignment) {
+            memory in
+            let scratch = ChooseScratch(memory, layout: layout, assignmentKey: assignmentKey)
+            defer { scratch.deinitialize() }
+            Self.locateHistory(of: profile, in: scratch.history, selectors: tables.selectors)
+            // Immutable, so passing it to `decide` copies nothing; the renderer is the one mutable part.
+            let visit = Visit(
+                now: now, nowMilliseconds: nowMilliseconds, sessionId: sessionId, assignmentKey: assignmentKey,
+                assignmentKeyUnits: scratch.keyUnits,
+                audiences: AudienceEvaluator(
+                    program: tables.audiences, answers: scratch.answers, nowMilliseconds: nowMilliseconds),
+                history: scratch.history.baseAddress.unsafelyUnwrapped)
+            var payloads = PayloadRenderer(
+                tables: tables, values: scratch.values.baseAddress.unsafelyUnwrapped, runs: scratch.runs)
+            let count = tables.optimizations.count
+            // Each decision is built once, in its place in the array: `decide` returns plain data.
+            let decisions = [Decision](unsafeUninitializedCapacity: count) { buffer, initialized in
+                let base = buffer.baseAddress.unsafelyUnwrapped
+                for index in 0..<count {
+                    let verdict = decide(index, request: request, profile: profile, visit: visit)
+                    (base + index).initialize(
+                        to: decision(
+                            index, verdict, assignmentKey: assignmentKey, request: request, profile: profile,
+                            payloads: &payloads))
+                    initialized = index + 1
+                }
+            }
+            return DecisionResult(decisions: decisions)
         }
-        return DecisionResult(decisions: decisions)
     }
 
-    func decide(_ optimization: PreparedOptimization, visit: Visit) -> Decision {
-        func skip(_ reason: SkipReason) -> Decision {
-            Decision(optimization: optimization.identity, outcome: .skipped(reason))
+    /// Notes where each optimization's exposure history and sticky assignment sit in the profile: one pass
+    /// over the selectors the visitor has, instead of two dictionary lookups per optimization.
+    static func locateHistory(
+        of profile: ProfileView, in slots: UnsafeMutableBufferPointer<HistorySlot>, selectors: SelectorIndex
+    ) {
+        let exposures = profile.exposures
+        var position = exposures.startIndex
+        while position != exposures.endIndex {
+            var optimization = selectors.first(of: exposures.keys[position])
+            while optimization >= 0 {
+                slots[Int(optimization)].exposures = position
+                optimization = selectors.next[Int(optimization)]
+            }
+            exposures.formIndex(after: &position)
         }
-        if !optimization.isRequested(by: visit.request) { return skip(.filtered) }
+        let assignments = profile.assignments
+        var assignment = assignments.startIndex
+        while assignment != assignments.endIndex {
+            var optimization = selectors.first(of: assignments.keys[assignment])
+            while optimization >= 0 {
+                slots[Int(optimization)].assignment = assignment
+                optimization = selectors.next[Int(optimization)]
+            }
+            assignments.formIndex(after: &assignment)
+        }
+    }
+
+    /// The decision for a verdict, with the served arm's payload rendered.
+    func decision(
+        _ index: Int, _ verdict: Verdict, assignmentKey: String?, request: DecisionRequest, profile: ProfileView,
+        payloads: inout PayloadRenderer
+    ) -> Decision {
+        let identity = tables.optimizations[index].identity.takeUnretainedValue()
+        switch verdict {
+        case .skipped(let reason):
+            return Decision(optimization: identity, outcome: .skipped(reason))
+        case .control(let arm):
+            return Decision(
+                optimization: identity, outcome: .control(arm: tables.armNames[arm]), assignmentKey: assignmentKey)
+        case .served(let arm):
+            return Decision(
+                optimization: identity, outcome: .served(arm: tables.armNames[arm]),
+                payload: payloads.render(tables.payloads[arm], request: request, profile: profile),
+                assignmentKey: assignmentKey)
+        }
+    }
+
+    /// What `decide` concluded for one optimization; arms are indices in `tables.arms`.
+    enum Verdict {
+        case skipped(SkipReason)
+        case control(arm: Int)
+        case served(arm: Int)
+    }
+
+    func decide(_ index: Int, request: DecisionRequest, profile: ProfileView, visit: Visit) -> Verdict {
+        let tables = self.tables
+        // A copy of plain data: reading it retains nothing.
+        let optimization = tables.optimizations[index]
+        func skip(_ reason: SkipReason) -> Verdict { .skipped(reason) }
+        if !optimization.isRequested(by: request) { return skip(.filtered) }
         switch optimization.status {
         case .draft: return skip(.draft)
         case .paused: return skip(.paused)
         case .running: break
         }
-        guard let assignmentKey = visit.assignmentKey else { return skip(.noIdentity) }
-        // A new visitor has no history: skip the hashing of two lookups.
-        let history = visit.profile.exposures.isEmpty ? [] : visit.profile.exposures[optimization.selector] ?? []
-        let sticky =
-            visit.profile.assignments.isEmpty
-            ? nil
-            : visit.profile.assignments[optimization.selector].flatMap {
-                $0.bucketVersion == optimization.bucketVersion ? $0 : nil
-            }
+        guard visit.assignmentKey != nil else { return skip(.noIdentity) }
+        let slot = visit.history[index]
+        let history = slot.exposures.map { profile.exposures.values[$0] } ?? []
+        let sticky = slot.assignment.flatMap { position -> StickyAssignment? in
+            let assignment = profile.assignments.values[position]
+            return assignment.bucketVersion == optimization.bucketVersion ? assignment : nil
+        }
 
-        let arm: PreparedArm
+        let arm: Int
         // Personalizations only: the visitor qualifies but sees the original page. (An experiment's unchanged
         // variant is served; its exposure says control.)
         var control = false
+        let first = Int(optimization.firstArm)
+        let end = first + Int(optimization.armCount)
         switch optimization.kind {
         case .personalization:
-            switch firstAdmittedExperience(optimization, history: history, visit: visit) {
+            switch firstAdmittedExperience(
+                first..<end, history: history, request: request, profile: profile, visit: visit)
+            {
             case .failure(let reason): return skip(reason)
             case .success(let experience): arm = experience
             }
             if let sticky {
                 control = sticky.control
             } else {
-                let share = optimization.bucket(assignmentKey)
-                control = share < optimization.controlShare
+                control = optimization.bucket(visit.assignmentKeyUnits) < optimization.controlShare
             }
         case .experiment:
-            if let audience = optimization.audience, !visit.evaluator.admits(audience) { return skip(.notTargeted) }
-            if let sticky, let variant = optimization.arms.first(where: { $0.name == sticky.arm }) {
+            if optimization.audience >= 0,
+                !visit.audiences.admits(optimization.audience, profile: profile, page: request.page)
+            {
+                return skip(.notTargeted)
+            }
+            if let sticky, let variant = (first..<end).first(where: { tables.armNames[$0] == sticky.arm }) {
                 arm = variant
             } else {
-                let share = optimization.bucket(assignmentKey)
-                let index = Bucketing.chooseVariation(share, ranges: optimization.ranges)
-                if index < 0 { return skip(.holdout) }
-                arm = optimization.arms[index]
+                let share = optimization.bucket(visit.assignmentKeyUnits)
+                // `Bucketing.chooseVariation` over this optimization's ranges.
+                guard
+                    let variant = (first..<end).first(where: { variant in
+                        share >= tables.ranges[variant].lowerBound && share < tables.ranges[variant].upperBound
+                    })
+                else { return skip(.holdout) }
+                arm = variant
             }
-            if !arm.devices.admits(visit.request.device) { return skip(.device) }
-            if let schedule = arm.schedule, !schedule.admits(visit.now, timeZone: config.project.timeZone) {
+            let prepared = tables.arms[arm]
+            if !prepared.devices.admits(request.device) { return skip(.device) }
+            if prepared.schedule >= 0,
+                !tables.schedules[Int(prepared.schedule)].admits(visit.now, timeZone: tables.timeZone)
+            {
                 return skip(.schedule)
             }
-            if !arm.display.admits(
-                arm: arm.name, history: history, sessionId: visit.sessionId, nowMilliseconds: visit.nowMilliseconds)
-            {
-                return skip(.capped)
-            }
+            if !admitsDisplay(arm, history: history, visit: visit) { return skip(.capped) }
         }
 
-        if control {
-            return Decision(
-                optimization: optimization.identity, outcome: .control(arm: arm.name), assignmentKey: assignmentKey)
-        }
-        return Decision(
-            optimization: optimization.identity, outcome: .served(arm: arm.name),
-            payload: arm.renderPayload(visit.templateContext), assignmentKey: assignmentKey)
+        return control ? .control(arm: arm) : .served(arm: arm)
     }
 
-    /// The first experience, in priority order, that admits the visitor; else the reason of the one that came
-    /// closest (capped, then schedule, then device, then not targeted).
-    func firstAdmittedExperience(_ optimization: PreparedOptimization, history: [ExposureRecord], visit: Visit)
-        -> Result<PreparedArm, SkipReason>
-    {
+    /// The first experience, in priority order, that admits the visitor (its index in `tables.arms`); else the
+    /// reason of the one that came closest (capped, then schedule, then device, then not targeted).
+    func firstAdmittedExperience(
+        _ experiences: Range<Int>, history: [ExposureRecord], request: DecisionRequest, profile: ProfileView,
+        visit: Visit
+    ) -> Result<Int, SkipReason> {
+        let tables = self.tables
         var closest = SkipReason.notTargeted
         func note(_ reason: SkipReason) {
             if Self.closeness(reason) > Self.closeness(closest) { closest = reason }
         }
-        for arm in optimization.arms {
+        for arm in experiences {
+            let prepared = tables.arms[arm]
             // No audience is "needs setup": never served (and `veneer check` says so).
-            guard let audience = arm.audience else { continue }
-            if !arm.devices.admits(visit.request.device) {
+            guard prepared.audience >= 0 else { continue }
+            if !prepared.devices.admits(request.device) {
                 note(.device)
                 continue
             }
-            if let schedule = arm.schedule, !schedule.admits(visit.now, timeZone: config.project.timeZone) {
+            if prepared.schedule >= 0,
+                !tables.schedules[Int(prepared.schedule)].admits(visit.now, timeZone: tables.timeZone)
+            {
                 note(.schedule)
                 continue
             }
-            if !visit.evaluator.admits(audience) { continue }
-            if !arm.display.admits(
-                arm: arm.name, history: history, sessionId: visit.sessionId, nowMilliseconds: visit.nowMilliseconds)
-            {
+            if !visit.audiences.admits(prepared.audience, profile: profile, page: request.page) { continue }
+            if !admitsDisplay(arm, history: history, visit: visit) {
                 note(.capped)
                 continue
             }
             return .success(arm)
         }
         return .failure(closest)
+    }
+
+    /// The arm's display frequency against the optimization's exposure history (`always` reads nothing).
+    func admitsDisplay(_ arm: Int, history: [ExposureRecord], visit: Visit) -> Bool {
+        let display = tables.arms[arm].display
+        if case .always = display { return true }
+        return display.admits(
+            arm: tables.armNames[arm], history: history, sessionId: visit.sessionId,
+            nowMilliseconds: visit.nowMilliseconds)
     }
 
     static func closeness(_ reason: SkipReason) -> Int {
@@ -155,20 +242,22 @@ public struct Engine: Sendable {
 
 extension SkipReason: Error {}
 
-/// One `choose` call's view of the visitor, built once per call and shared by every decision.
+/// One `choose` call's view of the visitor, built once per call and shared by every decision. The request
+/// and profile are passed beside it rather than copied into it (a copy retains every field).
 struct Visit {
-    let request: DecisionRequest
-    let profile: ProfileView
     let now: Date
     let nowMilliseconds: Int64
-    let evaluator: AudienceEvaluator
     let sessionId: String
     let assignmentKey: String?
-    let templateContext: TemplateContext
+    /// The assignment key's UTF-16 code units, which bucketing hashes.
+    let assignmentKeyUnits: UnsafeBufferPointer<UInt16>
+    let audiences: AudienceEvaluator
+    /// One slot per optimization, in the call's scratch memory.
+    let history: UnsafeMutablePointer<HistorySlot>
+}
 
-    static func templateContext(request: DecisionRequest, profile: ProfileView) -> TemplateContext {
-        TemplateContext(
-            user: profile.userAttributes, account: profile.accountAttributes, payload: .null,
-            visitor: TemplateContext.visitorFacts(for: request), request: request.page)
-    }
+/// Where one optimization's exposure history and sticky assignment sit in the profile view, if anywhere.
+struct HistorySlot {
+    var exposures: Dictionary<String, [ExposureRecord]>.Index?
+    var assignment: Dictionary<String, StickyAssignment>.Index?
 }

@@ -1,83 +1,83 @@
-/// What `Engine` prepares once per configuration for each optimization: the fields `choose` reads, held by
-/// reference so a call copies no model structs (copies cost retains; measured as a third of `choose`).
-final class PreparedOptimization: Sendable {
-    let identity: OptimizationIdentity
-    let name: String
-    let selector: String
-    let group: String?
+/// What `Engine` prepares once per configuration for each optimization: the fields `choose` reads, laid out
+/// side by side in `EngineTables.optimizations`. Plain data only: anything counted by reference lives in a
+/// table of `EngineTables` and is named here by index or unowned reference, so reading or copying one costs
+/// no retain.
+struct PreparedOptimization: Sendable {
+    /// Owned by `EngineTables.identities`.
+    let identity: Unmanaged<OptimizationIdentity>
     let kind: Optimization.Kind
     let status: Optimization.Status
     let bucketVersion: Int
-    let audience: Audience?
-    let arms: [PreparedArm]
+    /// The experiment's audience node in `EngineTables.audiences`, or -1 for none.
+    let audience: Int32
+    /// This optimization's arms in `EngineTables.arms` (and, for an experiment, their bucket ranges in
+    /// `EngineTables.ranges`).
+    let firstArm: Int32
+    let armCount: Int32
     /// FNV-1a state after the seed (`selector:bucketVersion`): hash v2 then only continues over the assignment key.
     let seedState: UInt32
     /// Personalizations: the control percent as a share of 1.
     let controlShare: Double
-    /// Experiments: the bucket range of each variant, scaled by coverage.
-    let ranges: [ClosedRange<Double>]
 
-    init(_ optimization: Optimization) {
-        identity = OptimizationIdentity(
-            name: optimization.name, selector: optimization.selector, group: optimization.group, kind: optimization.kind,
-            bucketVersion: optimization.bucketVersion)
-        name = optimization.name
-        selector = optimization.selector
-        group = optimization.group
+    init(
+        _ optimization: Optimization, identity: OptimizationIdentity, firstArm: Int,
+        audiences: inout AudienceProgram.Builder
+    ) {
+        self.identity = Unmanaged.passUnretained(identity)
         kind = optimization.kind
         status = optimization.status
         bucketVersion = optimization.bucketVersion
-        audience = optimization.audience
-        arms = optimization.arms.map(PreparedArm.init)
+        audience = optimization.audience.map { audiences.node(for: $0) } ?? -1
+        self.firstArm = Int32(firstArm)
+        armCount = Int32(optimization.arms.count)
         seedState = Bucketing.fnv1a32(
             Bucketing.seed(selector: optimization.selector, bucketVersion: optimization.bucketVersion))
         controlShare = optimization.controlPercent / 100
-        if optimization.kind == .experiment {
-            ranges = Bucketing.bucketRanges(
-                count: optimization.arms.count, coverage: optimization.coveragePercent / 100,
-                weights: optimization.arms.map { $0.weight / 100 })
-        } else {
-            ranges = []
-        }
     }
 
-    /// Where the assignment key falls, in `0..<1` (GrowthBook hash v2 with this optimization's seed).
-    func bucket(_ assignmentKey: String) -> Double {
-        Bucketing.hashVersion2(seedState: seedState, value: assignmentKey)
+    /// The bucket range of each variant of an experiment, scaled by coverage.
+    static func ranges(of optimization: Optimization) -> [ClosedRange<Double>] {
+        Bucketing.bucketRanges(
+            count: optimization.arms.count, coverage: optimization.coveragePercent / 100,
+            weights: optimization.arms.map { $0.weight / 100 })
+    }
+
+    /// Where the assignment key (its UTF-16 code units) falls, in `0..<1` (GrowthBook hash v2 with this optimization's seed).
+    func bucket(_ assignmentKeyUnits: UnsafeBufferPointer<UInt16>) -> Double {
+        Bucketing.hashVersion2(seedState: seedState, units: assignmentKeyUnits)
     }
 
     /// `names`/`groups`: omitted = all, `[]` = none, both given = either. `optimizationType` filters by kind.
     func isRequested(by request: DecisionRequest) -> Bool {
         if let kind = request.optimizationType, kind != self.kind { return false }
         if request.names == nil, request.groups == nil { return true }
-        if let names = request.names, names.contains(selector) { return true }
-        if let groups = request.groups, let group, groups.contains(group) { return true }
-        return false
+        return identity._withUnsafeGuaranteedRef { identity in
+            if let names = request.names, names.contains(identity.selector) { return true }
+            if let groups = request.groups, let group = identity.group, groups.contains(group) { return true }
+            return false
+        }
     }
 }
 
-/// One experience or variant, prepared.
-final class PreparedArm: Sendable {
-    let name: String
-    let audience: Audience?
+/// One experience or variant, prepared; plain data like `PreparedOptimization`. Its name and payload sit at
+/// the same index in `EngineTables.armNames` and `EngineTables.payloads`.
+struct PreparedArm: Sendable {
+    /// The audience node in `EngineTables.audiences`, or -1 for none.
+    let audience: Int32
     let display: DisplayFrequency
     let devices: DeviceFilter
-    let schedule: Schedule?
-    let payload: JSONValue?
-    /// nil when the payload has no substitutions: it is returned as written.
-    let compiledPayload: PayloadTemplate?
+    /// The schedule's index in `EngineTables.schedules`, or -1 for none.
+    let schedule: Int32
 
-    init(_ arm: Arm) {
-        name = arm.name
-        audience = arm.audience
+    init(_ arm: Arm, audiences: inout AudienceProgram.Builder, schedules: inout [Schedule]) {
+        audience = arm.audience.map { audiences.node(for: $0) } ?? -1
         display = arm.display
         devices = arm.devices
-        schedule = arm.schedule
-        payload = arm.payload
-        compiledPayload = arm.compiledPayload.flatMap { $0.isConstant ? nil : $0 }
-    }
-
-    func renderPayload(_ context: TemplateContext) -> JSONValue? {
-        compiledPayload.map { $0.render(context) } ?? payload
+        if let schedule = arm.schedule {
+            schedules.append(schedule)
+            self.schedule = Int32(schedules.count - 1)
+        } else {
+            schedule = -1
+        }
     }
 }

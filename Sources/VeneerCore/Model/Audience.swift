@@ -88,7 +88,9 @@ public struct CompiledPattern: @unchecked Sendable, Hashable {
     }
 
     public func matches(_ text: String) -> Bool {
-        if let requiredLiteral, !text.contains(requiredLiteral) { return false }
+        if let requiredLiteral, !(text.asciiContains(requiredLiteral) ?? text.contains(requiredLiteral)) {
+            return false
+        }
         let range = NSRange(text.startIndex..<text.endIndex, in: text)
         return expression.firstMatch(in: text, range: range) != nil
     }
@@ -145,7 +147,9 @@ public struct EventCondition: Sendable, Hashable {
     public var withinSeconds: Int64?
     public var filter: EventFilter?
 
-    public init(event: String, atLeast: Int? = nil, atMost: Int? = nil, withinSeconds: Int64? = nil, filter: EventFilter? = nil) {
+    public init(
+        event: String, atLeast: Int? = nil, atMost: Int? = nil, withinSeconds: Int64? = nil, filter: EventFilter? = nil
+    ) {
         self.event = event
         self.atLeast = atLeast
         self.atMost = atMost

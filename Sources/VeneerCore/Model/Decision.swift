@@ -17,19 +17,43 @@ public struct Decision: Sendable, Hashable {
         case skipped(SkipReason)
     }
 
-    /// Which optimization; shared by every decision about it, so a decision copies one reference.
-    public var optimization: OptimizationIdentity
-    public var outcome: Outcome
-    /// The arm's payload with its strings rendered for this visitor (served outcomes only).
-    public var payload: JSONValue?
-    /// The key the visitor was bucketed on; nil when skipped.
-    public var assignmentKey: String?
+    // Stored under their own names so that the compiler's memberwise initializer exists beside the public one
+    // below: it builds a decision in place, while an initializer that assigns the fields one by one was
+    // compiled (Swift 6.3, -O) into a copy and a destroy of the whole struct, two retains and releases per
+    // decision in `Engine.choose`.
+    private var storedOptimization: OptimizationIdentity
+    private var storedOutcome: Outcome
+    private var storedPayload: JSONValue?
+    private var storedAssignmentKey: String?
 
-    public init(optimization: OptimizationIdentity, outcome: Outcome, payload: JSONValue? = nil, assignmentKey: String? = nil) {
-        self.optimization = optimization
-        self.outcome = outcome
-        self.payload = payload
-        self.assignmentKey = assignmentKey
+    /// Which optimization; shared by every decision about it, so a decision copies one reference.
+    public var optimization: OptimizationIdentity {
+        get { storedOptimization }
+        set { storedOptimization = newValue }
+    }
+    public var outcome: Outcome {
+        get { storedOutcome }
+        set { storedOutcome = newValue }
+    }
+    /// The arm's payload with its strings rendered for this visitor (served outcomes only).
+    public var payload: JSONValue? {
+        get { storedPayload }
+        set { storedPayload = newValue }
+    }
+    /// The key the visitor was bucketed on; nil when skipped.
+    public var assignmentKey: String? {
+        get { storedAssignmentKey }
+        set { storedAssignmentKey = newValue }
+    }
+}
+
+extension Decision {
+    public init(
+        optimization: OptimizationIdentity, outcome: Outcome, payload: JSONValue? = nil, assignmentKey: String? = nil
+    ) {
+        self.init(
+            storedOptimization: optimization, storedOutcome: outcome, storedPayload: payload,
+            storedAssignmentKey: assignmentKey)
     }
 
     public init(
@@ -65,7 +89,8 @@ public struct Decision: Sendable, Hashable {
             return nil
         }
         return Exposure(
-            selector: selector, optimizationName: optimizationName, group: group, kind: kind, arm: arm, control: control,
+            selector: selector, optimizationName: optimizationName, group: group, kind: kind, arm: arm,
+            control: control,
             bucketVersion: bucketVersion, assignmentKey: assignmentKey)
     }
 

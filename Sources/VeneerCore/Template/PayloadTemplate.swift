@@ -9,7 +9,8 @@
 /// A string that does not compile throws with its key path (`title`, `changes[0].html`) in `keyPath`.
 public struct PayloadTemplate: Sendable, Hashable {
     public let source: JSONValue
-    private let root: Node
+    /// The compiled tree; the engine prepares its own form of it (`PreparedPayload`).
+    let root: Node
 
     indirect enum Node: Sendable {
         /// A subtree without templates: returned as it is.
@@ -75,11 +76,15 @@ public struct PayloadTemplate: Sendable, Hashable {
 
     /// `a.b` for plain keys, `a["odd key"]` for keys that would read ambiguously.
     private static func appending(_ key: String, to keyPath: String) -> String {
-        let plain = !key.isEmpty && key.utf8.allSatisfy { byte in
-            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-                || byte == UInt8(ascii: "$")
-        }
+        let plain =
+            !key.isEmpty
+            && key.utf8.allSatisfy { byte in
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                    || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
+                    || byte == UInt8(ascii: "-")
+                    || byte == UInt8(ascii: "$")
+            }
         if plain { return keyPath.isEmpty ? key : "\(keyPath).\(key)" }
         return "\(keyPath)[\(JSONValue.string(key).jsonText())]"
     }

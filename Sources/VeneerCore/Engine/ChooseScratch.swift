@@ -1,0 +1,78 @@
+/// The memory one `choose` call works in, carved out of one temporary allocation (on the stack when it is
+/// small): an answer per audience node, where each optimization's history sits in the profile, each
+/// template path's value and each substitution's text once known, and the assignment key's UTF-16 code
+/// units (hashed once per optimization).
+struct ChooseScratch {
+    let answers: UnsafeMutablePointer<UInt8>
+    let history: UnsafeMutableBufferPointer<HistorySlot>
+    let values: UnsafeMutableBufferPointer<PayloadRenderer.Resolution>
+    let runs: UnsafeMutablePointer<PayloadRenderer.Run>
+    let keyUnits: UnsafeBufferPointer<UInt16>
+
+    /// Offsets of each region, in the order above, and the bytes they need.
+    struct Layout {
+        let tables: EngineTables
+        let keyUnitCount: Int
+        let answers: Int
+        let history: Int
+        let values: Int
+        let runs: Int
+        let keyUnits: Int
+        let byteCount: Int
+
+        init(tables: EngineTables, keyUnitCount: Int) {
+            self.tables = tables
+            self.keyUnitCount = keyUnitCount
+            var end = 0
+            func region<T>(_ type: T.Type, count: Int) -> Int {
+                let start =
+                    (end + MemoryLayout<T>.alignment - 1) / MemoryLayout<T>.alignment * MemoryLayout<T>.alignment
+                end = start + MemoryLayout<T>.stride * count
+                return start
+            }
+            answers = region(UInt8.self, count: tables.audiences.nodeCount)
+            history = region(HistorySlot.self, count: tables.optimizations.count)
+            values = region(PayloadRenderer.Resolution.self, count: tables.templatePaths.count)
+            runs = region(PayloadRenderer.Run.self, count: tables.substitutions.count)
+            keyUnits = region(UInt16.self, count: keyUnitCount)
+            byteCount = end
+        }
+
+        /// The largest alignment a region needs.
+        static let alignment = max(
+            MemoryLayout<HistorySlot>.alignment, MemoryLayout<PayloadRenderer.Resolution>.alignment,
+            MemoryLayout<PayloadRenderer.Run>.alignment, MemoryLayout<UInt16>.alignment)
+    }
+
+    /// Binds and initializes every region; `assignmentKey` fills the key units.
+    init(_ memory: UnsafeMutableRawBufferPointer, layout: Layout, assignmentKey: String?) {
+        let base = memory.baseAddress.unsafelyUnwrapped
+        let tables = layout.tables
+        answers = (base + layout.answers).initializeMemory(
+            as: UInt8.self, repeating: 0, count: tables.audiences.nodeCount)
+        history = UnsafeMutableBufferPointer(
+            start: (base + layout.history).initializeMemory(
+                as: HistorySlot.self, repeating: HistorySlot(), count: tables.optimizations.count),
+            count: tables.optimizations.count)
+        values = UnsafeMutableBufferPointer(
+            start: (base + layout.values).initializeMemory(
+                as: PayloadRenderer.Resolution.self, repeating: .unresolved, count: tables.templatePaths.count),
+            count: tables.templatePaths.count)
+        runs = (base + layout.runs).initializeMemory(
+            as: PayloadRenderer.Run.self, repeating: PayloadRenderer.Run(start: -1, count: 0),
+            count: tables.substitutions.count)
+        let units = (base + layout.keyUnits).bindMemory(to: UInt16.self, capacity: layout.keyUnitCount)
+        var count = 0
+        for unit in (assignmentKey ?? "").utf16 {
+            units[count] = unit
+            count += 1
+        }
+        keyUnits = UnsafeBufferPointer(start: units, count: count)
+    }
+
+    /// Releases what the regions hold (history positions and resolved values may hold references).
+    func deinitialize() {
+        history.deinitialize()
+        values.deinitialize()
+    }
+}
