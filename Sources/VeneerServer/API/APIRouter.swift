@@ -94,7 +94,7 @@ struct APIHandler: Sendable {
         let decisionRequest = try ChooseRequest.request(from: body, defaultSourceId: config.project.sourceId)
         let view: ProfileView
         do {
-            view = try await cache.view(for: decisionRequest.identification, keys: config.eventKeys)
+            view = try await cache.view(for: decisionRequest.identification, keys: engine.eventKeys)
         } catch {
             logger.warning("choose: profile store unavailable: \(error)")
             throw APIError(.serviceUnavailable, "The profile store is unavailable; retry later")

@@ -13,7 +13,8 @@ final class ProxyConfiguration: Sendable {
     let originTLS: OriginTLS?
     let staticOrigin: StaticFileOrigin?
     let routes: RouteTable
-    let eventKeys: Set<EventKey>
+    /// The event summaries a profile view must hold: computed once, with the engine.
+    var eventKeys: Set<EventKey> { engine.eventKeys }
     let connectTimeout: TimeAmount
     let originTimeout: TimeAmount
     let decisionBudget: TimeAmount
@@ -36,7 +37,6 @@ final class ProxyConfiguration: Sendable {
             self.staticOrigin = nil
         }
         self.routes = RouteTable(routes: config.routes)
-        self.eventKeys = config.eventKeys
         self.connectTimeout = TimeAmount(config.origin.connectTimeout)
         self.originTimeout = TimeAmount(config.origin.timeout)
         self.decisionBudget = TimeAmount(config.decision.budget)
