@@ -32,8 +32,8 @@ struct ChooseScratch {
             }
             answers = region(UInt8.self, count: tables.audiences.nodeCount)
             history = region(HistorySlot.self, count: tables.optimizations.count)
-            values = region(PayloadRenderer.Resolution.self, count: tables.templatePaths.count)
-            runs = region(PayloadRenderer.Run.self, count: tables.substitutions.count)
+            values = region(PayloadRenderer.Resolution.self, count: tables.payloadProgram.paths.count)
+            runs = region(PayloadRenderer.Run.self, count: tables.payloadProgram.substitutions.count)
             keyUnits = region(UInt16.self, count: keyUnitCount)
             byteCount = end
         }
@@ -56,11 +56,11 @@ struct ChooseScratch {
             count: tables.optimizations.count)
         values = UnsafeMutableBufferPointer(
             start: (base + layout.values).initializeMemory(
-                as: PayloadRenderer.Resolution.self, repeating: .unresolved, count: tables.templatePaths.count),
-            count: tables.templatePaths.count)
+                as: PayloadRenderer.Resolution.self, repeating: .unresolved, count: tables.payloadProgram.paths.count),
+            count: tables.payloadProgram.paths.count)
         runs = (base + layout.runs).initializeMemory(
             as: PayloadRenderer.Run.self, repeating: PayloadRenderer.Run(start: -1, count: 0),
-            count: tables.substitutions.count)
+            count: tables.payloadProgram.substitutions.count)
         let units = (base + layout.keyUnits).bindMemory(to: UInt16.self, capacity: layout.keyUnitCount)
         var count = 0
         for unit in (assignmentKey ?? "").utf16 {

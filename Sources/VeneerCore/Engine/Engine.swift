@@ -45,7 +45,8 @@ public struct Engine: Sendable {
                     program: tables.audiences, answers: scratch.answers, nowMilliseconds: nowMilliseconds),
                 history: scratch.history.baseAddress.unsafelyUnwrapped)
             var payloads = PayloadRenderer(
-                tables: tables, values: scratch.values.baseAddress.unsafelyUnwrapped, runs: scratch.runs)
+                program: tables.payloadProgram, values: scratch.values.baseAddress.unsafelyUnwrapped,
+                runs: scratch.runs)
             let count = tables.optimizations.count
             // Each decision is built once, in its place in the array: `decide` returns plain data.
             let decisions = [Decision](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -130,7 +131,6 @@ public struct Engine: Sendable {
         }
         guard visit.assignmentKey != nil else { return skip(.noIdentity) }
         let slot = visit.history[index]
-        let history = slot.exposures.map { profile.exposures.values[$0] } ?? []
         let sticky = slot.assignment.flatMap { position -> StickyAssignment? in
             let assignment = profile.assignments.values[position]
             return assignment.bucketVersion == optimization.bucketVersion ? assignment : nil
@@ -145,7 +145,7 @@ public struct Engine: Sendable {
         switch optimization.kind {
         case .personalization:
             switch firstAdmittedExperience(
-                first..<end, history: history, request: request, profile: profile, visit: visit)
+                first..<end, of: index, request: request, profile: profile, visit: visit)
             {
             case .failure(let reason): return skip(reason)
             case .success(let experience): arm = experience
@@ -180,7 +180,7 @@ public struct Engine: Sendable {
             {
                 return skip(.schedule)
             }
-            if !admitsDisplay(arm, history: history, visit: visit) { return skip(.capped) }
+            if !admitsDisplay(arm, of: index, profile: profile, visit: visit) { return skip(.capped) }
         }
 
         return control ? .control(arm: arm) : .served(arm: arm)
@@ -189,7 +189,7 @@ public struct Engine: Sendable {
     /// The first experience, in priority order, that admits the visitor (its index in `tables.arms`); else the
     /// reason of the one that came closest (capped, then schedule, then device, then not targeted).
     func firstAdmittedExperience(
-        _ experiences: Range<Int>, history: [ExposureRecord], request: DecisionRequest, profile: ProfileView,
+        _ experiences: Range<Int>, of index: Int, request: DecisionRequest, profile: ProfileView,
         visit: Visit
     ) -> Result<Int, SkipReason> {
         let tables = self.tables
@@ -212,7 +212,7 @@ public struct Engine: Sendable {
                 continue
             }
             if !visit.audiences.admits(prepared.audience, profile: profile, page: request.page) { continue }
-            if !admitsDisplay(arm, history: history, visit: visit) {
+            if !admitsDisplay(arm, of: index, profile: profile, visit: visit) {
                 note(.capped)
                 continue
             }
@@ -221,10 +221,12 @@ public struct Engine: Sendable {
         return .failure(closest)
     }
 
-    /// The arm's display frequency against the optimization's exposure history (`always` reads nothing).
-    func admitsDisplay(_ arm: Int, history: [ExposureRecord], visit: Visit) -> Bool {
+    /// The arm's display frequency against the exposure history of optimization `index` (read only when the
+    /// frequency is not `always`).
+    func admitsDisplay(_ arm: Int, of index: Int, profile: ProfileView, visit: Visit) -> Bool {
         let display = tables.arms[arm].display
         if case .always = display { return true }
+        let history = visit.history[index].exposures.map { profile.exposures.values[$0] } ?? []
         return display.admits(
             arm: tables.armNames[arm], history: history, sessionId: visit.sessionId,
             nowMilliseconds: visit.nowMilliseconds)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Everything `Engine` prepares once per configuration: optimizations and arms side by side, audiences
-/// compiled to one node table, template paths numbered, selectors indexed. Immutable after `init` and shared
+/// compiled to one node table, payloads to another, selectors indexed. Immutable after `init` and shared
 /// by every copy of the engine; it owns the memory of its tables and frees it in `deinit`, which cannot run
 /// while a `choose` call holds the engine.
 final class EngineTables: Sendable {
@@ -16,14 +16,12 @@ final class EngineTables: Sendable {
     let schedules: PreparedTable<Schedule>
     let audiences: AudienceProgram
     let selectors: SelectorIndex
-    let templatePaths: PreparedTable<TemplatePath>
-    let substitutions: PreparedTable<PreparedSubstitution>
-    let readsVisitorFacts: Bool
+    let payloadProgram: PayloadProgram
     let timeZone: TimeZone
 
     init(config: VeneerConfig) {
         var audiences = AudienceProgram.Builder(segments: config.segments)
-        var slots = TemplateSlots()
+        var payloadProgram = PayloadProgram.Builder()
         var optimizations: [PreparedOptimization] = []
         var identities: [OptimizationIdentity] = []
         var arms: [PreparedArm] = []
@@ -41,7 +39,7 @@ final class EngineTables: Sendable {
             for arm in optimization.arms {
                 arms.append(PreparedArm(arm, audiences: &audiences, schedules: &schedules))
                 armNames.append(arm.name)
-                payloads.append(PreparedPayload(arm, slots: &slots))
+                payloads.append(payloadProgram.payload(for: arm))
             }
             if optimization.kind == .experiment {
                 ranges.append(contentsOf: PreparedOptimization.ranges(of: optimization))
@@ -58,9 +56,7 @@ final class EngineTables: Sendable {
         self.schedules = PreparedTable(schedules)
         self.audiences = audiences.program()
         self.selectors = SelectorIndex(selectors: config.optimizations.map(\.selector))
-        self.templatePaths = PreparedTable(slots.paths)
-        self.substitutions = PreparedTable(slots.substitutions)
-        self.readsVisitorFacts = slots.readsVisitorFacts
+        self.payloadProgram = payloadProgram.program()
         self.timeZone = config.project.timeZone
     }
 
@@ -72,7 +68,6 @@ final class EngineTables: Sendable {
         ranges.free()
         schedules.free()
         audiences.free()
-        templatePaths.free()
-        substitutions.free()
+        payloadProgram.free()
     }
 }

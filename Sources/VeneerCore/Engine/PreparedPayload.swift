@@ -1,105 +1,168 @@
-/// An arm's payload as the engine renders it. Every template path of every payload gets a slot number when
-/// the engine is built (`TemplateSlots`), so a `choose` call resolves each distinct path once however many
-/// served decisions read it (`PayloadRenderer`).
+/// An arm's payload as the engine renders it: plain data naming a constant or a node of the configuration's
+/// `PayloadProgram`.
 enum PreparedPayload: Sendable {
     case none
-    /// A payload without substitutions: returned as written.
-    case constant(JSONValue)
-    case rendered(Node)
-
-    indirect enum Node: Sendable {
-        /// A subtree without templates: returned as it is.
-        case constant(JSONValue)
-        case text(PreparedText)
-        case array([Node])
-        case object([String: Node])
-    }
-
-    /// Prepares `arm`'s payload: its compiled template when it has substitutions, else the payload as written.
-    init(_ arm: Arm, slots: inout TemplateSlots) {
-        if let compiled = arm.compiledPayload, !compiled.isConstant {
-            self = .rendered(Self.node(compiled.root, slots: &slots))
-        } else if let payload = arm.payload {
-            self = .constant(payload)
-        } else {
-            self = .none
-        }
-    }
-
-    private static func node(_ node: PayloadTemplate.Node, slots: inout TemplateSlots) -> Node {
-        switch node {
-        case .constant(let value): return .constant(value)
-        case .template(let template): return .text(PreparedText(template, slots: &slots))
-        case .array(let nodes): return .array(nodes.map { Self.node($0, slots: &slots) })
-        case .object(let nodes): return .object(nodes.mapValues { Self.node($0, slots: &slots) })
-        }
-    }
+    /// A payload without substitutions, returned as written: `PayloadProgram.constants[index]`.
+    case constant(Int32)
+    /// `PayloadProgram.nodes[index]`.
+    case rendered(Int32)
 }
 
-/// A payload string: its literal runs end to end, and where each substitution falls between them. A
-/// substitution is named by its slot in `TemplateSlots.substitutions`, so equal substitutions (same path,
-/// filters and escaping) in any payload are rendered once per call.
-struct PreparedText: Sendable {
+/// Every payload of a configuration compiled once into flat tables of plain data. Every template path gets a
+/// number, and so does every distinct substitution (same path, filters and escaping), so a `choose` call
+/// resolves each path and renders each substitution once however many served decisions read it
+/// (`PayloadRenderer`). Reading a node, a string or a cut copies no reference.
+///
+/// ```swift
+/// var builder = PayloadProgram.Builder()
+/// let payload = builder.payload(for: arm)  // .rendered(node) when a string has substitutions
+/// let program = builder.program()
+/// ```
+struct PayloadProgram: Sendable {
+    enum Node: Sendable {
+        /// A subtree without templates: `constants[index]`.
+        case constant(Int32)
+        /// A string with substitutions: `texts[index]`.
+        case text(Int32)
+        /// Elements are the nodes `children[start ..< start + count]`.
+        case array(start: Int32, count: Int32)
+        /// `objects[index]`: each key with its value's node.
+        case object(Int32)
+    }
+
+    /// A payload string: its literal runs end to end in `bytes`, and where each substitution falls between them.
+    struct Text: Sendable {
+        let literalStart: Int32
+        let literalCount: Int32
+        let cutStart: Int32
+        let cutCount: Int32
+    }
+
     struct Cut: Sendable {
-        /// The substitution comes after this many bytes of `literals`.
+        /// The substitution comes after this many of the string's literal bytes.
         let literalEnd: Int32
+        /// `substitutions[index]`.
         let substitution: Int32
     }
 
-    /// UTF-8 bytes of every literal run, in order.
-    let literals: [UInt8]
-    let cuts: [Cut]
-
-    init(_ template: Template, slots: inout TemplateSlots) {
-        var literals: [UInt8] = []
-        var cuts: [Cut] = []
-        for segment in template.segments {
-            switch segment {
-            case .literal(let text):
-                literals.append(contentsOf: text.utf8)
-            case .substitution(let substitution):
-                cuts.append(Cut(literalEnd: Int32(literals.count), substitution: slots.slot(for: substitution)))
-            }
-        }
-        self.literals = literals
-        self.cuts = cuts
-    }
-}
-
-/// One substitution of a payload string, its path numbered in `TemplateSlots.paths`.
-struct PreparedSubstitution: Sendable, Hashable {
-    let path: Int32
-    let filters: [TemplateFilter]
-    let escaping: Bool
-}
-
-/// Numbers the distinct template paths and substitutions of a configuration's payloads.
-struct TemplateSlots {
-    private(set) var paths: [TemplatePath] = []
-    private(set) var substitutions: [PreparedSubstitution] = []
-    private var knownPaths: [TemplatePath: Int32] = [:]
-    private var knownSubstitutions: [PreparedSubstitution: Int32] = [:]
-
-    /// Whether any path reads `visitor.*`: only then does a call build the visitor facts.
-    var readsVisitorFacts: Bool {
-        paths.contains { if case .visitor = $0 { true } else { false } }
-    }
-
-    mutating func slot(for substitution: Template.Substitution) -> Int32 {
+    /// One substitution, its path numbered in `paths`.
+    struct Substitution: Sendable, Hashable {
         let path: Int32
-        if let existing = knownPaths[substitution.path] {
-            path = existing
-        } else {
-            paths.append(substitution.path)
-            path = Int32(paths.count - 1)
-            knownPaths[substitution.path] = path
+        let filters: [TemplateFilter]
+        let escaping: Bool
+    }
+
+    let nodes: PreparedTable<Node>
+    let children: PreparedTable<Int32>
+    let objects: PreparedTable<[String: Int32]>
+    let constants: PreparedTable<JSONValue>
+    let texts: PreparedTable<Text>
+    let bytes: PreparedTable<UInt8>
+    let cuts: PreparedTable<Cut>
+    let paths: PreparedTable<TemplatePath>
+    let substitutions: PreparedTable<Substitution>
+    /// Whether any path reads `visitor.*`: only then does a call build the visitor facts.
+    let readsVisitorFacts: Bool
+
+    /// Only for `EngineTables.deinit`.
+    func free() {
+        nodes.free()
+        children.free()
+        objects.free()
+        constants.free()
+        texts.free()
+        bytes.free()
+        cuts.free()
+        paths.free()
+        substitutions.free()
+    }
+
+    struct Builder {
+        private var nodes: [Node] = []
+        private var children: [Int32] = []
+        private var objects: [[String: Int32]] = []
+        private var constants: [JSONValue] = []
+        private var texts: [Text] = []
+        private var bytes: [UInt8] = []
+        private var cuts: [Cut] = []
+        private var paths: [TemplatePath] = []
+        private var substitutions: [Substitution] = []
+        private var knownPaths: [TemplatePath: Int32] = [:]
+        private var knownSubstitutions: [Substitution: Int32] = [:]
+
+        /// `arm`'s payload: its compiled template when it has substitutions, else the payload as written.
+        mutating func payload(for arm: Arm) -> PreparedPayload {
+            if let compiled = arm.compiledPayload, !compiled.isConstant {
+                return .rendered(node(compiled.root))
+            }
+            guard let payload = arm.payload else { return .none }
+            constants.append(payload)
+            return .constant(Int32(constants.count - 1))
         }
-        let prepared = PreparedSubstitution(
-            path: path, filters: substitution.filters, escaping: substitution.escapesResult)
-        if let existing = knownSubstitutions[prepared] { return existing }
-        substitutions.append(prepared)
-        knownSubstitutions[prepared] = Int32(substitutions.count - 1)
-        return Int32(substitutions.count - 1)
+
+        private mutating func node(_ node: PayloadTemplate.Node) -> Int32 {
+            let prepared: Node
+            switch node {
+            case .constant(let value):
+                constants.append(value)
+                prepared = .constant(Int32(constants.count - 1))
+            case .template(let template):
+                prepared = .text(text(template))
+            case .array(let elements):
+                var indices: [Int32] = []
+                for element in elements { indices.append(self.node(element)) }
+                prepared = .array(start: Int32(children.count), count: Int32(indices.count))
+                children.append(contentsOf: indices)
+            case .object(let entries):
+                objects.append(entries.mapValues { self.node($0) })
+                prepared = .object(Int32(objects.count - 1))
+            }
+            nodes.append(prepared)
+            return Int32(nodes.count - 1)
+        }
+
+        private mutating func text(_ template: Template) -> Int32 {
+            let literalStart = bytes.count
+            let cutStart = cuts.count
+            for segment in template.segments {
+                switch segment {
+                case .literal(let text):
+                    bytes.append(contentsOf: text.utf8)
+                case .substitution(let substitution):
+                    cuts.append(
+                        Cut(literalEnd: Int32(bytes.count - literalStart), substitution: slot(for: substitution)))
+                }
+            }
+            texts.append(
+                Text(
+                    literalStart: Int32(literalStart), literalCount: Int32(bytes.count - literalStart),
+                    cutStart: Int32(cutStart), cutCount: Int32(cuts.count - cutStart)))
+            return Int32(texts.count - 1)
+        }
+
+        private mutating func slot(for substitution: Template.Substitution) -> Int32 {
+            let path: Int32
+            if let existing = knownPaths[substitution.path] {
+                path = existing
+            } else {
+                paths.append(substitution.path)
+                path = Int32(paths.count - 1)
+                knownPaths[substitution.path] = path
+            }
+            let prepared = Substitution(path: path, filters: substitution.filters, escaping: substitution.escapesResult)
+            if let existing = knownSubstitutions[prepared] { return existing }
+            substitutions.append(prepared)
+            knownSubstitutions[prepared] = Int32(substitutions.count - 1)
+            return Int32(substitutions.count - 1)
+        }
+
+        func program() -> PayloadProgram {
+            PayloadProgram(
+                nodes: PreparedTable(nodes), children: PreparedTable(children), objects: PreparedTable(objects),
+                constants: PreparedTable(constants), texts: PreparedTable(texts), bytes: PreparedTable(bytes),
+                cuts: PreparedTable(cuts), paths: PreparedTable(paths), substitutions: PreparedTable(substitutions),
+                readsVisitorFacts: paths.contains { if case .visitor = $0 { true } else { false } })
+        }
     }
 }
 
@@ -118,7 +181,7 @@ struct PayloadRenderer {
         var count: Int32
     }
 
-    let tables: EngineTables
+    let program: PayloadProgram
     /// One per path, initialized to `.unresolved` by the call that owns the memory.
     let values: UnsafeMutablePointer<Resolution>
     /// One per substitution, initialized to `Run(start: -1, count: 0)`.
@@ -126,8 +189,8 @@ struct PayloadRenderer {
     private var context: TemplateContext?
     private var rendered: [UInt8] = []
 
-    init(tables: EngineTables, values: UnsafeMutablePointer<Resolution>, runs: UnsafeMutablePointer<Run>) {
-        self.tables = tables
+    init(program: PayloadProgram, values: UnsafeMutablePointer<Resolution>, runs: UnsafeMutablePointer<Run>) {
+        self.program = program
         self.values = values
         self.runs = runs
     }
@@ -135,50 +198,59 @@ struct PayloadRenderer {
     mutating func render(_ payload: PreparedPayload, request: DecisionRequest, profile: ProfileView) -> JSONValue? {
         switch payload {
         case .none: return nil
-        case .constant(let value): return value
+        case .constant(let index): return program.constants[Int(index)]
         case .rendered(let node): return render(node, request: request, profile: profile)
         }
     }
 
-    private mutating func render(
-        _ node: PreparedPayload.Node, request: DecisionRequest, profile: ProfileView
-    )
-        -> JSONValue
-    {
-        switch node {
-        case .constant(let value): return value
-        case .text(let text): return .string(render(text, request: request, profile: profile))
-        case .array(let nodes): return .array(nodes.map { render($0, request: request, profile: profile) })
-        case .object(let nodes): return .object(nodes.mapValues { render($0, request: request, profile: profile) })
+    private mutating func render(_ node: Int32, request: DecisionRequest, profile: ProfileView) -> JSONValue {
+        switch program.nodes[Int(node)] {
+        case .constant(let index):
+            return program.constants[Int(index)]
+        case .text(let index):
+            return .string(render(text: Int(index), request: request, profile: profile))
+        case .array(let start, let count):
+            var elements: [JSONValue] = []
+            elements.reserveCapacity(Int(count))
+            for offset in 0..<Int(count) {
+                elements.append(render(program.children[Int(start) + offset], request: request, profile: profile))
+            }
+            return .array(elements)
+        case .object(let index):
+            // Same keys, same layout: no key is hashed again.
+            return .object(program.objects[Int(index)].mapValues { render($0, request: request, profile: profile) })
         }
     }
 
-    private mutating func render(_ text: PreparedText, request: DecisionRequest, profile: ProfileView) -> String {
-        var count = text.literals.count
-        for cut in text.cuts {
-            count += Int(run(cut.substitution, request: request, profile: profile).count)
+    private mutating func render(text index: Int, request: DecisionRequest, profile: ProfileView) -> String {
+        let text = program.texts[index]
+        var count = Int(text.literalCount)
+        for cut in Int(text.cutStart)..<Int(text.cutStart + text.cutCount) {
+            count += Int(run(program.cuts[cut].substitution, request: request, profile: profile).count)
         }
+        let literals = program.bytes.elements.baseAddress.unsafelyUnwrapped + Int(text.literalStart)
+        let cuts = program.cuts.elements.baseAddress.unsafelyUnwrapped + Int(text.cutStart)
         let runs = self.runs
-        return text.literals.withUnsafeBufferPointer { literals in
-            rendered.withUnsafeBufferPointer { rendered in
-                String(unsafeUninitializedCapacity: count) { output in
-                    var written = 0
-                    var literalStart = 0
-                    func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
-                        guard !bytes.isEmpty else { return }
-                        UnsafeMutableRawPointer(output.baseAddress.unsafelyUnwrapped + written).copyMemory(
-                            from: bytes.baseAddress.unsafelyUnwrapped, byteCount: bytes.count)
-                        written += bytes.count
+        return rendered.withUnsafeBufferPointer { rendered in
+            String(unsafeUninitializedCapacity: count) { output in
+                let output = UnsafeMutableRawPointer(output.baseAddress.unsafelyUnwrapped)
+                var written = 0
+                var literalStart = 0
+                for cut in 0..<Int(text.cutCount) {
+                    let literalEnd = Int(cuts[cut].literalEnd)
+                    (output + written).copyMemory(from: literals + literalStart, byteCount: literalEnd - literalStart)
+                    written += literalEnd - literalStart
+                    literalStart = literalEnd
+                    let run = runs[Int(cuts[cut].substitution)]
+                    if run.count > 0 {
+                        (output + written).copyMemory(
+                            from: rendered.baseAddress.unsafelyUnwrapped + Int(run.start), byteCount: Int(run.count))
+                        written += Int(run.count)
                     }
-                    for cut in text.cuts {
-                        copy(UnsafeBufferPointer(rebasing: literals[literalStart..<Int(cut.literalEnd)]))
-                        literalStart = Int(cut.literalEnd)
-                        let run = runs[Int(cut.substitution)]
-                        copy(UnsafeBufferPointer(rebasing: rendered[Int(run.start)..<Int(run.start + run.count)]))
-                    }
-                    copy(UnsafeBufferPointer(rebasing: literals[literalStart...]))
-                    return written
                 }
+                (output + written).copyMemory(
+                    from: literals + literalStart, byteCount: Int(text.literalCount) - literalStart)
+                return written + Int(text.literalCount) - literalStart
             }
         }
     }
@@ -189,7 +261,7 @@ struct PayloadRenderer {
         if known.start >= 0 { return known }
         if rendered.capacity == 0 { rendered.reserveCapacity(256) }
         let start = rendered.count
-        let prepared = tables.substitutions[Int(substitution)]
+        let prepared = program.substitutions[Int(substitution)]
         var value = self.value(prepared.path, request: request, profile: profile)
         for filter in prepared.filters { value = filter.apply(to: value) }
         Template.Substitution.append(value, escaping: prepared.escaping, into: &rendered)
@@ -204,10 +276,10 @@ struct PayloadRenderer {
             // The payload itself is not in scope while its own strings render (`payload.*` is missing).
             context = TemplateContext(
                 user: profile.userAttributes, account: profile.accountAttributes, payload: .null,
-                visitor: tables.readsVisitorFacts ? TemplateContext.visitorFacts(for: request) : [:],
+                visitor: program.readsVisitorFacts ? TemplateContext.visitorFacts(for: request) : [:],
                 request: request.page)
         }
-        let value = tables.templatePaths[Int(slot)].resolve(in: context!)
+        let value = program.paths[Int(slot)].resolve(in: context!)
         values[Int(slot)] = .resolved(value)
         return value
     }
