@@ -33,8 +33,10 @@ struct EditableTag {
         for attribute in tag.attributes {
             items.append(
                 Item(
-                    leading: .page(cursor..<attribute.tokenRange.lowerBound), nameRange: attribute.nameRange, newName: nil,
-                    token: .page(attribute.tokenRange), value: attribute.valueRange.map { .page($0) }, quote: attribute.quote))
+                    leading: .page(cursor..<attribute.tokenRange.lowerBound), nameRange: attribute.nameRange,
+                    newName: nil,
+                    token: .page(attribute.tokenRange), value: attribute.valueRange.map { .page($0) },
+                    quote: attribute.quote))
             cursor = attribute.tokenRange.upperBound
         }
         self.items = items
@@ -96,60 +98,92 @@ struct EditableTag {
             items.remove(at: index)
             return
         }
-        items[index].token = .bytes(writtenName(items[index]) + [UInt8(ascii: "="), UInt8(ascii: "\"")] + value + [UInt8(ascii: "\"")])
+        items[index].token = .bytes(
+            writtenName(items[index]) + [UInt8(ascii: "="), UInt8(ascii: "\"")] + value + [UInt8(ascii: "\"")])
         items[index].value = .bytes(value)
         items[index].quote = UInt8(ascii: "\"")
     }
 
     /// Adds class names (escaped) not already in the class list, keeping the list's own bytes.
     mutating func addClasses(_ names: [[UInt8]]) {
-        let className = Array("class".utf8)
-        guard let index = index(of: className) else {
-            append(className, Array(names.joined(separator: [UInt8(ascii: " ")])))
+        guard let index = index(of: Self.className) else {
+            append(Self.className, Self.spaceSeparated(names))
             return
         }
         let existing = items[index].value.map(materialize) ?? []
-        let present = existing.split(whereSeparator: isHTMLWhitespace)
+        let present = Self.words(of: existing)
         var added: [[UInt8]] = []
-        for name in names where !present.contains(where: { $0.elementsEqual(name) }) && !added.contains(name) { added.append(name) }
+        for name in names where !present.contains(where: { $0.elementsEqual(name) }) && !added.contains(name) {
+            added.append(name)
+        }
         guard !added.isEmpty else { return }
         var value = existing
         while let last = value.last, isHTMLWhitespace(last) { value.removeLast() }
-        if !value.isEmpty { value.append(UInt8(ascii: " ")) }
-        value += added.joined(separator: [UInt8(ascii: " ")])
+        for name in added {
+            if !value.isEmpty { value.append(UInt8(ascii: " ")) }
+            value.append(contentsOf: name)
+        }
         write(value, at: index)
     }
 
     /// Removes class names (compared with the raw bytes of the list).
     mutating func removeClasses(_ names: [[UInt8]]) {
-        let className = Array("class".utf8)
-        guard let index = index(of: className), let existingPiece = items[index].value else { return }
+        guard let index = index(of: Self.className), let existingPiece = items[index].value else { return }
         let existing = materialize(existingPiece)
-        let tokens = existing.split(whereSeparator: isHTMLWhitespace)
+        let tokens = Self.words(of: existing)
         let kept = tokens.filter { token in !names.contains { token.elementsEqual($0) } }
         guard kept.count != tokens.count else { return }
-        write(Array(kept.joined(separator: [UInt8(ascii: " ")])), at: index)
+        write(Self.spaceSeparated(kept), at: index)
+    }
+
+    private static let className = Array("class".utf8)
+
+    /// The whitespace-separated words of a class list.
+    private static func words(of list: [UInt8]) -> [ArraySlice<UInt8>] {
+        list.split(whereSeparator: isHTMLWhitespace)
+    }
+
+    /// `words` joined by single spaces (a loop: `joined(separator:)` appends byte by byte).
+    private static func spaceSeparated<Word: Collection<UInt8>>(_ words: [Word]) -> [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(words.reduce(0) { $0 + $1.count + 1 })
+        for word in words {
+            if !result.isEmpty { result.append(UInt8(ascii: " ")) }
+            result.append(contentsOf: word)
+        }
+        return result
     }
 
     private mutating func write(_ value: [UInt8], at index: Int) {
         let quote = items[index].quote ?? UInt8(ascii: "\"")
-        var escaped: [UInt8] = []
-        escaped.reserveCapacity(value.count + 8)
+        let name = writtenName(items[index])
+        var token: [UInt8] = []
+        token.reserveCapacity(name.count + value.count + 16)
+        token.append(contentsOf: name)
+        token.append(UInt8(ascii: "="))
+        token.append(quote)
         for byte in value {
             if byte == quote {
-                escaped += Array((quote == UInt8(ascii: "\"") ? "&quot;" : "&#39;").utf8)
+                token.append(
+                    contentsOf: quote == UInt8(ascii: "\"") ? Self.escapedDoubleQuote : Self.escapedSingleQuote)
             } else {
-                escaped.append(byte)
+                token.append(byte)
             }
         }
-        items[index].token = .bytes(writtenName(items[index]) + [UInt8(ascii: "="), quote] + escaped + [quote])
+        token.append(quote)
+        items[index].token = .bytes(token)
         items[index].value = .bytes(value)
         items[index].quote = quote
     }
 
+    private static let escapedDoubleQuote = Array("&quot;".utf8)
+    private static let escapedSingleQuote = Array("&#39;".utf8)
+
     private mutating func append(_ name: [UInt8], _ value: [UInt8]) {
         let token = name + [UInt8(ascii: "="), UInt8(ascii: "\"")] + value + [UInt8(ascii: "\"")]
         items.append(
-            Item(leading: .bytes([UInt8(ascii: " ")]), nameRange: nil, newName: name, token: .bytes(token), value: .bytes(value), quote: UInt8(ascii: "\"")))
+            Item(
+                leading: .bytes([UInt8(ascii: " ")]), nameRange: nil, newName: name, token: .bytes(token),
+                value: .bytes(value), quote: UInt8(ascii: "\"")))
     }
 }

@@ -1,49 +1,91 @@
 import CLibXML2
 import VeneerCore
 
-/// Runs libxml2's HTML parser over a page with SAX start/end callbacks only (no tree is built),
-/// matches every element against the compiled selectors as it opens, and locates the matching
-/// elements' boundaries from the parser's input position, checking each against the bytes.
+/// Runs libxml2's HTML parser over a page with SAX start/end callbacks only (no tree is built;
+/// every other callback is NULL), matches every element against the compiled selectors as it
+/// opens, and locates the matching elements' boundaries from the parser's input position,
+/// checking each against the bytes.
+///
+/// libxml2 runs as a push parser given the whole page in one chunk: on the benchmark's shop page
+/// that costs libxml2 2.9.14 about 7 % fewer instructions than its pull parser
+/// (`htmlParseDocument`, which copies and compares every element name once more). Both build the
+/// same tree for ordinary pages, well-formed or not (ParserModeTests checks it on every golden
+/// page and on random tag soup), but the push parser gives up early on some broken ones — a page
+/// that opens with an end tag, content after `</html>`, input that ends in a lone `<` — and treats
+/// a `<!DOCTYPE` after the first element differently. So a page with a late doctype goes to the
+/// pull parser at once, and a push run that did not read the whole page with every element closed
+/// is run again by the pull parser, whose tree is the reference.
 ///
 /// What libxml2 2.9.14 reports (measured): at a start callback the input is at the tag's `>` (or
 /// the `/` of `/>`); at the end callback of an explicitly closed element it is just after `</x>`;
-/// an element closed by a following start tag ends with the input at that tag's `<`; one closed by
-/// an ancestor's end tag ends with the input after that end tag; at the end of input, at the end.
-/// Implied elements (`html`, `body`, a `p` around stray text) start wherever the input is.
-/// A struct reached through a pointer from the callbacks, so the per-element work pays no
-/// dynamic exclusivity checks (a class's stored properties would).
+/// an element closed by a following start tag ends with the input at that tag's `<` (pull parser)
+/// or just after the tag's name (push parser); one closed by an ancestor's end tag ends with the
+/// input after that end tag; at the end of input, at the end. Implied elements (`html`, `body`,
+/// a `p` around stray text) start wherever the input is. The pull parser's position is ambiguous
+/// when an end tag it ignored (`</body>` after a misplaced `<body>`) comes right before the start
+/// tag that closes an element: the end tag is taken, so the element ends before it. The push
+/// parser's is not (it has read the start tag's name by then).
+///
+/// A struct reached through a pointer from the callbacks, its open elements in buffers it manages
+/// itself, so the per-element work pays no exclusivity, uniqueness or bounds checks. Only matched
+/// elements and their children read the input position; the others cost a few bit operations.
 struct ElementScanner {
+    /// How libxml2 reads the page.
+    enum Mode: Sendable {
+        case push
+        case pull
+    }
+
     private struct OpenElement {
         var name: UnsafePointer<UInt8>
-        var childCount = 0
-        /// The earliest offset an explicit end tag of this element may start at.
+        var childCount: Int
+        /// The earliest offset an explicit end tag of this element may start at (kept only while
+        /// `tracked`): after its start tag and after the end of every child.
         var contentFloor: Int
         /// Index into `pending`, or -1.
-        var match = -1
+        var match: Int
+        /// Whether this element's end is located in the bytes: it matched or is inside an element
+        /// that did (each child's located end raises its parent's floor, so the parent's own end
+        /// is searched for only after it).
+        var tracked: Bool
     }
 
     private struct PendingMatch {
-        var selectors: [Int]
+        /// Range of `pendingSelectors`.
+        var selectors: Range<Int>
         var startTagStart: Int
         var startTagEnd: Int
         var hasContent: Bool
-        var name: String
+        /// libxml2's interned name, valid while the parser context lives.
+        var name: UnsafePointer<UInt8>
     }
 
     private let program: SelectorProgram
     private let bits: UnsafeMutableBufferPointer<SelectorProgram.Bit>
-    private let enabled: UnsafeMutableBufferPointer<Bool>
+    private let firstBits: UnsafeMutableBufferPointer<UInt64>
+    private let childBits: UnsafeMutableBufferPointer<UInt64>
+    private let descendantBits: UnsafeMutableBufferPointer<UInt64>
+    private let lastBits: UnsafeMutableBufferPointer<UInt64>
     private let matcher: SelectorProgram.Matcher
+    private let classNames: UnsafeMutableBufferPointer<SelectorProgram.Bytes>
+    private let classNameLengths: UInt64
     private let wordCount: Int
     private let needsIdentity: Bool
     private let bytes: UnsafeBufferPointer<UInt8>
     private let horizon: Int
+    private let mode: Mode
+    /// Bytes of the page before the parser's input (a BOM, which the push parser would read as text).
+    private let inputOffset: Int
     private var context: htmlParserCtxtPtr?
-    private var stack: [OpenElement] = []
+    /// The open elements, `count` of them; `prefix` and `inherited` hold `wordCount` words per element.
+    private var stack: UnsafeMutablePointer<OpenElement>
+    private var prefix: UnsafeMutablePointer<UInt64>
+    private var inherited: UnsafeMutablePointer<UInt64>
+    private var count = 0
+    private var capacity: Int
     private var topLevelCount = 0
-    private var prefix: [UInt64] = []
-    private var inherited: [UInt64] = []
     private var pending: [PendingMatch] = []
+    private var pendingSelectors: [Int] = []
     private var openMatches = 0
     private var found: [[(ElementBoundary, Int)]]
     private var problems: [[String]]
@@ -53,19 +95,39 @@ struct ElementScanner {
     /// The offset of the last end tag found to close an ancestor (see `locateEnd`).
     private var ancestorEndTag = -1
 
-    private init(program: SelectorProgram, bytes: UnsafeBufferPointer<UInt8>, horizon: Int) {
+    private init(
+        program: SelectorProgram, bytes: UnsafeBufferPointer<UInt8>, horizon: Int, mode: Mode, inputOffset: Int
+    ) {
         self.program = program
         self.bits = program.bits
-        self.enabled = program.enabled
+        self.firstBits = program.firstBits
+        self.childBits = program.childBits
+        self.descendantBits = program.descendantBits
+        self.lastBits = program.lastBits
         self.matcher = program.matcher
+        self.classNames = program.classNames
+        self.classNameLengths = program.classNameLengths
         self.wordCount = program.wordCount
         self.needsIdentity = program.needsIdentity
         self.bytes = bytes
         self.horizon = horizon
+        self.mode = mode
+        self.inputOffset = inputOffset
         self.found = Array(repeating: [], count: program.selectors.count)
         self.problems = Array(repeating: [], count: program.selectors.count)
-        prefix.reserveCapacity(64 * program.wordCount)
-        inherited.reserveCapacity(64 * program.wordCount)
+        capacity = 64
+        stack = .allocate(capacity: capacity)
+        prefix = .allocate(capacity: capacity * program.wordCount)
+        prefix.initialize(repeating: 0, count: capacity * program.wordCount)
+        inherited = .allocate(capacity: capacity * program.wordCount)
+        inherited.initialize(repeating: 0, count: capacity * program.wordCount)
+        matchedSelectors.reserveCapacity(program.selectors.count)
+    }
+
+    private func release() {
+        stack.deallocate()
+        prefix.deallocate()
+        inherited.deallocate()
     }
 
     /// libxml2 keeps global state that must be set up once, before any thread parses.
@@ -75,28 +137,46 @@ struct ElementScanner {
     }()
 
     static let options = Int32(
-        HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_NONET.rawValue
+        HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+            | HTML_PARSE_NONET.rawValue
             | HTML_PARSE_IGNORE_ENC.rawValue)
 
     /// Parses `bytes` (clean UTF-8, see `ParseInput`) for `program`'s enabled alternatives.
-    /// Offsets in the result are offsets into `bytes`.
-    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, program: SelectorProgram, horizon: Int) -> ScanResult {
+    /// Offsets in the result are offsets into `bytes`. `mode` nil chooses as the type's comment
+    /// says; a given mode is used as it is, without the fallback (for tests and measurements).
+    static func scan(
+        _ bytes: UnsafeBufferPointer<UInt8>, program: SelectorProgram, horizon: Int, mode: Mode? = nil
+    ) -> ScanResult {
         precondition(initialized)
-        var result = ScanResult.empty(program.selectors.count)
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return result }
+        guard bytes.baseAddress != nil, bytes.count > 0 else { return ScanResult.empty(program.selectors.count) }
         guard bytes.count < Int(Int32.max) else {
+            var result = ScanResult.empty(program.selectors.count)
             result.failure = "the page is too large for the parser"
             return result
         }
-        guard let context = base.withMemoryRebound(to: CChar.self, capacity: bytes.count, { htmlCreateMemoryParserCtxt($0, Int32(bytes.count)) })
-        else {
-            result.failure = "the HTML parser could not start"
-            return result
+        if let mode { return run(bytes, program: program, horizon: horizon, mode: mode).result }
+        if !hasLateDoctype(bytes) {
+            let push = run(bytes, program: program, horizon: horizon, mode: .push)
+            if push.complete { return push.result }
         }
-        defer { htmlFreeParserCtxt(context) }
+        var result = run(bytes, program: program, horizon: horizon, mode: .pull).result
+        result.parsedByPullParser = true
+        return result
+    }
+
+    private static func run(
+        _ bytes: UnsafeBufferPointer<UInt8>, program: SelectorProgram, horizon: Int, mode: Mode
+    ) -> (
+        result: ScanResult, complete: Bool
+    ) {
+        var result = ScanResult.empty(program.selectors.count)
+        let base = bytes.baseAddress!
+        let skip = mode == .push && bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
         let scanner = UnsafeMutablePointer<ElementScanner>.allocate(capacity: 1)
-        scanner.initialize(to: ElementScanner(program: program, bytes: bytes, horizon: horizon))
+        scanner.initialize(
+            to: ElementScanner(program: program, bytes: bytes, horizon: horizon, mode: mode, inputOffset: skip))
         defer {
+            scanner.pointee.release()
             scanner.deinitialize(count: 1)
             scanner.deallocate()
         }
@@ -110,160 +190,329 @@ struct ElementScanner {
             guard let userData, let name else { return }
             userData.assumingMemoryBound(to: ElementScanner.self).pointee.elementEnded(name)
         }
-        context.pointee.sax.pointee = handler
-        context.pointee.userData = UnsafeMutableRawPointer(scanner)
+        let created: htmlParserCtxtPtr?
+        switch mode {
+        case .push:
+            // The handler is copied into the context; the input stays UTF-8 (see ParseInput).
+            created = htmlCreatePushParserCtxt(
+                &handler, UnsafeMutableRawPointer(scanner), nil, 0, nil, XML_CHAR_ENCODING_UTF8)
+        case .pull:
+            created = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                htmlCreateMemoryParserCtxt($0, Int32(bytes.count))
+            }
+            if let created {
+                created.pointee.sax.pointee = handler
+                created.pointee.userData = UnsafeMutableRawPointer(scanner)
+                // Without this libxml2 2.9.14 guesses at the first non-ASCII byte and converts the
+                // rest to ISO-8859-1, moving every later position.
+                created.pointee.charset = Int32(XML_CHAR_ENCODING_UTF8.rawValue)
+            }
+        }
+        guard let context = created else {
+            result.failure = "the HTML parser could not start"
+            return (result, true)
+        }
+        defer { htmlFreeParserCtxt(context) }
         scanner.pointee.context = context
         _ = htmlCtxtUseOptions(context, options)
-        // The input is UTF-8 (see ParseInput); without this libxml2 2.9.14 guesses at the first
-        // non-ASCII byte and converts the rest to ISO-8859-1, moving every later position.
-        context.pointee.charset = Int32(XML_CHAR_ENCODING_UTF8.rawValue)
-        _ = withExtendedLifetime(program) { htmlParseDocument(context) }
+        withExtendedLifetime(program) {
+            switch mode {
+            case .push:
+                _ = (base + skip).withMemoryRebound(to: CChar.self, capacity: bytes.count - skip) {
+                    htmlParseChunk(context, $0, Int32(bytes.count - skip), 1)
+                }
+            case .pull:
+                _ = htmlParseDocument(context)
+            }
+        }
+        let complete =
+            mode == .pull || scanner.pointee.stopped
+            || (!scanner.pointee.outOfStep && context.pointee.nameNr == 0
+                && isInert(bytes, from: scanner.pointee.position))
         scanner.pointee.finish()
         if scanner.pointee.outOfStep {
             result.failure = "the parser's element events did not nest; the page was left unchanged"
-            return result
+            return (result, complete)
         }
         for (index, list) in scanner.pointee.found.enumerated() {
             result.elements[index] = list.sorted { $0.1 < $1.1 }.map(\.0)
         }
         result.problems = scanner.pointee.problems
         result.stoppedEarly = scanner.pointee.stopped
-        return result
+        return (result, complete)
     }
+
+    /// Whether `bytes[offset...]` holds only whitespace and complete comments, which a parser that
+    /// stopped there could not have drawn an element from.
+    static func isInert(_ bytes: UnsafeBufferPointer<UInt8>, from offset: Int) -> Bool {
+        var index = offset
+        while index < bytes.count {
+            if isHTMLWhitespace(bytes[index]) {
+                index += 1
+                continue
+            }
+            guard index + 4 <= bytes.count, bytes[index] == UInt8(ascii: "<"), bytes[index + 1] == UInt8(ascii: "!"),
+                bytes[index + 2] == UInt8(ascii: "-"), bytes[index + 3] == UInt8(ascii: "-"),
+                let end = ByteSearch.first(Self.commentEnd, in: bytes, from: index + 4)
+            else { return false }
+            index = end + 3
+        }
+        return true
+    }
+
+    /// Whether a `<!DOCTYPE` (any case) follows the first start tag.
+    static func hasLateDoctype(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var firstStartTag = 0
+        while firstStartTag < bytes.count, let found = ByteSearch.first(Self.openAngle, in: bytes, from: firstStartTag)
+        {
+            firstStartTag = found + 1
+            if found + 1 < bytes.count, isASCIILetter(bytes[found + 1]) { break }
+        }
+        // `!` is rare in a page, `<` is not: find the former and look back.
+        var start = firstStartTag + 1
+        while start < bytes.count, let found = ByteSearch.first(Self.exclamationMark, in: bytes, from: start) {
+            if bytes[found - 1] == UInt8(ascii: "<"), found + 8 <= bytes.count,
+                (0..<7).allSatisfy({ asciiLowercased(bytes[found + 1 + $0]) == Self.doctype[$0] })
+            {
+                return true
+            }
+            start = found + 1
+        }
+        return false
+    }
+
+    private static let openAngle: [UInt8] = [UInt8(ascii: "<")]
+    private static let exclamationMark: [UInt8] = [UInt8(ascii: "!")]
+    private static let doctype = Array("doctype".utf8)
+    private static let commentEnd = Array("-->".utf8)
 
     private var position: Int {
         guard let input = context?.pointee.input else { return 0 }
-        return Int(input.pointee.consumed) + (input.pointee.cur - input.pointee.base)
+        return inputOffset + Int(input.pointee.consumed) + (input.pointee.cur - input.pointee.base)
     }
-
-    private var parserDepth: Int { Int(context?.pointee.nameNr ?? 0) }
 
     // MARK: - Callbacks
 
-    private mutating func elementStarted(_ name: UnsafePointer<UInt8>, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?) {
-        guard !stopped, !outOfStep else { return }
+    // The callbacks run for every element of the page: they keep to a few loads and bit
+    // operations, and everything rarer (a match, a dropped element, growth) is out of line so the
+    // common path carries none of its set-up.
+
+    private mutating func elementStarted(
+        _ name: UnsafePointer<UInt8>, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?
+    ) {
+        guard !stopped, !outOfStep, let context else { return }
         // An element whose start tag had no `>` is dropped by libxml2 without an end event.
-        while stack.count > parserDepth - 1, !stack.isEmpty { dropUnclosed() }
-        let offset = position
+        let parserDepth = Int(context.pointee.nameNr)
+        if count > 0, count > parserDepth &- 1 { dropUnclosed(downTo: parserDepth &- 1) }
+        let depth = count
+        if depth == capacity { grow() }
         let siblingIndex: Int
-        if stack.isEmpty {
-            topLevelCount += 1
+        var insideMatch = false
+        if depth == 0 {
+            topLevelCount &+= 1
             siblingIndex = topLevelCount
         } else {
-            stack[stack.count - 1].childCount += 1
-            siblingIndex = stack[stack.count - 1].childCount
+            stack[depth &- 1].childCount &+= 1
+            siblingIndex = stack[depth &- 1].childCount
+            insideMatch = stack[depth &- 1].tracked
         }
-        var facts = ElementFacts(name: name, attributes: attributes, id: nil, classList: nil, siblingIndex: siblingIndex)
-        if needsIdentity, let attributes {
-            var index = 0
-            while let attributeName = attributes[index] {
-                if attributeName[0] == UInt8(ascii: "i"), attributeName[1] == UInt8(ascii: "d"), attributeName[2] == 0 {
-                    if facts.id == nil { facts.id = attributes[index + 1] ?? UnsafePointer(CBytes.empty) }
-                } else if facts.classList == nil, attributeName[0] == UInt8(ascii: "c"), attributeName[1] == UInt8(ascii: "l"),
-                    attributeName[2] == UInt8(ascii: "a"), attributeName[3] == UInt8(ascii: "s"), attributeName[4] == UInt8(ascii: "s"),
-                    attributeName[5] == 0
-                {
-                    facts.classList = attributes[index + 1] ?? UnsafePointer(CBytes.empty)
-                }
-                index += 2
-            }
-        }
-        let depth = stack.count
-        computeBits(depth: depth, facts)
-        let contentFloor = offset < bytes.count && bytes[offset] == UInt8(ascii: ">") ? offset + 1 : offset
-        stack.append(OpenElement(name: name, contentFloor: contentFloor))
-        if !matchedSelectors.isEmpty {
-            recordStart(name: name, offset: offset)
-        }
-        checkForStop(offset)
+        (stack + depth).initialize(
+            to: OpenElement(name: name, childCount: 0, contentFloor: 0, match: -1, tracked: insideMatch))
+        count = depth &+ 1
+        let isSubject = matchCompounds(depth: depth, name: name, attributes: attributes, siblingIndex: siblingIndex)
+        if isSubject || insideMatch { started(depth: depth, name: name, isSubject: isSubject) }
+    }
+
+    @inline(never)
+    private mutating func started(depth: Int, name: UnsafePointer<UInt8>, isSubject: Bool) {
+        let offset = position
+        stack[depth].contentFloor = offset < bytes.count && bytes[offset] == UInt8(ascii: ">") ? offset + 1 : offset
+        if isSubject { recordStart(name: name, offset: offset) }
     }
 
     private mutating func elementEnded(_ name: UnsafePointer<UInt8>) {
-        guard !stopped, !outOfStep else { return }
-        while stack.count > parserDepth, !stack.isEmpty { dropUnclosed() }
-        guard let top = stack.last, xmlStrEqual(top.name, name) != 0 else {
+        guard !stopped, !outOfStep, let context else { return }
+        let parserDepth = Int(context.pointee.nameNr)
+        if count > 0, count > parserDepth { dropUnclosed(downTo: parserDepth) }
+        // Names are interned in the parser's dictionary, so the pointers are usually equal.
+        guard count > 0, stack[count &- 1].name == name || xmlStrEqual(stack[count &- 1].name, name) != 0 else {
             outOfStep = true
             return
         }
+        count &-= 1
+        if stack[count].tracked {
+            ended(stack[count])
+        } else if openMatches == 0, horizon != Int.max {
+            // The stop is checked at end events only: that is when the last open match closes,
+            // and checking later than possible only parses a few more bytes.
+            let offset = position
+            if offset > horizon { stop() }
+        }
+    }
+
+    /// The end of a matched element or of an element inside one.
+    @inline(never)
+    private mutating func ended(_ element: OpenElement) {
         let offset = position
-        let element = stack.removeLast()
-        var boundary: (contentEnd: Int, end: Int)?
+        let boundary: (contentEnd: Int, end: Int)?
         if element.match >= 0, !pending[element.match].hasContent, offset == pending[element.match].startTagEnd {
             boundary = (offset, offset)
-        } else if element.match >= 0 || (stack.last?.match ?? -1) >= 0 {
-            // Only a matched element, or the child of one (its end sets the parent's floor), needs this.
+        } else {
             boundary = locateEnd(of: element, at: offset)
         }
-        if !stack.isEmpty {
-            stack[stack.count - 1].contentFloor = max(stack[stack.count - 1].contentFloor, boundary?.end ?? offset)
+        if count > 0, stack[count - 1].tracked {
+            stack[count - 1].contentFloor = max(stack[count - 1].contentFloor, boundary?.end ?? offset)
         }
         if element.match >= 0 {
             openMatches -= 1
             let match = pending[element.match]
             if let boundary, boundary.contentEnd >= match.startTagEnd {
-                let element = ElementBoundary(
+                let located = ElementBoundary(
                     startTagStart: match.startTagStart, startTagEnd: match.startTagEnd, contentEnd: boundary.contentEnd,
                     end: boundary.end, hasContent: match.hasContent)
-                for selector in match.selectors { found[selector].append((element, match.startTagStart)) }
-            } else {
-                for selector in match.selectors {
-                    problems[selector].append("the end of <\(match.name)> at byte \(match.startTagStart) could not be located in the page")
+                for selector in pendingSelectors[match.selectors] {
+                    found[selector].append((located, match.startTagStart))
                 }
+            } else {
+                let problem =
+                    "the end of <\(String(cString: match.name))> at byte \(match.startTagStart) could not be located in the page"
+                for selector in pendingSelectors[match.selectors] { problems[selector].append(problem) }
             }
         }
-        checkForStop(offset)
+        if openMatches == 0, offset > horizon { stop() }
+    }
+
+    private mutating func grow() {
+        let newCapacity = capacity * 2
+        let words = wordCount
+        let newStack = UnsafeMutablePointer<OpenElement>.allocate(capacity: newCapacity)
+        newStack.moveInitialize(from: stack, count: count)
+        stack.deallocate()
+        stack = newStack
+        prefix = Self.grown(prefix, from: capacity * words, to: newCapacity * words)
+        inherited = Self.grown(inherited, from: capacity * words, to: newCapacity * words)
+        capacity = newCapacity
+    }
+
+    private static func grown(
+        _ words: UnsafeMutablePointer<UInt64>, from oldCount: Int, to newCount: Int
+    ) -> UnsafeMutablePointer<UInt64> {
+        let grown = UnsafeMutablePointer<UInt64>.allocate(capacity: newCount)
+        grown.initialize(repeating: 0, count: newCount)
+        grown.update(from: words, count: oldCount)
+        words.deallocate()
+        return grown
     }
 
     // MARK: - Matching
 
-    private mutating func computeBits(depth: Int, _ facts: ElementFacts) {
-        let words = wordCount
-        let base = depth * words
-        if prefix.count < base + words {
-            prefix.append(contentsOf: repeatElement(0, count: base + words - prefix.count))
-            inherited.append(contentsOf: repeatElement(0, count: base + words - inherited.count))
+    /// Sets the element's `prefix` and `inherited` bits, testing only the compounds that can match
+    /// at this depth: the first compound of each enabled alternative, and those whose previous
+    /// compound matched the parent (`>`) or an ancestor (descendant). Returns whether the element
+    /// is the subject of any selector (then `matchedSelectors` lists them).
+    @inline(__always)
+    private mutating func matchCompounds(
+        depth: Int, name: UnsafePointer<UInt8>, attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
+        siblingIndex: Int
+    ) -> Bool {
+        var facts = ElementFacts(
+            name: name, attributes: attributes, id: nil, classList: nil, siblingIndex: siblingIndex)
+        var identityRead = !needsIdentity
+        var subjects: UInt64 = 0
+        if wordCount == 1 {
+            // Up to 64 compounds (any realistic set of changes): one word, no carries.
+            let parentPrefix = depth > 0 ? prefix[depth &- 1] : 0
+            let ancestors = depth > 0 ? inherited[depth &- 1] | parentPrefix : 0
+            inherited[depth] = ancestors
+            let candidates = firstBits[0] | (parentPrefix << 1 & childBits[0]) | (ancestors << 1 & descendantBits[0])
+            let matched = candidates == 0 ? 0 : test(candidates, word: 0, &facts, &identityRead)
+            prefix[depth] = matched
+            subjects = matched & lastBits[0]
+            guard subjects != 0 else { return false }
+        } else {
+            let words = wordCount
+            let here = depth &* words
+            var parentCarry: UInt64 = 0
+            var ancestorCarry: UInt64 = 0
+            for word in 0..<words {
+                let parentPrefix = depth > 0 ? prefix[here &- words &+ word] : 0
+                let ancestors = depth > 0 ? inherited[here &- words &+ word] | parentPrefix : 0
+                inherited[here &+ word] = ancestors
+                // Bit b follows bit b - 1 of the same alternative: shift the ancestors' bits up by one.
+                let candidates =
+                    firstBits[word] | ((parentPrefix << 1 | parentCarry) & childBits[word])
+                    | ((ancestors << 1 | ancestorCarry) & descendantBits[word])
+                parentCarry = parentPrefix >> 63
+                ancestorCarry = ancestors >> 63
+                let matched = candidates == 0 ? 0 : test(candidates, word: word, &facts, &identityRead)
+                prefix[here &+ word] = matched
+                subjects |= matched & lastBits[word]
+            }
+            guard subjects != 0 else { return false }
         }
-        if !matchedSelectors.isEmpty { matchedSelectors.removeAll(keepingCapacity: true) }
-        let bits = self.bits
-        let enabled = self.enabled
-        let matcher = self.matcher
-        var subjectMatched = false
-        prefix.withUnsafeMutableBufferPointer { prefix in
-            inherited.withUnsafeMutableBufferPointer { inherited in
-                for word in 0..<words {
-                    prefix[base + word] = 0
-                    inherited[base + word] = depth == 0 ? 0 : inherited[base - words + word] | prefix[base - words + word]
-                }
-                for bit in 0..<bits.count {
-                    let info = bits[bit]
-                    guard enabled[info.chain] else { continue }
-                    if !info.isFirst {
-                        let previous = bit - 1
-                        let word = previous >> 6
-                        let mask = UInt64(1) << UInt64(previous & 63)
-                        switch info.combinator {
-                        case .child:
-                            guard depth > 0, prefix[base - words + word] & mask != 0 else { continue }
-                        case .descendant:
-                            guard inherited[base + word] & mask != 0 else { continue }
-                        }
-                    }
-                    guard matcher.matches(compound: info.compound, facts) else { continue }
-                    prefix[base + (bit >> 6)] |= UInt64(1) << UInt64(bit & 63)
-                    if info.isLast { subjectMatched = true }
-                }
+        matchedSelectors.removeAll(keepingCapacity: true)
+        let here = depth &* wordCount
+        for word in 0..<wordCount {
+            var subjects = prefix[here &+ word] & lastBits[word]
+            while subjects != 0 {
+                let selector = bits[word << 6 | subjects.trailingZeroBitCount].selector
+                subjects &= subjects &- 1
+                if !matchedSelectors.contains(selector) { matchedSelectors.append(selector) }
             }
         }
-        guard subjectMatched else { return }
-        for bit in 0..<bits.count where bits[bit].isLast && prefix[base + (bit >> 6)] & (UInt64(1) << UInt64(bit & 63)) != 0 {
-            if !matchedSelectors.contains(bits[bit].selector) { matchedSelectors.append(bits[bit].selector) }
+        return true
+    }
+
+    /// The candidate compounds of one word that the element matches: a quick test on the id and
+    /// class mask first (most elements fail it), then the full compound.
+    @inline(__always)
+    private func test(
+        _ candidates: UInt64, word: Int, _ facts: inout ElementFacts, _ identityRead: inout Bool
+    ) -> UInt64 {
+        if !identityRead {
+            readIdentity(&facts)
+            identityRead = true
+        }
+        var candidates = candidates
+        var matched: UInt64 = 0
+        while candidates != 0 {
+            let bit = candidates.trailingZeroBitCount
+            candidates &= candidates &- 1
+            let info = bits[word << 6 | bit]
+            guard facts.classes & info.requiredClasses == info.requiredClasses else { continue }
+            if let id = info.requiredId {
+                guard let actual = facts.id, CBytes.equal(actual, id) else { continue }
+            }
+            if matcher.matches(compound: info.compound, facts) { matched |= 1 << UInt64(bit) }
+        }
+        return matched
+    }
+
+    /// The `id` and `class` values, looked up once per element and only when a compound needs them.
+    private func readIdentity(_ facts: inout ElementFacts) {
+        guard let attributes = facts.attributes else { return }
+        var index = 0
+        while let attributeName = attributes[index] {
+            if attributeName[0] == UInt8(ascii: "i"), attributeName[1] == UInt8(ascii: "d"), attributeName[2] == 0 {
+                if facts.id == nil { facts.id = attributes[index + 1] ?? UnsafePointer(CBytes.empty) }
+            } else if facts.classList == nil, attributeName[0] == UInt8(ascii: "c"),
+                attributeName[1] == UInt8(ascii: "l"),
+                attributeName[2] == UInt8(ascii: "a"), attributeName[3] == UInt8(ascii: "s"),
+                attributeName[4] == UInt8(ascii: "s"),
+                attributeName[5] == 0
+            {
+                facts.classList = attributes[index + 1] ?? UnsafePointer(CBytes.empty)
+            }
+            index += 2
+        }
+        if let classList = facts.classList, classNameLengths != 0 {
+            facts.classes = CBytes.wordMask(classList, classNames, lengths: classNameLengths)
         }
     }
 
     // MARK: - Boundaries
 
     private mutating func recordStart(name: UnsafePointer<UInt8>, offset: Int) {
-        let nameText = String(cString: name)
         var startTagEnd: Int?
         if offset < bytes.count, bytes[offset] == UInt8(ascii: ">") {
             startTagEnd = offset + 1
@@ -271,16 +520,20 @@ struct ElementScanner {
             startTagEnd = offset + 2
         }
         guard let startTagEnd, let tag = findStartTag(name: name, endingAt: startTagEnd) else {
-            for selector in matchedSelectors {
-                problems[selector].append("<\(nameText)> near byte \(offset) has no start tag of its own in the page (the parser implied it)")
-            }
+            let problem =
+                "<\(String(cString: name))> near byte \(offset) has no start tag of its own in the page (the parser implied it)"
+            for selector in matchedSelectors { problems[selector].append(problem) }
             return
         }
-        let hasContent = !(tag.selfClosing || Self.voidElements.contains(nameText))
+        let first = pendingSelectors.count
+        pendingSelectors.append(contentsOf: matchedSelectors)
         pending.append(
-            PendingMatch(selectors: matchedSelectors, startTagStart: tag.start, startTagEnd: startTagEnd, hasContent: hasContent, name: nameText))
-        stack[stack.count - 1].match = pending.count - 1
-        stack[stack.count - 1].contentFloor = startTagEnd
+            PendingMatch(
+                selectors: first..<pendingSelectors.count, startTagStart: tag.start, startTagEnd: startTagEnd,
+                hasContent: !(tag.selfClosing || Self.isVoidElement(name)), name: name))
+        stack[count - 1].match = pending.count - 1
+        stack[count - 1].tracked = true
+        stack[count - 1].contentFloor = startTagEnd
         openMatches += 1
     }
 
@@ -295,7 +548,11 @@ struct ElementScanner {
             guard let found = memrchr(base + window, Int32(UInt8(ascii: "<")), searchEnd - window) else { return nil }
             let candidate = UnsafeRawPointer(found) - UnsafeRawPointer(base)
             // Read only up to `end`: a false candidate must not scan the rest of the page.
-            if let tag = StartTag(UnsafeBufferPointer(rebasing: bytes[..<end]), at: candidate), tag.end == end, tag.hasName(name, in: bytes) {
+            if let tag = StartTag(
+                UnsafeBufferPointer(rebasing: bytes[..<end]), at: candidate, collectingAttributes: false),
+                tag.end == end,
+                tag.hasName(name, in: bytes)
+            {
                 return tag
             }
             searchEnd = candidate
@@ -307,8 +564,10 @@ struct ElementScanner {
     /// Where `element` ends given the input position at its end event; nil when the bytes there
     /// fit none of the ways libxml2 closes an element.
     private mutating func locateEnd(of element: OpenElement, at offset: Int) -> (contentEnd: Int, end: Int)? {
-        if let base = bytes.baseAddress, offset > element.contentFloor, offset <= bytes.count, bytes[offset - 1] == UInt8(ascii: ">"),
-            let found = memrchr(base + element.contentFloor, Int32(UInt8(ascii: "<")), offset - 1 - element.contentFloor)
+        if let base = bytes.baseAddress, offset > element.contentFloor, offset <= bytes.count,
+            bytes[offset - 1] == UInt8(ascii: ">"),
+            let found = memrchr(
+                base + element.contentFloor, Int32(UInt8(ascii: "<")), offset - 1 - element.contentFloor)
         {
             let tagStart = UnsafeRawPointer(found) - UnsafeRawPointer(base)
             if tagStart + 2 < offset, bytes[tagStart + 1] == UInt8(ascii: "/") {
@@ -322,15 +581,89 @@ struct ElementScanner {
                 if namesEqual(element.name, nameStart..<nameEnd) { return (tagStart, offset) }
                 // One end tag can close thousands of open elements; the ancestor it names is found once.
                 if ancestorEndTag == tagStart { return (tagStart, tagStart) }
-                if stack.contains(where: { namesEqual($0.name, nameStart..<nameEnd) }) {
+                if closesAncestor(of: element, nameStart..<nameEnd) {
                     ancestorEndTag = tagStart
                     return (tagStart, tagStart)
                 }
             }
         }
-        if offset == bytes.count { return (offset, offset) }
-        if offset < bytes.count, offset >= element.contentFloor, bytes[offset] == UInt8(ascii: "<") { return (offset, offset) }
+        switch mode {
+        case .push:
+            // Closed by the start tag whose name the parser has just read.
+            if let tagStart = startTagOpening(nameEndingAt: offset), tagStart >= element.contentFloor {
+                return (tagStart, tagStart)
+            }
+            if offset == bytes.count { return (offset, offset) }
+        case .pull:
+            if offset == bytes.count { return (offset, offset) }
+            if offset < bytes.count, offset >= element.contentFloor, bytes[offset] == UInt8(ascii: "<") {
+                return (offset, offset)
+            }
+        }
         return nil
+    }
+
+    /// Whether the end tag named by `range` closes `element` (just popped) on its way to an open
+    /// ancestor of that name, by libxml2's rule (`htmlAutoCloseOnClose`): a misplaced end tag only
+    /// closes elements whose end priority is at most its own.
+    private func closesAncestor(of element: OpenElement, _ range: Range<Int>) -> Bool {
+        let priority = Self.endPriority(bytes, range)
+        guard Self.endPriority(element.name) <= priority else { return false }
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            if namesEqual(stack[index].name, range) { return true }
+            if Self.endPriority(stack[index].name) > priority { return false }
+        }
+        return false
+    }
+
+    /// libxml2 2.9.14's `htmlEndPriority` table; every other element has 100.
+    private static let endPriorities: [(name: [UInt8], priority: Int)] = [
+        ("div", 150), ("td", 160), ("th", 160), ("tr", 170), ("thead", 180), ("tbody", 180), ("tfoot", 180),
+        ("table", 190),
+        ("head", 200), ("body", 200), ("html", 220),
+    ].map { (Array($0.0.utf8), $0.1) }
+
+    private static func endPriority(_ name: UnsafePointer<UInt8>) -> Int {
+        for entry in endPriorities
+        where entry.name.indices.allSatisfy({ name[$0] == entry.name[$0] }) && name[entry.name.count] == 0 {
+            return entry.priority
+        }
+        return 100
+    }
+
+    private static func endPriority(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        for entry in endPriorities
+        where entry.name.count == range.count
+            && zip(range, entry.name).allSatisfy({ asciiLowercased(bytes[$0.0]) == $0.1 })
+        {
+            return entry.priority
+        }
+        return 100
+    }
+
+    /// The `<` of a start tag whose name ends at `offset` (`…<li` with `offset` after `li`), read
+    /// back with libxml2's name characters (`htmlParseHTMLName`: a letter, `_`, `:` or `.`, then
+    /// also digits and `-`).
+    private func startTagOpening(nameEndingAt offset: Int) -> Int? {
+        var nameStart = offset
+        while nameStart > 0, offset - nameStart < 128 {
+            let byte = bytes[nameStart - 1]
+            guard
+                isASCIILetter(byte) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                    || byte == UInt8(ascii: ":")
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+            else { break }
+            nameStart -= 1
+        }
+        guard nameStart < offset, nameStart > 0, bytes[nameStart - 1] == UInt8(ascii: "<") else { return nil }
+        let first = bytes[nameStart]
+        guard
+            isASCIILetter(first) || first == UInt8(ascii: "_") || first == UInt8(ascii: ":")
+                || first == UInt8(ascii: ".")
+        else {
+            return nil
+        }
+        return nameStart - 1
     }
 
     private func namesEqual(_ name: UnsafePointer<UInt8>, _ range: Range<Int>) -> Bool {
@@ -342,29 +675,39 @@ struct ElementScanner {
         return name[index] == 0
     }
 
-    private mutating func dropUnclosed() {
-        let element = stack.removeLast()
-        guard element.match >= 0 else { return }
-        openMatches -= 1
-        let match = pending[element.match]
-        for selector in match.selectors {
-            problems[selector].append("the start tag of <\(match.name)> at byte \(match.startTagStart) is not closed with \">\"")
+    /// Pops the open elements above `depth` that libxml2 dropped without an end event.
+    @inline(never)
+    private mutating func dropUnclosed(downTo depth: Int) {
+        while count > 0, count > depth {
+            count -= 1
+            let element = stack[count]
+            guard element.match >= 0 else { continue }
+            openMatches -= 1
+            let match = pending[element.match]
+            let problem =
+                "the start tag of <\(String(cString: match.name))> at byte \(match.startTagStart) is not closed with \">\""
+            for selector in pendingSelectors[match.selectors] { problems[selector].append(problem) }
         }
     }
 
-    private mutating func checkForStop(_ offset: Int) {
-        guard openMatches == 0, offset > horizon, let context else { return }
+    @inline(never)
+    private mutating func stop() {
+        guard let context else { return }
         stopped = true
         xmlStopParser(context)
     }
 
     private mutating func finish() {
-        while !stack.isEmpty { dropUnclosed() }
+        dropUnclosed(downTo: 0)
     }
 
     /// Elements that never have content (WHATWG void elements and the obsolete ones libxml2 treats so).
-    static let voidElements: Set<String> = [
+    static let voidElements: [[UInt8]] = [
         "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "img", "input", "isindex", "keygen",
         "link", "meta", "param", "source", "track", "wbr",
-    ]
+    ].map { Array($0.utf8) }
+
+    static func isVoidElement(_ name: UnsafePointer<UInt8>) -> Bool {
+        voidElements.contains { void in void.indices.allSatisfy { name[$0] == void[$0] } && name[void.count] == 0 }
+    }
 }

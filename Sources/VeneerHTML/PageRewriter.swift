@@ -54,19 +54,25 @@ public final class PageRewriter: Sendable {
         var cacheHit = false
         var skippedByPrecheck = false
         var stoppedEarly = false
+        var parsedByPullParser = false
     }
 
-    func rewrite(_ page: [UInt8], contentTypeCharset: String?, changes: [RenderedChange], diagnostics: UnsafeMutablePointer<Diagnostics>?)
+    func rewrite(
+        _ page: [UInt8], contentTypeCharset: String?, changes: [RenderedChange],
+        diagnostics: UnsafeMutablePointer<Diagnostics>?
+    )
         -> RewriteResult
     {
         func unchanged(_ reason: String) -> RewriteResult {
             RewriteResult(
-                output: page, applied: 0, skipped: changes.map { SkippedChange(selector: $0.selector.source, reason: reason) },
+                output: page, applied: 0,
+                skipped: changes.map { SkippedChange(selector: $0.selector.source, reason: reason) },
                 changed: false)
         }
         guard !changes.isEmpty else { return RewriteResult(output: page, applied: 0, skipped: [], changed: false) }
         guard page.count <= maximumPageBytes else {
-            return unchanged("the page (\(page.count) bytes) is larger than the rewrite limit of \(maximumPageBytes) bytes")
+            return unchanged(
+                "the page (\(page.count) bytes) is larger than the rewrite limit of \(maximumPageBytes) bytes")
         }
         // The distinct selectors, in first-use order; the cache entry is for this list.
         var selectors: [CSSSelector] = []
@@ -84,7 +90,8 @@ public final class PageRewriter: Sendable {
             switch PageCharset.detect(bytes, contentTypeCharset: contentTypeCharset) {
             case .success(let detected): charset = detected
             case .failure(let unsupported):
-                return unchanged("the page's encoding \"\(unsupported.label)\" is not supported (UTF-8 and windows-1252 are)")
+                return unchanged(
+                    "the page's encoding \"\(unsupported.label)\" is not supported (UTF-8 and windows-1252 are)")
             }
             let key = ParseCache.Key(
                 hash: BodyHash.hash(bytes), length: bytes.count, charset: charset, selectors: selectors.map(\.source))
@@ -98,6 +105,7 @@ public final class PageRewriter: Sendable {
             }
             diagnostics?.pointee.skippedByPrecheck = scan.skippedByPrecheck
             diagnostics?.pointee.stoppedEarly = scan.stoppedEarly
+            diagnostics?.pointee.parsedByPullParser = scan.parsedByPullParser
             var splicer = PageSplicer(page: bytes, charset: charset)
             return splicer.apply(changes, selectorIndex: selectorIndex, scan: scan)
         }
@@ -110,12 +118,13 @@ public final class PageRewriter: Sendable {
         let input = ParseInput(page: page, charset: charset)
         let program = SelectorProgram(selectors: selectors)
         func run(_ bytes: UnsafeBufferPointer<UInt8>) -> ScanResult {
-            guard program.precheck(bytes) else {
+            var search = FragmentSearch(page: bytes)
+            guard program.precheck(&search) else {
                 var result = ScanResult.empty(selectors.count)
                 result.skippedByPrecheck = true
                 return result
             }
-            return ElementScanner.scan(bytes, program: program, horizon: program.horizon(bytes))
+            return ElementScanner.scan(bytes, program: program, horizon: program.horizon(&search))
         }
         guard let copy = input.copy else { return run(page) }
         var result = copy.withUnsafeBufferPointer(run)
@@ -123,8 +132,10 @@ public final class PageRewriter: Sendable {
         for selector in result.elements.indices {
             result.elements[selector] = result.elements[selector].map { element in
                 ElementBoundary(
-                    startTagStart: input.pageOffset(element.startTagStart), startTagEnd: input.pageOffset(element.startTagEnd),
-                    contentEnd: input.pageOffset(element.contentEnd), end: input.pageOffset(element.end), hasContent: element.hasContent)
+                    startTagStart: input.pageOffset(element.startTagStart),
+                    startTagEnd: input.pageOffset(element.startTagEnd),
+                    contentEnd: input.pageOffset(element.contentEnd), end: input.pageOffset(element.end),
+                    hasContent: element.hasContent)
             }
         }
         return result

@@ -32,9 +32,10 @@ struct PageSplicer {
     private let charset: PageCharset
     private var candidates: [Candidate] = []
     private var skipped: [SkippedChange] = []
-    /// Attribute operations per element (keyed by start tag offset), in change order.
-    private var attributeOperations: [Int: (boundary: ElementBoundary, operations: [(Int, AttributeOperation)])] = [:]
-    private var attributeOrder: [Int] = []
+    /// Attribute operations per element, in change order; `attributeEditIndex` maps an element's
+    /// start tag offset to its entry (the list is appended to in place, the map only read).
+    private var attributeEdits: [(boundary: ElementBoundary, operations: [(Int, AttributeOperation)])] = []
+    private var attributeEditIndex: [Int: Int] = [:]
 
     init(page: UnsafeBufferPointer<UInt8>, charset: PageCharset) {
         self.page = page
@@ -66,7 +67,9 @@ struct PageSplicer {
             }
             for element in elements {
                 guard element.isConsistent(with: page) else {
-                    skip(selector, "the boundaries of the element at byte \(element.startTagStart) do not fit the page bytes")
+                    skip(
+                        selector,
+                        "the boundaries of the element at byte \(element.startTagStart) do not fit the page bytes")
                     continue
                 }
                 plan(change, prepared, index: index, element: element)
@@ -81,7 +84,8 @@ struct PageSplicer {
     }
 
     private mutating func add(_ range: Range<Int>, _ replacement: [UInt8], change: Int) {
-        candidates.append(Candidate(range: range, replacement: replacement, changeIndices: [change], order: candidates.count))
+        candidates.append(
+            Candidate(range: range, replacement: replacement, changeIndices: [change], order: candidates.count))
     }
 
     private func prepare(_ change: RenderedChange) -> PreparedChange {
@@ -105,9 +109,11 @@ struct PageSplicer {
                 break
             }
             prepared.attributeOperation = .set(
-                name: Array(name.lowercased().utf8), value: change.value.map { charset.encode(HTMLEscaping.attribute($0)) })
+                name: Array(name.lowercased().utf8),
+                value: change.value.map { charset.encode(HTMLEscaping.attribute($0)) })
         case .style:
-            prepared.attributeOperation = .set(name: Array("style".utf8), value: change.value.map { charset.encode(HTMLEscaping.attribute($0)) })
+            prepared.attributeOperation = .set(
+                name: Array("style".utf8), value: change.value.map { charset.encode(HTMLEscaping.attribute($0)) })
         case .addClass, .removeClass:
             let names = (change.value ?? "").split(whereSeparator: { $0.isWhitespace }).map(String.init)
             guard !names.isEmpty else {
@@ -116,12 +122,15 @@ struct PageSplicer {
             }
             prepared.attributeOperation =
                 change.action == .addClass
-                ? .addClasses(names.map { charset.encode(HTMLEscaping.attribute($0)) }) : .removeClasses(names.map { Array($0.utf8) })
+                ? .addClasses(names.map { charset.encode(HTMLEscaping.attribute($0)) })
+                : .removeClasses(names.map { Array($0.utf8) })
         }
         return prepared
     }
 
-    private mutating func plan(_ change: RenderedChange, _ prepared: PreparedChange, index: Int, element: ElementBoundary) {
+    private mutating func plan(
+        _ change: RenderedChange, _ prepared: PreparedChange, index: Int, element: ElementBoundary
+    ) {
         if let operation = prepared.attributeOperation {
             addAttributeOperation(operation, index: index, element: element)
             return
@@ -135,7 +144,8 @@ struct PageSplicer {
         if inside && !element.hasContent {
             skip(
                 change.selector.source,
-                "the element at byte \(element.startTagStart) is void and has no content for \"\(change.action.rawValue)\"")
+                "the element at byte \(element.startTagStart) is void and has no content for \"\(change.action.rawValue)\""
+            )
             return
         }
         switch change.action {
@@ -150,16 +160,17 @@ struct PageSplicer {
     }
 
     private mutating func addAttributeOperation(_ operation: AttributeOperation, index: Int, element: ElementBoundary) {
-        if attributeOperations[element.startTagStart] == nil {
-            attributeOperations[element.startTagStart] = (element, [])
-            attributeOrder.append(element.startTagStart)
+        if let existing = attributeEditIndex[element.startTagStart] {
+            attributeEdits[existing].operations.append((index, operation))
+        } else {
+            attributeEditIndex[element.startTagStart] = attributeEdits.count
+            attributeEdits.append((element, [(index, operation)]))
         }
-        attributeOperations[element.startTagStart]!.operations.append((index, operation))
     }
 
     private mutating func planAttributeEdits(_ changes: [RenderedChange]) {
-        for start in attributeOrder {
-            guard let (element, operations) = attributeOperations[start] else { continue }
+        for (element, operations) in attributeEdits {
+            let start = element.startTagStart
             guard let tag = StartTag(page, at: start), tag.end == element.startTagEnd else {
                 for (index, _) in operations {
                     skip(changes[index].selector.source, "the start tag at byte \(start) could not be read")
@@ -176,7 +187,9 @@ struct PageSplicer {
             }
             let indices = operations.map(\.0)
             candidates.append(
-                Candidate(range: element.startTag, replacement: editable.bytes, changeIndices: indices, order: candidates.count))
+                Candidate(
+                    range: element.startTag, replacement: editable.bytes, changeIndices: indices,
+                    order: candidates.count))
         }
     }
 
@@ -213,7 +226,9 @@ struct PageSplicer {
     private mutating func splice(_ changes: [RenderedChange]) -> RewriteResult {
         // Change order first, then document order within a change.
         let ordered = candidates.sorted {
-            ($0.changeIndices.min()!, $0.range.lowerBound, $0.order) < ($1.changeIndices.min()!, $1.range.lowerBound, $1.order)
+            ($0.changeIndices.min()!, $0.range.lowerBound, $0.order) < (
+                $1.changeIndices.min()!, $1.range.lowerBound, $1.order
+            )
         }
         var accepted: [Candidate] = []
         // Per change (group), the accepted replacements and insertions: each list is sorted, as a
@@ -271,7 +286,10 @@ struct PageSplicer {
             cursor = edit.range.upperBound
         }
         output.append(contentsOf: UnsafeBufferPointer(rebasing: page[cursor..<page.count]))
-        let edits = accepted.map { SplicedEdit(range: $0.range, replacement: $0.replacement, changeIndex: $0.changeIndices.min()!) }
-        return RewriteResult(output: output, applied: appliedChanges.count, skipped: skipped, changed: true, edits: edits)
+        let edits = accepted.map {
+            SplicedEdit(range: $0.range, replacement: $0.replacement, changeIndex: $0.changeIndices.min()!)
+        }
+        return RewriteResult(
+            output: output, applied: appliedChanges.count, skipped: skipped, changed: true, edits: edits)
     }
 }

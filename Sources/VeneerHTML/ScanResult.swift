@@ -10,8 +10,11 @@ struct ScanResult: Sendable {
     var skippedByPrecheck = false
     /// Whether the parser was stopped before the end because no later element can match.
     var stoppedEarly = false
+    /// Whether libxml2's pull parser read the page (a late doctype, or the push parser gave up).
+    var parsedByPullParser = false
 
     static func empty(_ selectorCount: Int) -> ScanResult {
-        ScanResult(elements: Array(repeating: [], count: selectorCount), problems: Array(repeating: [], count: selectorCount))
+        ScanResult(
+            elements: Array(repeating: [], count: selectorCount), problems: Array(repeating: [], count: selectorCount))
     }
 }

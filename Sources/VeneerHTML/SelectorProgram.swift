@@ -17,7 +17,8 @@ final class SelectorProgram {
     /// Trivial (no references) so the per-element loop copies no reference counts.
     enum Condition {
         case id(Bytes)
-        case className(Bytes)
+        /// `index` is the name's place in `classNames`; below 64 the element's class mask answers.
+        case className(Bytes, index: Int)
         case attribute(name: Bytes, match: AttributeSelector.Operator?, value: Bytes?, caseInsensitive: Bool)
         case nthChild(a: Int, b: Int)
         /// The index of the negated compound in `compounds`.
@@ -38,14 +39,19 @@ final class SelectorProgram {
         var isLast: Bool
         /// How this compound links to the previous bit's (unused for the first).
         var combinator: Combinator
+        /// What the compound requires that an element's id and class mask answer at once, tested
+        /// before the full match: most elements fail here.
+        var requiredClasses: UInt64 = 0
+        var requiredId: Bytes?
     }
 
     struct Chain {
         var selector: Int
         var firstBit: Int
         var compoundCount: Int
-        /// The ids the subject must have (ASCII ones): what lets the parser stop early.
-        var subjectIds: [[UInt8]]
+        /// Text the subject's own start tag must hold (ids, class names, attribute values): what
+        /// lets the parser stop early.
+        var subjectFragments: [[UInt8]]
         var allFragments: [[UInt8]]
     }
 
@@ -57,6 +63,21 @@ final class SelectorProgram {
     private(set) var needsIdentity = false
     private(set) var bits: UnsafeMutableBufferPointer<Bit>
     private(set) var enabled: UnsafeMutableBufferPointer<Bool>
+    /// Bit masks over the compounds, `wordCount` words each, so the per-element work visits only
+    /// the compounds that can match there: `firstBits` start an enabled alternative; a bit in
+    /// `childBits` or `descendantBits` follows the previous bit through that combinator;
+    /// `lastBits` end an alternative (its subject).
+    private(set) var firstBits: UnsafeMutableBufferPointer<UInt64>
+    private(set) var childBits: UnsafeMutableBufferPointer<UInt64>
+    private(set) var descendantBits: UnsafeMutableBufferPointer<UInt64>
+    private(set) var lastBits: UnsafeMutableBufferPointer<UInt64>
+    /// The distinct class names the selectors test, in first-use order: an element's class list
+    /// is read once into a mask over the first 64 of them, however many compounds test classes.
+    private(set) var classNames: UnsafeMutableBufferPointer<Bytes>
+    /// Bit n: one of the first 64 class names is n bytes long (bit 63: 63 or more).
+    private(set) var classNameLengths: UInt64 = 0
+    private var classNameList: [Bytes] = []
+    private var classNameIndex: [String: Int] = [:]
     private var compoundList: [Compound] = []
     private var conditionList: [Condition] = []
     private(set) var compounds: UnsafeMutableBufferPointer<Compound>
@@ -75,22 +96,31 @@ final class SelectorProgram {
         enabled = .allocate(capacity: 0)
         compounds = .allocate(capacity: 0)
         conditions = .allocate(capacity: 0)
+        classNames = .allocate(capacity: 0)
+        firstBits = .allocate(capacity: 0)
+        childBits = .allocate(capacity: 0)
+        descendantBits = .allocate(capacity: 0)
+        lastBits = .allocate(capacity: 0)
         for (selectorIndex, alternative) in pending {
             let chainIndex = chainList.count
             chainList.append(
                 Chain(
                     selector: selectorIndex, firstBit: bitList.count, compoundCount: alternative.compounds.count,
-                    subjectIds: alternative.subject.conditions.compactMap { condition -> [UInt8]? in
-                        guard case .id(let id) = condition, !id.isEmpty, id.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
-                        return Array(id.utf8)
-                    },
+                    subjectFragments: alternative.subject.requiredFragments.map { Array($0.utf8) },
                     allFragments: alternative.requiredFragments.map { Array($0.utf8) }))
             for (position, compound) in alternative.compounds.enumerated() {
-                bitList.append(
-                    Bit(
-                        compound: compile(compound), chain: chainIndex, selector: selectorIndex, isFirst: position == 0,
-                        isLast: position == alternative.compounds.count - 1,
-                        combinator: position == 0 ? .descendant : alternative.combinators[position - 1]))
+                var bit = Bit(
+                    compound: compile(compound), chain: chainIndex, selector: selectorIndex, isFirst: position == 0,
+                    isLast: position == alternative.compounds.count - 1,
+                    combinator: position == 0 ? .descendant : alternative.combinators[position - 1])
+                for condition in conditionList[compoundList[bit.compound].conditions] {
+                    switch condition {
+                    case .className(_, let index) where index < 64: bit.requiredClasses |= 1 << UInt64(index)
+                    case .id(let id) where bit.requiredId == nil: bit.requiredId = id
+                    default: break
+                    }
+                }
+                bitList.append(bit)
             }
         }
         chains = chainList
@@ -100,6 +130,11 @@ final class SelectorProgram {
         enabled.deallocate()
         compounds.deallocate()
         conditions.deallocate()
+        classNames.deallocate()
+        firstBits.deallocate()
+        childBits.deallocate()
+        descendantBits.deallocate()
+        lastBits.deallocate()
         bits = .allocate(capacity: bitList.count)
         _ = bits.initialize(from: bitList)
         enabled = .allocate(capacity: chainList.count)
@@ -108,6 +143,26 @@ final class SelectorProgram {
         _ = compounds.initialize(from: compoundList)
         conditions = .allocate(capacity: conditionList.count)
         _ = conditions.initialize(from: conditionList)
+        classNames = .allocate(capacity: classNameList.count)
+        _ = classNames.initialize(from: classNameList)
+        for name in classNameList.prefix(64) { classNameLengths |= 1 << UInt64(min(name.count, 63)) }
+        firstBits = .allocate(capacity: wordCount)
+        childBits = .allocate(capacity: wordCount)
+        descendantBits = .allocate(capacity: wordCount)
+        lastBits = .allocate(capacity: wordCount)
+        for mask in [firstBits, childBits, descendantBits, lastBits] { mask.initialize(repeating: 0) }
+        for (index, bit) in bitList.enumerated() {
+            let word = index >> 6
+            let mask = UInt64(1) << UInt64(index & 63)
+            if bit.isFirst {
+                firstBits[word] |= mask
+            } else if bit.combinator == .child {
+                childBits[word] |= mask
+            } else {
+                descendantBits[word] |= mask
+            }
+            if bit.isLast { lastBits[word] |= mask }
+        }
     }
 
     deinit {
@@ -116,31 +171,50 @@ final class SelectorProgram {
         enabled.deallocate()
         compounds.deallocate()
         conditions.deallocate()
+        classNames.deallocate()
+        firstBits.deallocate()
+        childBits.deallocate()
+        descendantBits.deallocate()
+        lastBits.deallocate()
     }
 
-    /// Disables every alternative whose required fragments do not all occur in `page` (the byte
+    /// Disables every alternative whose required fragments do not all occur in the page (the byte
     /// pre-check); returns whether any alternative is still enabled.
-    func precheck(_ page: UnsafeBufferPointer<UInt8>) -> Bool {
+    func precheck(_ search: inout FragmentSearch) -> Bool {
         var any = false
         for (index, chain) in chains.enumerated() {
-            let isEnabled = chain.allFragments.allSatisfy { ByteSearch.first($0, in: page) != nil }
+            let isEnabled = chain.allFragments.allSatisfy { search.occurs($0) }
             enabled[index] = isEnabled
+            if !isEnabled {
+                let bit = chain.firstBit
+                firstBits[bit >> 6] &= ~(UInt64(1) << UInt64(bit & 63))
+            }
             any = any || isEnabled
         }
         return any
     }
 
-    /// The parse offset after which no enabled alternative can match a new element, when every
-    /// enabled alternative's subject needs an id: that element's start tag holds the id, so it
-    /// starts before the id's last occurrence in the page. `Int.max` otherwise — class and type
-    /// selectors repeat through a page, and finding their last occurrence costs a scan of it.
-    func horizon(_ page: UnsafeBufferPointer<UInt8>) -> Int {
+    /// The parse offset after which no enabled alternative can match a new element. A subject's
+    /// start tag holds every fragment its compound requires (`#hero`, `.cta`, `[href="/x"]`),
+    /// after the tag's name; once the parser is past the last occurrence of one of them, no start
+    /// tag still to come has it. `Int.max` when an enabled alternative's subject requires no text
+    /// (`li`, `div > p`).
+    func horizon(_ search: inout FragmentSearch) -> Int {
+        guard chains.indices.allSatisfy({ !enabled[$0] || !chains[$0].subjectFragments.isEmpty }) else {
+            return Int.max
+        }
+        // The largest over alternatives of the smallest over an alternative's fragments: once one
+        // alternative has set `horizon`, another matters only past it, so only the bytes past it
+        // are searched (a late class name first makes the searches for early ids short).
         var horizon = -1
         for (index, chain) in chains.enumerated() where enabled[index] {
-            guard !chain.subjectIds.isEmpty else { return Int.max }
             var chainHorizon = Int.max
-            for id in chain.subjectIds {
-                chainHorizon = min(chainHorizon, ByteSearch.last(id, in: page) ?? -1)
+            for fragment in chain.subjectFragments {
+                guard let last = search.last(fragment, after: horizon) else {
+                    chainHorizon = -1
+                    break
+                }
+                chainHorizon = min(chainHorizon, last)
             }
             horizon = max(horizon, chainHorizon)
         }
@@ -157,7 +231,15 @@ final class SelectorProgram {
                 compiled.append(.id(bytes(id)))
             case .className(let name):
                 needsIdentity = true
-                compiled.append(.className(bytes(name)))
+                let index: Int
+                if let known = classNameIndex[name] {
+                    index = known
+                } else {
+                    index = classNameList.count
+                    classNameIndex[name] = index
+                    classNameList.append(bytes(name))
+                }
+                compiled.append(.className(classNameList[index], index: index))
             case .attribute(let attribute):
                 compiled.append(
                     .attribute(
@@ -174,7 +256,8 @@ final class SelectorProgram {
         }
         let start = conditionList.count
         conditionList.append(contentsOf: compiled)
-        compoundList.append(Compound(typeName: compound.typeName.map { bytes($0) }, conditions: start..<conditionList.count))
+        compoundList.append(
+            Compound(typeName: compound.typeName.map { bytes($0) }, conditions: start..<conditionList.count))
         return compoundList.count - 1
     }
 
@@ -194,6 +277,8 @@ struct ElementFacts {
     var attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?
     var id: UnsafePointer<UInt8>?
     var classList: UnsafePointer<UInt8>?
+    /// Bit i: the class list holds `SelectorProgram.classNames[i]` (i < 64).
+    var classes: UInt64 = 0
     /// 1-based index among element siblings.
     var siblingIndex: Int
 }
@@ -223,7 +308,8 @@ extension SelectorProgram.Matcher {
         case .id(let id):
             guard let actual = element.id else { return false }
             return CBytes.equal(actual, id)
-        case .className(let name):
+        case .className(let name, let index):
+            if index < 64 { return element.classes & (1 << UInt64(index)) != 0 }
             guard let classList = element.classList else { return false }
             return CBytes.containsWord(classList, name, caseInsensitive: false)
         case .attribute(let name, let match, let value, let caseInsensitive):

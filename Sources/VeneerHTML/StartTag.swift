@@ -20,11 +20,15 @@ struct StartTag {
     var selfClosing: Bool
 
     /// Reads the start tag whose `<` is at `start`; nil when the bytes there are not a complete start tag.
-    init?(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) {
+    /// Without `collectingAttributes` only the tag's extent is read (`attributes` stays empty),
+    /// which allocates nothing: what locating an element needs.
+    init?(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, collectingAttributes: Bool = true) {
         let count = bytes.count
         guard start + 1 < count, bytes[start] == UInt8(ascii: "<"), isASCIILetter(bytes[start + 1]) else { return nil }
         var index = start + 1
-        while index < count, !isHTMLWhitespace(bytes[index]), bytes[index] != UInt8(ascii: "/"), bytes[index] != UInt8(ascii: ">") {
+        while index < count, !isHTMLWhitespace(bytes[index]), bytes[index] != UInt8(ascii: "/"),
+            bytes[index] != UInt8(ascii: ">")
+        {
             index += 1
         }
         self.start = start
@@ -48,7 +52,8 @@ struct StartTag {
             // The attribute name: a leading `=` belongs to it (HTML tokenizer rule).
             let nameStart = index
             index += 1
-            while index < count, !isHTMLWhitespace(bytes[index]), bytes[index] != UInt8(ascii: "/"), bytes[index] != UInt8(ascii: ">"),
+            while index < count, !isHTMLWhitespace(bytes[index]), bytes[index] != UInt8(ascii: "/"),
+                bytes[index] != UInt8(ascii: ">"),
                 bytes[index] != UInt8(ascii: "=")
             {
                 index += 1
@@ -57,7 +62,10 @@ struct StartTag {
             var afterName = index
             while afterName < count, isHTMLWhitespace(bytes[afterName]) { afterName += 1 }
             guard afterName < count, bytes[afterName] == UInt8(ascii: "=") else {
-                attributes.append(Attribute(nameRange: nameRange, valueRange: nil, quote: nil, tokenRange: nameStart..<index))
+                if collectingAttributes {
+                    attributes.append(
+                        Attribute(nameRange: nameRange, valueRange: nil, quote: nil, tokenRange: nameStart..<index))
+                }
                 continue
             }
             index = afterName + 1
@@ -70,15 +78,27 @@ struct StartTag {
                 while valueEnd < count, bytes[valueEnd] != first { valueEnd += 1 }
                 guard valueEnd < count else { return nil }
                 index = valueEnd + 1
-                attributes.append(
-                    Attribute(nameRange: nameRange, valueRange: valueStart..<valueEnd, quote: first, tokenRange: nameStart..<index))
+                if collectingAttributes {
+                    attributes.append(
+                        Attribute(
+                            nameRange: nameRange, valueRange: valueStart..<valueEnd, quote: first,
+                            tokenRange: nameStart..<index))
+                }
             } else if first == UInt8(ascii: ">") {
-                attributes.append(Attribute(nameRange: nameRange, valueRange: index..<index, quote: nil, tokenRange: nameStart..<index))
+                if collectingAttributes {
+                    attributes.append(
+                        Attribute(
+                            nameRange: nameRange, valueRange: index..<index, quote: nil, tokenRange: nameStart..<index))
+                }
             } else {
                 let valueStart = index
                 while index < count, !isHTMLWhitespace(bytes[index]), bytes[index] != UInt8(ascii: ">") { index += 1 }
-                attributes.append(
-                    Attribute(nameRange: nameRange, valueRange: valueStart..<index, quote: nil, tokenRange: nameStart..<index))
+                if collectingAttributes {
+                    attributes.append(
+                        Attribute(
+                            nameRange: nameRange, valueRange: valueStart..<index, quote: nil,
+                            tokenRange: nameStart..<index))
+                }
             }
         }
     }

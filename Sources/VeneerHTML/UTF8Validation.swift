@@ -10,18 +10,18 @@ enum UTF8Validation {
         let count = bytes.count
         var index = start
         while index < count {
-            // Fast paths: 32, then 8 ASCII bytes without a NUL.
-            while index + 32 <= count {
+            // Fast paths: 32 (two 16-byte vectors), then 8 ASCII bytes without a NUL.
+            let highBit = SIMD16<UInt8>(repeating: 0x80)
+            let nul = SIMD16<UInt8>(repeating: 0)
+            while index &+ 32 <= count {
                 let raw = UnsafeRawPointer(base + index)
-                let a = raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
-                let b = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-                let c = raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
-                let d = raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
-                let high = (a | b | c | d) & 0x8080_8080_8080_8080
-                let zero = ((a &- 0x0101_0101_0101_0101) & ~a) | ((b &- 0x0101_0101_0101_0101) & ~b)
-                    | ((c &- 0x0101_0101_0101_0101) & ~c) | ((d &- 0x0101_0101_0101_0101) & ~d)
-                guard high == 0, zero & 0x8080_8080_8080_8080 == 0 else { break }
-                index += 32
+                let a = raw.loadUnaligned(fromByteOffset: 0, as: SIMD16<UInt8>.self)
+                let b = raw.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt8>.self)
+                let high = unsafeBitCast((a | b) & highBit, to: SIMD2<UInt64>.self)
+                let zero = unsafeBitCast((a .== nul) .| (b .== nul), to: SIMD2<UInt64>.self)
+                let problems = high | zero
+                guard problems[0] | problems[1] == 0 else { break }
+                index &+= 32
             }
             if index >= count { break }
             if index + 8 <= count {
