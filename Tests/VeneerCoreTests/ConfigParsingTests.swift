@@ -160,7 +160,7 @@ struct ConfigFormTests {
     }
 
     @Test func payloadFileProblemsNameThePayloadFile() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-config-\(UUID().uuidString)")
+        let directory = TestScratch.root.appendingPathComponent("veneer-config-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try Data("{ \"title\": \"Hi << attribute.user.name | nope >>\" }".utf8).write(to: directory.appendingPathComponent("bad-template.json"))

@@ -6,7 +6,7 @@ import VeneerStore
 
 /// Exactly what Intempt's public SDKs put on the wire (INTEMPT-API.md §2.1 for node 1.x, §1–§5 for the Python
 /// 2.x wheel), sent unchanged: the calls work against Veneer by changing only the host.
-@Suite("API: client wire formats")
+@Suite("API: client wire formats", .timeLimit(.minutes(3)))
 struct APIClientWireTests {
     private func withServer(_ body: (APITestServer) async throws -> Void) async throws {
         let server = try await APITestServer.start()

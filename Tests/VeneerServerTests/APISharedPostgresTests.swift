@@ -5,7 +5,7 @@ import VeneerServer
 import VeneerStore
 
 /// Two Veneer instances (API listener, cache, reporter, store each) on one PostgreSQL database.
-@Suite("API: two instances, one PostgreSQL")
+@Suite("API: two instances, one PostgreSQL", .timeLimit(.minutes(3)))
 struct APISharedPostgresTests {
     /// A fresh database on the server `VENEER_TEST_POSTGRES_URL` names, or on one started for this test.
     static func freshDatabase() async throws -> (url: String, server: RestartablePostgres?)? {

@@ -115,7 +115,7 @@ final class APITestServer: Sendable {
     static func start(storeURL: String? = nil, folder: String? = nil, weights: (Int, Int) = (50, 50)) async throws
         -> APITestServer
     {
-        let folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("veneer-api-\(UUID().uuidString)").path
+        let folder = folder ?? TestScratch.root.appendingPathComponent("veneer-api-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let storeURL = storeURL ?? "sqlite:\(folder)/veneer.sqlite"
         let config = try ConfigLoader.load(

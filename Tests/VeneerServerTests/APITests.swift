@@ -6,7 +6,7 @@ import VeneerServer
 import VeneerStore
 
 /// The API over real sockets and a real SQLite store: statuses, bodies, auth and every bad input of issue 4.
-@Suite("API")
+@Suite("API", .timeLimit(.minutes(3)))
 struct APITests {
     private func withServer(_ body: (APITestServer) async throws -> Void) async throws {
         let server = try await APITestServer.start()

@@ -4,7 +4,7 @@ import VeneerCore
 
 /// Issue 2, points 3 and 6: `veneer check` and `veneer choose` as a user runs them — the built executable,
 /// its exit status, and what it prints.
-@Suite("Command line: check and choose")
+@Suite("Command line: check and choose", .timeLimit(.minutes(3)))
 struct CommandLineTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
@@ -17,7 +17,7 @@ struct CommandLineTests {
             Thread {
                 continuation.resume(
                     with: Result {
-                        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                        let folder = TestScratch.root.appendingPathComponent(
                             "veneer-cli-\(UUID().uuidString)"
                         ).path
                         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -84,7 +84,7 @@ struct CommandLineTests {
 
     @Test("choose: the decision for one visitor and the reason for every optimization")
     func chooseText() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-choose-\(UUID().uuidString)")
+        let folder = TestScratch.root.appendingPathComponent("veneer-choose-\(UUID().uuidString)")
             .path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }

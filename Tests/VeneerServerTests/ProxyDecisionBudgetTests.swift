@@ -7,7 +7,7 @@ import Testing
 /// Issue 5, fail open: a profile lookup that outlasts `[decision] budget` serves the original page at once,
 /// counted as `decision-budget`, and the page does not wait for the store. The store is a real PostgreSQL whose
 /// identity table another session holds locked.
-@Suite("Proxy: decision budget")
+@Suite("Proxy: decision budget", .timeLimit(.minutes(3)))
 struct ProxyDecisionBudgetTests {
     static let lockSeconds = 6
 

@@ -6,7 +6,7 @@ import Testing
 
 /// Issue 5, point 1: the repository's proxy.conf in front of demo/site personalizes visibly — each demo
 /// experience as the README tells a user to see it.
-@Suite("Proxy demo", .serialized)
+@Suite("Proxy demo", .serialized, .timeLimit(.minutes(3)))
 struct ProxyDemoTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path

@@ -4,7 +4,7 @@ import VeneerCore
 @testable import VeneerServer
 
 /// The pure decisions of the proxy: redirect targets, routes, visitors, encodings.
-@Suite("Proxy logic")
+@Suite("Proxy logic", .timeLimit(.minutes(3)))
 struct ProxyLogicTests {
     @Test("redirect targets: relative or allowed hosts only, query kept on request, never to itself")
     func redirectPlans() {

@@ -11,7 +11,7 @@ import Testing
 
 /// Issue 5, point 8: `veneer serve` as a process — ops endpoints, reload on file change and on SIGHUP, an
 /// invalid file refused, SIGTERM drain — in front of a real origin.
-@Suite("Proxy operations", .serialized)
+@Suite("Proxy operations", .serialized, .timeLimit(.minutes(3)))
 struct ProxyOperationsTests {
     static func config(origin: String, headline: String) -> String {
         """

@@ -8,7 +8,7 @@ import VeneerCore
 @testable import VeneerServer
 
 /// Issue 5, point 3: what the proxy forwards untouched, over real sockets.
-@Suite("Proxy pass-through")
+@Suite("Proxy pass-through", .timeLimit(.minutes(3)))
 struct ProxyPassThroughTests {
     @Test("request headers: hop-by-hop removed both listed and named by Connection, X-Forwarded-* set, Host is the origin's")
     func requestHeaders() async throws {
@@ -125,7 +125,7 @@ struct ProxyPassThroughTests {
 
 /// Issue 5, point 3: 50 MB each way with flat memory, measured on `veneer serve` as its own process so
 /// that nothing else in the test process blurs the figure.
-@Suite("Proxy streaming memory", .serialized)
+@Suite("Proxy streaming memory", .serialized, .timeLimit(.minutes(3)))
 struct ProxyStreamingMemoryTests {
     static let size = 50 * 1024 * 1024
     /// Buffering a 50 MB body anywhere in the proxy would add at least 50 MB.
@@ -214,7 +214,7 @@ struct ProxyStreamingMemoryTests {
 }
 
 /// Issue 5, point 6: origin failures.
-@Suite("Proxy origin errors")
+@Suite("Proxy origin errors", .timeLimit(.minutes(3)))
 struct ProxyOriginErrorTests {
     @Test("origin refusing connections: 502 with a short plain page")
     func refused() async throws {

@@ -10,7 +10,7 @@ import VeneerStore
 
 /// Issue 5, points 2, 4, 5 and 7: visitors, rewriting, redirects and page views, end to end with the real
 /// engine, store, reporter and rewriter.
-@Suite("Proxy personalization")
+@Suite("Proxy personalization", .timeLimit(.minutes(3)))
 struct ProxyPersonalizationTests {
     static let page = """
         <!DOCTYPE html>

@@ -6,11 +6,11 @@ import VeneerCore
 @testable import VeneerServer
 
 /// Issue 5, point 1: the `file:` origin serves a folder safely.
-@Suite("Proxy static file origin")
+@Suite("Proxy static file origin", .timeLimit(.minutes(3)))
 struct ProxyStaticOriginTests {
     /// A site folder, a secret next to it, and a symlink inside that points at the secret.
     static func makeSite() throws -> (root: String, outside: String) {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-site-\(UUID().uuidString)").path
+        let base = TestScratch.root.appendingPathComponent("veneer-site-\(UUID().uuidString)").path
         let root = base + "/site"
         try FileManager.default.createDirectory(atPath: root + "/docs", withIntermediateDirectories: true)
         try "<!DOCTYPE html><title>Home</title><h1>Home</h1>".write(toFile: root + "/index.html", atomically: true, encoding: .utf8)

@@ -56,7 +56,7 @@ final class ProxyHarness: Sendable {
         originTLS: NIOSSLContext? = nil, originSettings: String = ""
     ) async throws -> ProxyHarness {
         let origin = try await TestOriginServer.start(pages: pages, tls: originTLS)
-        let directory = FileManager.default.temporaryDirectory
+        let directory = TestScratch.root
             .appendingPathComponent("veneer-proxy-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (name, contents) in files {

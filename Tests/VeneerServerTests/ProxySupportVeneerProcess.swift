@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -13,6 +14,9 @@ import NIOPosix
 final class VeneerProcess: @unchecked Sendable {
     let process: Process
     let output: Pipe
+    /// What the process printed, read as it comes: a pipe nobody reads fills up at 64 KiB and then blocks
+    /// the child's logging, and with it the child.
+    private let printed = NIOLockedValueBox((data: Data(), ended: false))
     let proxyPort: Int
     let apiPort: Int
     let directory: String
@@ -27,6 +31,16 @@ final class VeneerProcess: @unchecked Sendable {
         self.apiPort = apiPort
         self.directory = directory
         self.configPath = configPath
+        let printed = self.printed
+        output.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                printed.withLockedValue { $0.ended = true }
+            } else {
+                printed.withLockedValue { $0.data.append(data) }
+            }
+        }
     }
 
     /// The `veneer` executable built next to the test bundle.
@@ -64,7 +78,7 @@ final class VeneerProcess: @unchecked Sendable {
         fullConfig: (_ proxyPort: Int, _ apiPort: Int, _ directory: String) -> String,
         prepare: (_ directory: String) throws -> Void = { _ in }, client: HTTPClient
     ) async throws -> VeneerProcess {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-process-\(UUID().uuidString)").path
+        let directory = TestScratch.root.appendingPathComponent("veneer-process-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try prepare(directory)
         let proxyPort = try freePort()
@@ -143,10 +157,13 @@ final class VeneerProcess: @unchecked Sendable {
         return !process.isRunning
     }
 
-    /// Everything the process printed so far (read once it has exited, or the pipe may still be open).
+    /// Everything the process printed so far; once it has exited, everything it printed.
     var log: String {
-        if process.isRunning { return "" }
-        return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        if !process.isRunning {
+            // The last bytes may still be on their way to the handler.
+            for _ in 0..<100 where !printed.withLockedValue({ $0.ended }) { usleep(10_000) }
+        }
+        return printed.withLockedValue { String(decoding: $0.data, as: UTF8.self) }
     }
 
     func stop() {

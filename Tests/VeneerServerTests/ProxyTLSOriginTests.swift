@@ -6,7 +6,7 @@ import Testing
 
 /// Issue 5: `url = "https://…"` fronts a real TLS origin. The origin's certificate is made for this run by
 /// `openssl` (self-signed, for 127.0.0.1 and localhost) and trusted through `origin.tls_ca_file`.
-@Suite("Proxy: https origin", .serialized)
+@Suite("Proxy: https origin", .serialized, .timeLimit(.minutes(3)))
 struct ProxyTLSOriginTests {
     /// A fresh self-signed certificate and key, and the server context that presents them.
     struct Certificate {
@@ -16,7 +16,7 @@ struct ProxyTLSOriginTests {
         var pem: String { (try? String(contentsOfFile: certificatePath, encoding: .utf8)) ?? "" }
 
         static func make(names: String = "IP:127.0.0.1,DNS:localhost") async throws -> Certificate {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            let folder = TestScratch.root.appendingPathComponent(
                 "veneer-tls-\(UUID().uuidString)"
             ).path
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

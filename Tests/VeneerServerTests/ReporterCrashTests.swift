@@ -5,7 +5,7 @@ import VeneerServer
 /// A small run of `scripts/crash-test`: `veneer serve` killed with SIGKILL and restarted while API events
 /// and page views flow; afterwards every event answered 201 and every personalized response completed is in
 /// the store exactly once.
-@Suite("Reporter: crash test")
+@Suite("Reporter: crash test", .timeLimit(.minutes(3)))
 struct ReporterCrashTests {
     @Test(.timeLimit(.minutes(5)))
     func nothingLostNothingDoubledAcrossSIGKILL() async throws {

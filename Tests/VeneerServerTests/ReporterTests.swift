@@ -9,10 +9,10 @@ import VeneerCore
 import VeneerServer
 import VeneerStore
 
-@Suite("Reporter")
+@Suite("Reporter", .timeLimit(.minutes(3)))
 struct ReporterTests {
     static func folder() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-reporter-\(UUID().uuidString)").path
+        let path = TestScratch.root.appendingPathComponent("veneer-reporter-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
@@ -286,7 +286,7 @@ struct RestartablePostgres {
     static func runReturningStatus(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
         // posix_spawn + waitpid, not Foundation's Process: on Linux, Process learns of the exit through a
         // descriptor the child inherits, and a daemon the child starts (postgres) keeps it open for ever.
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-run-\(UUID().uuidString)").path
+        let outputPath = TestScratch.root.appendingPathComponent("veneer-run-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -27,7 +27,7 @@ enum StoreSupport {
     static func freshURL(_ kind: StoreKind) async throws -> String? {
         switch kind {
         case .sqlite:
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-store-\(UUID().uuidString)")
+            let folder = TestScratch.root.appendingPathComponent("veneer-store-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             return "sqlite:\(folder.path)/veneer.sqlite"
         case .postgres:
@@ -68,7 +68,7 @@ enum StoreSupport {
     static func runBlocking(_ executable: String, _ arguments: [String]) throws -> String {
         // posix_spawn + waitpid, not Foundation's Process: on Linux, Process learns of the exit through a
         // descriptor the child inherits, and a daemon the child starts (postgres) keeps it open for ever.
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("veneer-run-\(UUID().uuidString)").path
+        let outputPath = TestScratch.root.appendingPathComponent("veneer-run-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
