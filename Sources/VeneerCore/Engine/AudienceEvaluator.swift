@@ -1,10 +1,20 @@
 /// Evaluates the configuration's compiled audiences for one visitor at one instant, and remembers each
 /// node's answer for the rest of the `choose` call: an audience that many optimizations share (a segment, a
-/// common condition) is evaluated once. Built once per call over scratch memory that the call owns.
+/// common condition) is evaluated once, and each fact (an attribute, a request field, an event summary) is
+/// looked up once. Built once per call over scratch memory that the call owns.
 struct AudienceEvaluator {
+    /// A fact once looked up.
+    enum FactValue {
+        case unknown
+        case value(JSONValue?)
+        case summary(EventSummary?)
+    }
+
     let program: AudienceProgram
     /// One answer per node: 0 not asked yet, 1 refused, 2 admitted.
     let answers: UnsafeMutablePointer<UInt8>
+    /// One per fact, initialized to `.unknown` by the call that owns the memory.
+    let facts: UnsafeMutablePointer<FactValue>
     let nowMilliseconds: Int64
 
     func admits(_ node: Int32, profile: ProfileView, page: PageFacts) -> Bool {
@@ -21,10 +31,9 @@ struct AudienceEvaluator {
             return true
         case .nobody:
             return false
-        case .attribute(let leaf):
-            return program.attributes[Int(leaf)].condition.evaluate(attribute(Int(leaf), profile: profile))
-        case .request(let leaf):
-            return program.requests[Int(leaf)].condition.evaluate(requestValue(program.requests[Int(leaf)].field, page))
+        case .condition(let leaf):
+            let value = self.value(of: Int(program.conditions[Int(leaf)].fact), profile: profile, page: page)
+            return program.conditions[Int(leaf)].condition.evaluate(value)
         case .event(let leaf):
             return admits(event: Int(leaf), profile: profile)
         case .all(let start, let count):
@@ -44,18 +53,33 @@ struct AudienceEvaluator {
         }
     }
 
-    private func attribute(_ leaf: Int, profile: ProfileView) -> JSONValue? {
-        guard let key = program.attributes[leaf].key else { return nil }
-        let attributes = program.attributes[leaf].account ? profile.accountAttributes : profile.userAttributes
-        guard var current = attributes[key] else { return nil }
-        for component in program.attributes[leaf].rest {
+    /// An attribute's or a request field's value, looked up the first time a leaf asks.
+    private func value(of fact: Int, profile: ProfileView, page: PageFacts) -> JSONValue? {
+        if case .value(let value) = facts[fact] { return value }
+        let value: JSONValue?
+        switch program.facts[fact] {
+        case .attribute(let account, let key, let rest):
+            value = Self.attribute(
+                key: key, rest: rest, in: account ? profile.accountAttributes : profile.userAttributes)
+        case .request(let field):
+            value = Self.requestValue(field, page)
+        case .event:
+            value = nil  // an event fact is read by `admits(event:)` only
+        }
+        facts[fact] = .value(value)
+        return value
+    }
+
+    private static func attribute(key: String?, rest: [String], in attributes: [String: JSONValue]) -> JSONValue? {
+        guard let key, var current = attributes[key] else { return nil }
+        for component in rest {
             guard case .object(let object) = current, let next = object[component] else { return nil }
             current = next
         }
         return current
     }
 
-    private func requestValue(_ field: RequestField, _ page: PageFacts) -> JSONValue? {
+    private static func requestValue(_ field: RequestField, _ page: PageFacts) -> JSONValue? {
         let text: String?
         switch field {
         case .path: text = page.path
@@ -70,18 +94,27 @@ struct AudienceEvaluator {
         return text.map(JSONValue.string)
     }
 
+    /// The event summary of a fact, looked up the first time a leaf asks.
+    private func summary(of fact: Int, profile: ProfileView) -> EventSummary? {
+        if case .summary(let summary) = facts[fact] { return summary }
+        var summary: EventSummary?
+        if case .event(let key) = program.facts[fact] { summary = profile.eventSummaries[key] }
+        facts[fact] = .summary(summary)
+        return summary
+    }
+
     private func admits(event leaf: Int, profile: ProfileView) -> Bool {
-        let condition = program.events[leaf]
-        let summary = profile.eventSummaries[condition.key]
+        let event = program.events[leaf]
+        let summary = self.summary(of: Int(event.fact), profile: profile)
         let count: Int
-        if let window = condition.withinSeconds {
+        if let window = event.withinSeconds {
             count = summary?.count(since: nowMilliseconds - window * 1000) ?? 0
         } else {
             count = summary?.total ?? 0
         }
-        if condition.atLeast == nil, condition.atMost == nil { return count >= 1 }
-        if let atLeast = condition.atLeast, count < atLeast { return false }
-        if let atMost = condition.atMost, count > atMost { return false }
+        if event.atLeast == nil, event.atMost == nil { return count >= 1 }
+        if let atLeast = event.atLeast, count < atLeast { return false }
+        if let atMost = event.atMost, count > atMost { return false }
         return true
     }
 }

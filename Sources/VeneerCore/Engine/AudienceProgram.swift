@@ -1,6 +1,8 @@
 /// Every audience of a configuration compiled once into one flat table of nodes. Equal audiences, and every
 /// use of a segment, share one node, so a `choose` call evaluates each distinct audience at most once for
-/// all its optimizations (`AudienceEvaluator` keeps one answer per node).
+/// all its optimizations (`AudienceEvaluator` keeps one answer per node). Below the nodes, what a leaf reads
+/// (an attribute path, a request field, an event summary) is a numbered fact, looked up once per call however
+/// many leaves read it.
 ///
 /// ```swift
 /// var builder = AudienceProgram.Builder(segments: config.segments)
@@ -13,8 +15,9 @@ struct AudienceProgram: Sendable {
         case everyone
         /// A segment that does not exist (or refers to itself): admits no one.
         case nobody
-        case attribute(Int32)
-        case request(Int32)
+        /// An attribute or request condition: `conditions[index]`.
+        case condition(Int32)
+        /// `events[index]`.
         case event(Int32)
         /// Children are `children[start ..< start + count]`.
         case all(start: Int32, count: Int32)
@@ -22,32 +25,39 @@ struct AudienceProgram: Sendable {
         case not(Int32)
     }
 
-    /// `user.*` or `account.*`: the attribute named by `key`, then `rest` into nested objects.
-    struct AttributeLeaf: Sendable {
-        let account: Bool
-        /// nil when the path names no attribute (fewer than two components): the value is missing.
-        let key: String?
-        let rest: [String]
-        let condition: Condition
+    /// What a leaf reads from the visitor or the request.
+    enum Fact: Sendable, Hashable {
+        /// `user.*` or `account.*`: the attribute named by `key` (nil when the path names none: missing), then
+        /// `rest` into nested objects.
+        case attribute(account: Bool, key: String?, rest: [String])
+        case request(RequestField)
+        case event(EventKey)
 
-        init(path: [String], condition: Condition) {
-            account = path.first == "account"
-            key = path.count >= 2 ? path[1] : nil
-            rest = Array(path.dropFirst(2))
-            self.condition = condition
+        init(attributePath path: [String]) {
+            self = .attribute(
+                account: path.first == "account", key: path.count >= 2 ? path[1] : nil, rest: Array(path.dropFirst(2)))
         }
     }
 
-    struct RequestLeaf: Sendable {
-        let field: RequestField
+    /// A condition on the value of `facts[fact]`.
+    struct ConditionLeaf: Sendable {
+        let fact: Int32
         let condition: Condition
+    }
+
+    /// An event condition on the summary `facts[fact]`.
+    struct EventLeaf: Sendable {
+        let fact: Int32
+        let atLeast: Int?
+        let atMost: Int?
+        let withinSeconds: Int64?
     }
 
     let nodes: PreparedTable<Node>
     let children: PreparedTable<Int32>
-    let attributes: PreparedTable<AttributeLeaf>
-    let requests: PreparedTable<RequestLeaf>
-    let events: PreparedTable<EventCondition>
+    let conditions: PreparedTable<ConditionLeaf>
+    let events: PreparedTable<EventLeaf>
+    let facts: PreparedTable<Fact>
 
     var nodeCount: Int { nodes.count }
 
@@ -55,18 +65,19 @@ struct AudienceProgram: Sendable {
     func free() {
         nodes.free()
         children.free()
-        attributes.free()
-        requests.free()
+        conditions.free()
         events.free()
+        facts.free()
     }
 
     /// Compiles audiences one by one, sharing nodes between equal audiences.
     struct Builder {
         private var nodes: [Node] = []
         private var children: [Int32] = []
-        private var attributes: [AttributeLeaf] = []
-        private var requests: [RequestLeaf] = []
-        private var events: [EventCondition] = []
+        private var conditions: [ConditionLeaf] = []
+        private var events: [EventLeaf] = []
+        private var facts: [Fact] = []
+        private var knownFacts: [Fact: Int32] = [:]
         private var known: [Audience: Int32] = [:]
         private let segments: [String: Audience]
         private var segmentNodes: [String: Int32] = [:]
@@ -85,13 +96,16 @@ struct AudienceProgram: Sendable {
             case .everyone:
                 node = .everyone
             case .attribute(let path, let condition):
-                attributes.append(AttributeLeaf(path: path, condition: condition))
-                node = .attribute(Int32(attributes.count - 1))
+                conditions.append(ConditionLeaf(fact: fact(Fact(attributePath: path)), condition: condition))
+                node = .condition(Int32(conditions.count - 1))
             case .request(let field, let condition):
-                requests.append(RequestLeaf(field: field, condition: condition))
-                node = .request(Int32(requests.count - 1))
+                conditions.append(ConditionLeaf(fact: fact(.request(field)), condition: condition))
+                node = .condition(Int32(conditions.count - 1))
             case .event(let condition):
-                events.append(condition)
+                events.append(
+                    EventLeaf(
+                        fact: fact(.event(condition.key)), atLeast: condition.atLeast, atMost: condition.atMost,
+                        withinSeconds: condition.withinSeconds))
                 node = .event(Int32(events.count - 1))
             case .segment(let name):
                 // A segment is its audience: every use shares that audience's node.
@@ -111,6 +125,13 @@ struct AudienceProgram: Sendable {
             let index = Int32(nodes.count - 1)
             known[audience] = index
             return index
+        }
+
+        private mutating func fact(_ fact: Fact) -> Int32 {
+            if let existing = knownFacts[fact] { return existing }
+            facts.append(fact)
+            knownFacts[fact] = Int32(facts.count - 1)
+            return Int32(facts.count - 1)
         }
 
         private mutating func segmentNode(_ name: String) -> Int32 {
@@ -138,8 +159,8 @@ struct AudienceProgram: Sendable {
 
         func program() -> AudienceProgram {
             AudienceProgram(
-                nodes: PreparedTable(nodes), children: PreparedTable(children), attributes: PreparedTable(attributes),
-                requests: PreparedTable(requests), events: PreparedTable(events))
+                nodes: PreparedTable(nodes), children: PreparedTable(children), conditions: PreparedTable(conditions),
+                events: PreparedTable(events), facts: PreparedTable(facts))
         }
     }
 }

@@ -1,9 +1,10 @@
 /// The memory one `choose` call works in, carved out of one temporary allocation (on the stack when it is
-/// small): an answer per audience node, where each optimization's history sits in the profile, each
-/// template path's value and each substitution's text once known, and the assignment key's UTF-16 code
-/// units (hashed once per optimization).
+/// small): an answer per audience node and a value per fact, where each optimization's history sits in the
+/// profile, each template path's value and each substitution's text once known, and the assignment key's
+/// UTF-16 code units (hashed once per optimization).
 struct ChooseScratch {
     let answers: UnsafeMutablePointer<UInt8>
+    let facts: UnsafeMutableBufferPointer<AudienceEvaluator.FactValue>
     let history: UnsafeMutableBufferPointer<HistorySlot>
     let values: UnsafeMutableBufferPointer<PayloadRenderer.Resolution>
     let runs: UnsafeMutablePointer<PayloadRenderer.Run>
@@ -14,6 +15,7 @@ struct ChooseScratch {
         let tables: EngineTables
         let keyUnitCount: Int
         let answers: Int
+        let facts: Int
         let history: Int
         let values: Int
         let runs: Int
@@ -31,6 +33,7 @@ struct ChooseScratch {
                 return start
             }
             answers = region(UInt8.self, count: tables.audiences.nodeCount)
+            facts = region(AudienceEvaluator.FactValue.self, count: tables.audiences.facts.count)
             history = region(HistorySlot.self, count: tables.optimizations.count)
             values = region(PayloadRenderer.Resolution.self, count: tables.payloadProgram.paths.count)
             runs = region(PayloadRenderer.Run.self, count: tables.payloadProgram.substitutions.count)
@@ -40,7 +43,8 @@ struct ChooseScratch {
 
         /// The largest alignment a region needs.
         static let alignment = max(
-            MemoryLayout<HistorySlot>.alignment, MemoryLayout<PayloadRenderer.Resolution>.alignment,
+            MemoryLayout<AudienceEvaluator.FactValue>.alignment, MemoryLayout<HistorySlot>.alignment,
+            MemoryLayout<PayloadRenderer.Resolution>.alignment,
             MemoryLayout<PayloadRenderer.Run>.alignment, MemoryLayout<UInt16>.alignment)
     }
 
@@ -50,6 +54,10 @@ struct ChooseScratch {
         let tables = layout.tables
         answers = (base + layout.answers).initializeMemory(
             as: UInt8.self, repeating: 0, count: tables.audiences.nodeCount)
+        facts = UnsafeMutableBufferPointer(
+            start: (base + layout.facts).initializeMemory(
+                as: AudienceEvaluator.FactValue.self, repeating: .unknown, count: tables.audiences.facts.count),
+            count: tables.audiences.facts.count)
         history = UnsafeMutableBufferPointer(
             start: (base + layout.history).initializeMemory(
                 as: HistorySlot.self, repeating: HistorySlot(), count: tables.optimizations.count),
@@ -70,8 +78,9 @@ struct ChooseScratch {
         keyUnits = UnsafeBufferPointer(start: units, count: count)
     }
 
-    /// Releases what the regions hold (history positions and resolved values may hold references).
+    /// Releases what the regions hold (facts, history positions and resolved values may hold references).
     func deinitialize() {
+        facts.deinitialize()
         history.deinitialize()
         values.deinitialize()
     }

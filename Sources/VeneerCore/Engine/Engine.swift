@@ -42,7 +42,8 @@ public struct Engine: Sendable {
                 now: now, nowMilliseconds: nowMilliseconds, sessionId: sessionId, assignmentKey: assignmentKey,
                 assignmentKeyUnits: scratch.keyUnits,
                 audiences: AudienceEvaluator(
-                    program: tables.audiences, answers: scratch.answers, nowMilliseconds: nowMilliseconds),
+                    program: tables.audiences, answers: scratch.answers,
+                    facts: scratch.facts.baseAddress.unsafelyUnwrapped, nowMilliseconds: nowMilliseconds),
                 history: scratch.history.baseAddress.unsafelyUnwrapped)
             var payloads = PayloadRenderer(
                 program: tables.payloadProgram, values: scratch.values.baseAddress.unsafelyUnwrapped,
