@@ -158,6 +158,16 @@ struct EngineSharingTests {
         #expect(Fixture.outcome(engine, Fixture.request(), selector: "q") == .served(arm: "e"))
     }
 
+    /// Every table and scratch region empty: nothing to decide, nothing to read.
+    @Test func emptyConfigurationsDecideNothing() {
+        let empty = Fixture.engine([])
+        #expect(empty.choose(Fixture.request(), profile: ProfileView(), now: Fixture.now).decisions.isEmpty)
+        let bare = Fixture.engine([Fixture.personalization("p", experiences: [Arm(name: "e")])])
+        let anonymous = Fixture.request(profile: "", user: nil)
+        #expect(Fixture.outcome(bare, anonymous, selector: "p") == .skipped(.noIdentity))
+        #expect(Fixture.outcome(bare, Fixture.request(), selector: "p") == .skipped(.notTargeted))
+    }
+
     @Test func eventKeysAreComputedOnce() {
         var config = VeneerConfig(segments: Self.segments, optimizations: Self.optimizations())
         config.project.timeZone = TimeZone(identifier: "UTC")!

@@ -32,7 +32,10 @@ public struct Engine: Sendable {
         let sessionId = request.sessionId.flatMap { $0.isEmpty ? nil : $0 } ?? Engine.defaultSession
         let assignmentKey = request.identification.assignmentKey
         let layout = ChooseScratch.Layout(tables: tables, keyUnitCount: assignmentKey?.utf16.count ?? 0)
-        return withUnsafeTemporaryAllocation(byteCount: layout.byteCount, alignment: ChooseScratch.Layout.alignment) {
+        // At least a byte, so that the memory has an address even when every region is empty.
+        return withUnsafeTemporaryAllocation(
+            byteCount: max(layout.byteCount, 1), alignment: ChooseScratch.Layout.alignment
+        ) {
             memory in
             let scratch = ChooseScratch(memory, layout: layout, assignmentKey: assignmentKey)
             defer { scratch.deinitialize() }

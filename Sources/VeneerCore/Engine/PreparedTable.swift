@@ -5,7 +5,9 @@ struct PreparedTable<Element> {
     let elements: UnsafeMutableBufferPointer<Element>
 
     init(_ array: [Element]) {
-        elements = .allocate(capacity: array.count)
+        // At least one element's room, so that even an empty table has a base address to read from.
+        let base = UnsafeMutablePointer<Element>.allocate(capacity: max(array.count, 1))
+        elements = UnsafeMutableBufferPointer(start: base, count: array.count)
         _ = elements.initialize(fromContentsOf: array)
     }
 
