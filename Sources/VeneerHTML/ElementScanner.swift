@@ -90,6 +90,7 @@ struct ElementScanner {
     private var found: [[(ElementBoundary, Int)]]
     private var problems: [[String]]
     private var stopped = false
+    private var stopCountdown = 0
     private var outOfStep = false
     private var matchedSelectors: [Int] = []
     /// The offset of the last end tag found to close an ancestor (see `locateEnd`).
@@ -286,10 +287,16 @@ struct ElementScanner {
     private static let doctype = Array("doctype".utf8)
     private static let commentEnd = Array("-->".utf8)
 
-    private var position: Int {
+    /// The parser's input position as a page offset. A static function of the two values it
+    /// reads: a method on `self` called from the mutating callbacks makes Swift copy the whole
+    /// scanner (320 bytes) first, on every element.
+    @inline(__always)
+    private static func position(_ context: htmlParserCtxtPtr?, _ inputOffset: Int) -> Int {
         guard let input = context?.pointee.input else { return 0 }
         return inputOffset + Int(input.pointee.consumed) + (input.pointee.cur - input.pointee.base)
     }
+
+    private var position: Int { Self.position(context, inputOffset) }
 
     // MARK: - Callbacks
 
@@ -297,6 +304,7 @@ struct ElementScanner {
     // operations, and everything rarer (a match, a dropped element, growth) is out of line so the
     // common path carries none of its set-up.
 
+    @inline(__always)
     private mutating func elementStarted(
         _ name: UnsafePointer<UInt8>, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?
     ) {
@@ -325,11 +333,12 @@ struct ElementScanner {
 
     @inline(never)
     private mutating func started(depth: Int, name: UnsafePointer<UInt8>, isSubject: Bool) {
-        let offset = position
+        let offset = Self.position(context, inputOffset)
         stack[depth].contentFloor = offset < bytes.count && bytes[offset] == UInt8(ascii: ">") ? offset + 1 : offset
         if isSubject { recordStart(name: name, offset: offset) }
     }
 
+    @inline(__always)
     private mutating func elementEnded(_ name: UnsafePointer<UInt8>) {
         guard !stopped, !outOfStep, let context else { return }
         let parserDepth = Int(context.pointee.nameNr)
@@ -343,17 +352,20 @@ struct ElementScanner {
         if stack[count].tracked {
             ended(stack[count])
         } else if openMatches == 0, horizon != Int.max {
-            // The stop is checked at end events only: that is when the last open match closes,
-            // and checking later than possible only parses a few more bytes.
-            let offset = position
-            if offset > horizon { stop() }
+            // The stop is checked at every 16th end event outside matches (and at the end of every
+            // match): stopping a few elements later than possible only parses a few more bytes.
+            stopCountdown &-= 1
+            if stopCountdown <= 0 {
+                stopCountdown = 16
+                if Self.position(context, inputOffset) > horizon { stop() }
+            }
         }
     }
 
     /// The end of a matched element or of an element inside one.
     @inline(never)
     private mutating func ended(_ element: OpenElement) {
-        let offset = position
+        let offset = Self.position(context, inputOffset)
         let boundary: (contentEnd: Int, end: Int)?
         if element.match >= 0, !pending[element.match].hasContent, offset == pending[element.match].startTagEnd {
             boundary = (offset, offset)
@@ -466,11 +478,11 @@ struct ElementScanner {
     /// The candidate compounds of one word that the element matches: a quick test on the id and
     /// class mask first (most elements fail it), then the full compound.
     @inline(__always)
-    private func test(
+    private mutating func test(
         _ candidates: UInt64, word: Int, _ facts: inout ElementFacts, _ identityRead: inout Bool
     ) -> UInt64 {
         if !identityRead {
-            readIdentity(&facts)
+            Self.readIdentity(&facts, classNames, classNameLengths)
             identityRead = true
         }
         var candidates = candidates
@@ -489,7 +501,10 @@ struct ElementScanner {
     }
 
     /// The `id` and `class` values, looked up once per element and only when a compound needs them.
-    private func readIdentity(_ facts: inout ElementFacts) {
+    private static func readIdentity(
+        _ facts: inout ElementFacts, _ classNames: UnsafeMutableBufferPointer<SelectorProgram.Bytes>,
+        _ classNameLengths: UInt64
+    ) {
         guard let attributes = facts.attributes else { return }
         var index = 0
         while let attributeName = attributes[index] {
@@ -578,7 +593,7 @@ struct ElementScanner {
                 {
                     nameEnd += 1
                 }
-                if namesEqual(element.name, nameStart..<nameEnd) { return (tagStart, offset) }
+                if Self.namesEqual(element.name, nameStart..<nameEnd, in: bytes) { return (tagStart, offset) }
                 // One end tag can close thousands of open elements; the ancestor it names is found once.
                 if ancestorEndTag == tagStart { return (tagStart, tagStart) }
                 if closesAncestor(of: element, nameStart..<nameEnd) {
@@ -610,7 +625,7 @@ struct ElementScanner {
         let priority = Self.endPriority(bytes, range)
         guard Self.endPriority(element.name) <= priority else { return false }
         for index in stride(from: count - 1, through: 0, by: -1) {
-            if namesEqual(stack[index].name, range) { return true }
+            if Self.namesEqual(stack[index].name, range, in: bytes) { return true }
             if Self.endPriority(stack[index].name) > priority { return false }
         }
         return false
@@ -666,7 +681,9 @@ struct ElementScanner {
         return nameStart - 1
     }
 
-    private func namesEqual(_ name: UnsafePointer<UInt8>, _ range: Range<Int>) -> Bool {
+    private static func namesEqual(
+        _ name: UnsafePointer<UInt8>, _ range: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
         var index = 0
         for position in range {
             guard name[index] != 0, asciiLowercased(bytes[position]) == name[index] else { return false }

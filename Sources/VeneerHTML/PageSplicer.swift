@@ -177,6 +177,16 @@ struct PageSplicer {
                 }
                 continue
             }
+            let indices = operations.map(\.0)
+            if operations.count == 1, case .addClasses(let names) = operations[0].1,
+                let replacement = EditableTag.addingClasses(names, to: tag, in: page)
+            {
+                candidates.append(
+                    Candidate(
+                        range: element.startTag, replacement: replacement, changeIndices: indices,
+                        order: candidates.count))
+                continue
+            }
             var editable = EditableTag(tag, in: page)
             for (_, operation) in operations {
                 switch operation {
@@ -185,7 +195,6 @@ struct PageSplicer {
                 case .removeClasses(let names): editable.removeClasses(names)
                 }
             }
-            let indices = operations.map(\.0)
             candidates.append(
                 Candidate(
                     range: element.startTag, replacement: editable.bytes, changeIndices: indices,

@@ -52,6 +52,9 @@ final class SelectorProgram {
         /// Text the subject's own start tag must hold (ids, class names, attribute values): what
         /// lets the parser stop early.
         var subjectFragments: [[UInt8]]
+        /// Whether the subject needs an id: ids are unique, so such an alternative's horizon is
+        /// usually early, and searching for it last keeps the search short (see `horizon`).
+        var subjectHasId: Bool
         var allFragments: [[UInt8]]
     }
 
@@ -107,6 +110,10 @@ final class SelectorProgram {
                 Chain(
                     selector: selectorIndex, firstBit: bitList.count, compoundCount: alternative.compounds.count,
                     subjectFragments: alternative.subject.requiredFragments.map { Array($0.utf8) },
+                    subjectHasId: alternative.subject.conditions.contains {
+                        if case .id = $0 { return true }
+                        return false
+                    },
                     allFragments: alternative.requiredFragments.map { Array($0.utf8) }))
             for (position, compound) in alternative.compounds.enumerated() {
                 var bit = Bit(
@@ -205,9 +212,13 @@ final class SelectorProgram {
         }
         // The largest over alternatives of the smallest over an alternative's fragments: once one
         // alternative has set `horizon`, another matters only past it, so only the bytes past it
-        // are searched (a late class name first makes the searches for early ids short).
+        // are searched. Class names (which repeat, often to the end) go first, ids last: a late
+        // class name makes the searches for early ids short.
         var horizon = -1
-        for (index, chain) in chains.enumerated() where enabled[index] {
+        let order =
+            chains.indices.filter { !chains[$0].subjectHasId } + chains.indices.filter { chains[$0].subjectHasId }
+        for index in order where enabled[index] {
+            let chain = chains[index]
             var chainHorizon = Int.max
             for fragment in chain.subjectFragments {
                 guard let last = search.last(fragment, after: horizon) else {
