@@ -24,11 +24,30 @@ let package = Package(
         .executableTarget(
             name: "HTMLBenchmarks",
             dependencies: [
+                "ShopPage",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "VeneerHTML", package: "veneer"),
             ],
             path: "Benchmarks/HTMLBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The page and changes HTMLBenchmarks measures, shared with HTMLInstructions.
+        .target(
+            name: "ShopPage",
+            dependencies: [
+                .product(name: "VeneerCore", package: "veneer"),
+                .product(name: "VeneerHTML", package: "veneer"),
+            ],
+            path: "Benchmarks/ShopPage"
+        ),
+        // The HTMLBenchmarks cases for callgrind (scripts/html-instructions); no benchmark harness.
+        .executableTarget(
+            name: "HTMLInstructions",
+            dependencies: [
+                "ShopPage",
+                .product(name: "VeneerHTML", package: "veneer"),
+            ],
+            path: "Benchmarks/HTMLInstructions"
         ),
     ]
 )
