@@ -261,28 +261,43 @@ struct ElementScanner {
         return true
     }
 
-    /// Whether a `<!DOCTYPE` (any case) follows the first start tag.
+    /// Whether a `<!DOCTYPE` (any case) comes anywhere but first in the page (after only
+    /// whitespace and comments): text or a tag before it, or a second one.
     static func hasLateDoctype(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var firstStartTag = 0
-        while firstStartTag < bytes.count, let found = ByteSearch.first(Self.openAngle, in: bytes, from: firstStartTag)
-        {
-            firstStartTag = found + 1
-            if found + 1 < bytes.count, isASCIILetter(bytes[found + 1]) { break }
+        var index = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
+        while index < bytes.count {
+            if isHTMLWhitespace(bytes[index]) {
+                index += 1
+            } else if index + 4 <= bytes.count, bytes[index] == UInt8(ascii: "<"),
+                bytes[index + 1] == UInt8(ascii: "!"),
+                bytes[index + 2] == UInt8(ascii: "-"), bytes[index + 3] == UInt8(ascii: "-"),
+                let end = ByteSearch.first(Self.commentEnd, in: bytes, from: index + 4)
+            {
+                index = end + 3
+            } else {
+                break
+            }
+        }
+        // The leading doctype, if any, is passed over; any other one is late.
+        var start = 0
+        if index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "<"), isDoctype(bytes, at: index + 1) {
+            start = index + 2
         }
         // `!` is rare in a page, `<` is not: find the former and look back.
-        var start = firstStartTag + 1
+        start = max(start, 1)
         while start < bytes.count, let found = ByteSearch.first(Self.exclamationMark, in: bytes, from: start) {
-            if bytes[found - 1] == UInt8(ascii: "<"), found + 8 <= bytes.count,
-                (0..<7).allSatisfy({ asciiLowercased(bytes[found + 1 + $0]) == Self.doctype[$0] })
-            {
-                return true
-            }
+            if bytes[found - 1] == UInt8(ascii: "<"), isDoctype(bytes, at: found) { return true }
             start = found + 1
         }
         return false
     }
 
-    private static let openAngle: [UInt8] = [UInt8(ascii: "<")]
+    /// Whether `!doctype` (any case) starts at `offset`.
+    private static func isDoctype(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {
+        offset + 8 <= bytes.count && bytes[offset] == UInt8(ascii: "!")
+            && (0..<7).allSatisfy { asciiLowercased(bytes[offset + 1 + $0]) == Self.doctype[$0] }
+    }
+
     private static let exclamationMark: [UInt8] = [UInt8(ascii: "!")]
     private static let doctype = Array("doctype".utf8)
     private static let commentEnd = Array("-->".utf8)
@@ -580,23 +595,32 @@ struct ElementScanner {
     /// fit none of the ways libxml2 closes an element.
     private mutating func locateEnd(of element: OpenElement, at offset: Int) -> (contentEnd: Int, end: Int)? {
         if let base = bytes.baseAddress, offset > element.contentFloor, offset <= bytes.count,
-            bytes[offset - 1] == UInt8(ascii: ">"),
-            let found = memrchr(
-                base + element.contentFloor, Int32(UInt8(ascii: "<")), offset - 1 - element.contentFloor)
+            bytes[offset - 1] == UInt8(ascii: ">")
         {
-            let tagStart = UnsafeRawPointer(found) - UnsafeRawPointer(base)
-            if tagStart + 2 < offset, bytes[tagStart + 1] == UInt8(ascii: "/") {
-                let nameStart = tagStart + 2
-                var nameEnd = nameStart
-                while nameEnd < offset, !isHTMLWhitespace(bytes[nameEnd]), bytes[nameEnd] != UInt8(ascii: ">"),
-                    bytes[nameEnd] != UInt8(ascii: "/")
-                {
-                    nameEnd += 1
-                }
-                if Self.namesEqual(element.name, nameStart..<nameEnd, in: bytes) { return (tagStart, offset) }
+            // The end tag just read: normally the last `<` before its `>`. libxml2 also takes a
+            // malformed one (`</a` then anything up to the next `>`, `</p">`): then it is the first
+            // `</` after the last other `>`.
+            var candidates: [Int] = []
+            if let found = memrchr(
+                base + element.contentFloor, Int32(UInt8(ascii: "<")), offset - 1 - element.contentFloor)
+            {
+                candidates.append(UnsafeRawPointer(found) - UnsafeRawPointer(base))
+            }
+            let previous = memrchr(
+                base + element.contentFloor, Int32(UInt8(ascii: ">")), offset - 1 - element.contentFloor)
+            let searchFrom = previous.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) + 1 } ?? element.contentFloor
+            if let found = ByteSearch.first(
+                Self.endTagOpen, in: UnsafeBufferPointer(rebasing: bytes[..<(offset - 1)]), from: searchFrom),
+                found != candidates.first
+            {
+                candidates.append(found)
+            }
+            for tagStart in candidates {
+                guard let name = Self.endTagName(bytes, at: tagStart, before: offset) else { continue }
+                if Self.namesEqual(element.name, name, in: bytes) { return (tagStart, offset) }
                 // One end tag can close thousands of open elements; the ancestor it names is found once.
                 if ancestorEndTag == tagStart { return (tagStart, tagStart) }
-                if closesAncestor(of: element, nameStart..<nameEnd) {
+                if closesAncestor(of: element, name) {
                     ancestorEndTag = tagStart
                     return (tagStart, tagStart)
                 }
@@ -616,6 +640,30 @@ struct ElementScanner {
             }
         }
         return nil
+    }
+
+    private static let endTagOpen = Array("</".utf8)
+
+    /// The name of the end tag at `tagStart` (`</name`), read with libxml2's name characters.
+    private static func endTagName(
+        _ bytes: UnsafeBufferPointer<UInt8>, at tagStart: Int, before limit: Int
+    ) -> Range<Int>? {
+        let nameStart = tagStart + 2
+        guard nameStart < limit, bytes[tagStart + 1] == UInt8(ascii: "/"), isNameStart(bytes[nameStart]) else {
+            return nil
+        }
+        var nameEnd = nameStart + 1
+        while nameEnd < limit, isNameCharacter(bytes[nameEnd]) { nameEnd += 1 }
+        return nameStart..<nameEnd
+    }
+
+    /// libxml2's `htmlParseHTMLName`: a letter, `_`, `:` or `.`, then also digits and `-`.
+    private static func isNameStart(_ byte: UInt8) -> Bool {
+        isASCIILetter(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")
+    }
+
+    private static func isNameCharacter(_ byte: UInt8) -> Bool {
+        isNameStart(byte) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")
     }
 
     /// Whether the end tag named by `range` closes `element` (just popped) on its way to an open
@@ -657,27 +705,13 @@ struct ElementScanner {
     }
 
     /// The `<` of a start tag whose name ends at `offset` (`…<li` with `offset` after `li`), read
-    /// back with libxml2's name characters (`htmlParseHTMLName`: a letter, `_`, `:` or `.`, then
-    /// also digits and `-`).
+    /// back with libxml2's name characters.
     private func startTagOpening(nameEndingAt offset: Int) -> Int? {
         var nameStart = offset
-        while nameStart > 0, offset - nameStart < 128 {
-            let byte = bytes[nameStart - 1]
-            guard
-                isASCIILetter(byte) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-                    || byte == UInt8(ascii: ":")
-                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
-            else { break }
-            nameStart -= 1
-        }
-        guard nameStart < offset, nameStart > 0, bytes[nameStart - 1] == UInt8(ascii: "<") else { return nil }
-        let first = bytes[nameStart]
-        guard
-            isASCIILetter(first) || first == UInt8(ascii: "_") || first == UInt8(ascii: ":")
-                || first == UInt8(ascii: ".")
-        else {
-            return nil
-        }
+        while nameStart > 0, offset - nameStart < 128, Self.isNameCharacter(bytes[nameStart - 1]) { nameStart -= 1 }
+        guard nameStart < offset, nameStart > 0, bytes[nameStart - 1] == UInt8(ascii: "<"),
+            Self.isNameStart(bytes[nameStart])
+        else { return nil }
         return nameStart - 1
     }
 
