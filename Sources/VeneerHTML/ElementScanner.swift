@@ -12,9 +12,9 @@ import VeneerCore
 /// same tree for ordinary pages, well-formed or not (ParserModeTests checks it on every golden
 /// page and on random tag soup), but the push parser gives up early on some broken ones — a page
 /// that opens with an end tag, content after `</html>`, input that ends in a lone `<` — and treats
-/// a `<!DOCTYPE` after the first element differently. So a page with a late doctype goes to the
-/// pull parser at once, and a push run that did not read the whole page with every element closed
-/// is run again by the pull parser, whose tree is the reference.
+/// a `<!DOCTYPE` after other content differently. So a page with a late doctype goes to the pull
+/// parser at once, and a push run that did not read the whole page with every element closed is
+/// run again by the pull parser, whose tree is the reference (such pages cost two parses).
 ///
 /// What libxml2 2.9.14 reports (measured): at a start callback the input is at the tag's `>` (or
 /// the `/` of `/>`); at the end callback of an explicitly closed element it is just after `</x>`;
@@ -28,7 +28,8 @@ import VeneerCore
 ///
 /// A struct reached through a pointer from the callbacks, its open elements in buffers it manages
 /// itself, so the per-element work pays no exclusivity, uniqueness or bounds checks. Only matched
-/// elements and their children read the input position; the others cost a few bit operations.
+/// elements and the elements inside them read the input position (and every 16th end event, for
+/// the early stop); elsewhere an element costs its id and class lookup and a few bit operations.
 struct ElementScanner {
     /// How libxml2 reads the page.
     enum Mode: Sendable {
