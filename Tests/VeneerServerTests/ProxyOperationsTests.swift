@@ -115,7 +115,7 @@ struct ProxyOperationsTests {
         #expect(status == 200)
         #expect(body == "slow")
         #expect(await proxy.waitForExit(seconds: 10))
-        #expect(proxy.process.terminationStatus == 0)
+        #expect(proxy.terminationStatus == 0)
         let log = proxy.log
         #expect(log.contains("configuration refused"))
         #expect(log.contains("reason=SIGHUP"))

@@ -6,47 +6,50 @@ import NIOHTTP1
 import NIOPosix
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// `veneer serve` as a child process (the executable built next to the test bundle), so what is measured or
 /// signalled is the proxy alone: its memory, its reaction to SIGHUP and SIGTERM.
-final class VeneerProcess: @unchecked Sendable {
-    let process: Process
-    let output: Pipe
-    /// What the process printed, read as it comes: a pipe nobody reads fills up at 64 KiB and then blocks
-    /// the child's logging, and with it the child.
-    private let printed = NIOLockedValueBox((data: Data(), ended: false))
+///
+/// Started with posix_spawn and reaped by a thread of its own rather than Foundation's `Process`, whose
+/// exit monitoring on Linux was seen to leave a test waiting for ever; output goes to a file, which never
+/// fills up and blocks the child the way an unread pipe does.
+final class VeneerProcess: Sendable {
+    let pid: pid_t
     let proxyPort: Int
     let apiPort: Int
     let directory: String
     let configPath: String
+    let logPath: String
+    /// The exit status once the reaper has seen the child exit.
+    private let exit = NIOLockedValueBox<Int32?>(nil)
 
-    var pid: Int32 { process.processIdentifier }
-
-    private init(process: Process, output: Pipe, proxyPort: Int, apiPort: Int, directory: String, configPath: String) {
-        self.process = process
-        self.output = output
+    private init(pid: pid_t, proxyPort: Int, apiPort: Int, directory: String, configPath: String, logPath: String) {
+        self.pid = pid
         self.proxyPort = proxyPort
         self.apiPort = apiPort
         self.directory = directory
         self.configPath = configPath
-        let printed = self.printed
-        output.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                printed.withLockedValue { $0.ended = true }
-            } else {
-                printed.withLockedValue { $0.data.append(data) }
-            }
-        }
+        self.logPath = logPath
+        let exit = self.exit
+        Thread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+            let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            exit.withLockedValue { $0 = code }
+        }.start()
     }
+
+    var isRunning: Bool { exit.withLockedValue { $0 == nil } }
+    /// The exit status (128 + signal when killed by one); nil while running.
+    var terminationStatus: Int32? { exit.withLockedValue { $0 } }
 
     /// The `veneer` executable built next to the test bundle.
     static func binary() throws -> String {
         let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("veneer").path,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("veneer")
+                .path,
             FileManager.default.currentDirectoryPath + "/.build/debug/veneer",
         ]
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
@@ -65,7 +68,8 @@ final class VeneerProcess: @unchecked Sendable {
 
     /// Starts `veneer serve` with `[server]`, `[store]` and `[events]` filled in and `body` (the rest of
     /// proxy.conf, `[origin]` included); returns once `/-/ready` answers 200.
-    static func start(body: @escaping (_ directory: String) -> String, client: HTTPClient) async throws -> VeneerProcess {
+    static func start(body: @escaping (_ directory: String) -> String, client: HTTPClient) async throws -> VeneerProcess
+    {
         try await start(
             fullConfig: { proxyPort, apiPort, directory in
                 header(proxyPort: proxyPort, apiPort: apiPort, directory: directory) + body(directory)
@@ -85,19 +89,31 @@ final class VeneerProcess: @unchecked Sendable {
         let apiPort = try freePort()
         let configPath = directory + "/proxy.conf"
         try fullConfig(proxyPort, apiPort, directory).write(toFile: configPath, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary())
-        process.arguments = ["serve", "--config", configPath]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let output = Pipe()
-        process.standardError = output
-        process.standardOutput = output
-        try process.run()
+        let logPath = directory + "/veneer.log"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let executable = try binary()
+        // The shell changes into the folder (relative paths in proxy.conf, like the demo's data/, land there)
+        // and `exec`s veneer, which keeps the shell's pid.
+        let arguments = [
+            "/bin/sh", "-c", "cd \"$0\" && exec \"$1\" serve --config \"$2\"", directory, executable, configPath,
+        ]
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
+        guard spawned == 0 else { throw VeneerProcessError(message: "cannot start \(executable): errno \(spawned)") }
         let started = VeneerProcess(
-            process: process, output: output, proxyPort: proxyPort, apiPort: apiPort, directory: directory,
-            configPath: configPath)
+            pid: pid, proxyPort: proxyPort, apiPort: apiPort, directory: directory, configPath: configPath,
+            logPath: logPath)
         for _ in 0..<300 {
-            if let (status, _) = try? await started.get("http://127.0.0.1:\(apiPort)/-/ready", client: client), status == 200 {
+            if let (status, _) = try? await started.get("http://127.0.0.1:\(apiPort)/-/ready", client: client),
+                status == 200
+            {
                 return started
             }
             try await Task.sleep(for: .milliseconds(50))
@@ -153,23 +169,25 @@ final class VeneerProcess: @unchecked Sendable {
     /// Waits for the process to exit by itself; false if it is still running after `seconds`.
     func waitForExit(seconds: Double) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        return !process.isRunning
+        while isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return !isRunning
     }
 
-    /// Everything the process printed so far; once it has exited, everything it printed.
+    /// Everything the process printed so far.
     var log: String {
-        if !process.isRunning {
-            // The last bytes may still be on their way to the handler.
-            for _ in 0..<100 where !printed.withLockedValue({ $0.ended }) { usleep(10_000) }
-        }
-        return printed.withLockedValue { String(decoding: $0.data, as: UTF8.self) }
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }
 
+    /// SIGTERM, then SIGKILL if it has not gone within five seconds; never waits longer than that.
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        if isRunning {
+            kill(pid, SIGTERM)
+            let deadline = ContinuousClock.now + .seconds(5)
+            while isRunning, ContinuousClock.now < deadline { usleep(10_000) }
+            if isRunning {
+                kill(pid, SIGKILL)
+                for _ in 0..<200 where isRunning { usleep(10_000) }
+            }
         }
         try? FileManager.default.removeItem(atPath: directory)
     }

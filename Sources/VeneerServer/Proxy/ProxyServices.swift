@@ -13,6 +13,8 @@ protocol ProfileSource: Sendable {
 /// Where the proxy sends exposures and page views: the `Reporter`, whose `submit` never blocks.
 protocol EventSink: Sendable {
     func submit(_ event: TrackEvent)
+    /// Several events in one go: one journal write and one lock for all of them.
+    func submit(_ events: [TrackEvent])
 }
 
 /// Applies rendered changes to a page; VeneerHTML's `PageRewriter` in production.
