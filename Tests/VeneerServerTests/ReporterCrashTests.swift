@@ -21,7 +21,7 @@ struct ReporterCrashTests {
         // The API half: every event answered 201 is stored, once.
         #expect(output.contains("3000 events answered 201, 3000 stored, 0 missing, 0 doubled"))
         // The proxy half: no response is counted twice …
-        #expect(output.contains(" 0 profiles with more than one"))
+        #expect(output.contains(" 0 profiles with more than one per request sent"))
         // … and none is lost: the proxy journals a page's events before it writes the response's end.
         #expect(status == 0 && output.contains("crash-test: PASS"), "\(output)")
     }

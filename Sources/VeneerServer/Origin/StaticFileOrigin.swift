@@ -92,8 +92,8 @@ final class StaticFileOrigin: Sendable {
             return
         }
         if let contents = file.contents {
+            // The end flushes the body: the page must not be complete at the client before the end is handled.
             receiver.originResponseBody(contents)
-            receiver.originReadComplete()
             receiver.originResponseEnd()
             return
         }
@@ -122,7 +122,6 @@ final class StaticFileOrigin: Sendable {
         receiver.originResponseHead(HTTPResponseHead(version: .http1_1, status: status, headers: headers))
         if head.method != .HEAD {
             receiver.originResponseBody(context.allocator.buffer(string: text))
-            receiver.originReadComplete()
         }
         receiver.originResponseEnd()
     }
@@ -189,6 +188,11 @@ private final class StaticFileChunkReader {
                     return
                 }
                 receiver.originResponseBody(buffer)
+                if self.offset >= self.size {
+                    // The last chunk goes out with the end (see `respond`).
+                    self.finish()
+                    return
+                }
                 receiver.originReadComplete()
                 self.context.whenWritable().assumeIsolated().whenComplete { _ in self.readNext() }
             case .failure:

@@ -42,10 +42,6 @@ extension ProxyHandler {
         guard let context else { return }
         exchange.responseHeadSent = true
         exchange.responseStatus = Int(head.status.code)
-        // Events before any byte of the answer: a streamed page flushes its body as it arrives, so a process
-        // killed after the last byte went out but before the end was handled must already have journaled the
-        // page's view and exposures (`submit` writes the journal synchronously).
-        recordPageEvents(exchange)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
     }
 
@@ -57,6 +53,11 @@ extension ProxyHandler {
         let waitForRequestEnd = !exchange.requestEnded && !exchange.closeAfterResponse && !exchange.expectsRequestBody
         if !exchange.requestEnded, !waitForRequestEnd { exchange.closeAfterResponse = true }
         recordRequest(route: exchange.routeLabel, status: exchange.responseStatus, duration: clock.now - exchange.started)
+        // Events before the flush that completes the answer (`submit` journals synchronously): a process killed
+        // once the client has the whole page has kept its view and exposures, and one killed earlier has not,
+        // so the client's retry is not counted twice. Origins hand over the last body bytes and the end
+        // together, so no earlier flush completes the page.
+        recordPageEvents(exchange)
         let close = exchange.closeAfterResponse
         if close {
             let promise = context.eventLoop.makePromise(of: Void.self)
