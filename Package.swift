@@ -109,9 +109,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "VeneerTestSupport",
+            path: "Tests/VeneerTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VeneerCoreTests",
-            dependencies: ["VeneerCore"],
+            dependencies: ["VeneerCore", "VeneerTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
@@ -123,13 +128,14 @@ let package = Package(
         ),
         .testTarget(
             name: "VeneerStoreTests",
-            dependencies: ["VeneerStore"],
+            dependencies: ["VeneerStore", "VeneerTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VeneerServerTests",
             dependencies: [
                 "VeneerServer",
+                "VeneerTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VeneerCore
+import VeneerTestSupport
 
 @Suite("Config: durations, sizes, instants, suggestions and the source map")
 struct ConfigParsingTests {

@@ -8,6 +8,7 @@ import Synchronization
 import VeneerCore
 import VeneerServer
 import VeneerStore
+import VeneerTestSupport
 
 /// A real API listener on 127.0.0.1 (an OS-chosen port) over a real SQLite store in a temp folder, with
 /// its reporter running; `stop()` ends both.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VeneerCore
+import VeneerTestSupport
 
 /// Issue 2, points 3 and 6: `veneer check` and `veneer choose` as a user runs them — the built executable,
 /// its exit status, and what it prints.

@@ -4,6 +4,7 @@ import Testing
 import VeneerCore
 
 @testable import VeneerServer
+import VeneerTestSupport
 
 /// Issue 5, point 1: the `file:` origin serves a folder safely.
 @Suite("Proxy static file origin", .timeLimit(.minutes(3)))

@@ -10,6 +10,7 @@ import VeneerHTML
 import VeneerStore
 
 @testable import VeneerServer
+import VeneerTestSupport
 
 /// A real proxy on 127.0.0.1 in front of a real origin, with the real store (SQLite in a temporary folder),
 /// profile cache, reporter and rewriter, and a real HTTP client that neither follows redirects nor

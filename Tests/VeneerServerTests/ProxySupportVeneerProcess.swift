@@ -7,6 +7,7 @@ import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
+import VeneerTestSupport
 #endif
 
 /// `veneer serve` as a child process (the executable built next to the test bundle), so what is measured or

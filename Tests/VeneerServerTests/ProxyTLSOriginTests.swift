@@ -3,6 +3,7 @@ import NIOSSL
 import Testing
 
 @testable import VeneerServer
+import VeneerTestSupport
 
 /// Issue 5: `url = "https://…"` fronts a real TLS origin. The origin's certificate is made for this run by
 /// `openssl` (self-signed, for 127.0.0.1 and localhost) and trusted through `origin.tls_ca_file`.

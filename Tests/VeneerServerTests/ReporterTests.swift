@@ -8,6 +8,7 @@ import Testing
 import VeneerCore
 import VeneerServer
 import VeneerStore
+import VeneerTestSupport
 
 @Suite("Reporter", .timeLimit(.minutes(3)))
 struct ReporterTests {

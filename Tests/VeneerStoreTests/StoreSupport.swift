@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 import VeneerCore
 import VeneerStore
+import VeneerTestSupport
 
 /// Which database a conformance test runs against.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
