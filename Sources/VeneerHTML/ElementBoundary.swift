@@ -17,10 +17,15 @@ struct ElementBoundary: Sendable, Hashable {
 
     /// A cheap re-check against the bytes, for boundaries that come from the cache.
     func isConsistent(with bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard startTagStart < startTagEnd, startTagEnd <= contentEnd, contentEnd <= end, end <= bytes.count else { return false }
-        guard bytes[startTagStart] == UInt8(ascii: "<"), bytes[startTagEnd - 1] == UInt8(ascii: ">") else { return false }
+        guard startTagStart < startTagEnd, startTagEnd <= contentEnd, contentEnd <= end, end <= bytes.count else {
+            return false
+        }
+        guard bytes[startTagStart] == UInt8(ascii: "<"), bytes[startTagEnd - 1] == UInt8(ascii: ">") else {
+            return false
+        }
         if contentEnd < end {
-            return bytes[contentEnd] == UInt8(ascii: "<") && contentEnd + 1 < end && bytes[contentEnd + 1] == UInt8(ascii: "/")
+            return bytes[contentEnd] == UInt8(ascii: "<") && contentEnd + 1 < end
+                && bytes[contentEnd + 1] == UInt8(ascii: "/")
                 && bytes[end - 1] == UInt8(ascii: ">")
         }
         return contentEnd == bytes.count || bytes[contentEnd] == UInt8(ascii: "<") || !hasContent

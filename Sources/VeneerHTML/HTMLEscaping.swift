@@ -4,7 +4,9 @@ import VeneerCore
 enum HTMLEscaping {
     /// Element text: `&`, `<`, `>`.
     static func text(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") }) else {
+        guard
+            text.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") })
+        else {
             return text
         }
         var result = ""

@@ -8,7 +8,9 @@ enum PageCharset: Sendable, Hashable {
     /// Decides the encoding the way a browser does: byte order mark, then the Content-Type
     /// charset, then a `<meta>` in the first 1024 bytes, then "UTF-8 if it is valid UTF-8".
     /// Returns the reason as the failure when the page is in an encoding the rewriter cannot edit.
-    static func detect(_ page: UnsafeBufferPointer<UInt8>, contentTypeCharset: String?) -> Result<PageCharset, Unsupported> {
+    static func detect(
+        _ page: UnsafeBufferPointer<UInt8>, contentTypeCharset: String?
+    ) -> Result<PageCharset, Unsupported> {
         if page.count >= 3, page[0] == 0xEF, page[1] == 0xBB, page[2] == 0xBF { return .success(.utf8) }
         if page.count >= 2, (page[0] == 0xFE && page[1] == 0xFF) || (page[0] == 0xFF && page[1] == 0xFE) {
             return .failure(Unsupported(label: "UTF-16"))
@@ -49,7 +51,8 @@ enum PageCharset: Sendable, Hashable {
         var index = 0
         while index + 5 < limit {
             if page[index] == UInt8(ascii: "<"), asciiLowercased(page[index + 1]) == UInt8(ascii: "m"),
-                asciiLowercased(page[index + 2]) == UInt8(ascii: "e"), asciiLowercased(page[index + 3]) == UInt8(ascii: "t"),
+                asciiLowercased(page[index + 2]) == UInt8(ascii: "e"),
+                asciiLowercased(page[index + 3]) == UInt8(ascii: "t"),
                 asciiLowercased(page[index + 4]) == UInt8(ascii: "a")
             {
                 var end = index + 5
@@ -79,12 +82,16 @@ enum PageCharset: Sendable, Hashable {
                     continue
                 }
                 cursor += 1
-                while cursor < end, isHTMLWhitespace(page[cursor]) || page[cursor] == UInt8(ascii: "\"") || page[cursor] == UInt8(ascii: "'") {
+                while cursor < end,
+                    isHTMLWhitespace(page[cursor]) || page[cursor] == UInt8(ascii: "\"")
+                        || page[cursor] == UInt8(ascii: "'")
+                {
                     cursor += 1
                 }
                 var valueEnd = cursor
                 while valueEnd < end, !isHTMLWhitespace(page[valueEnd]), page[valueEnd] != UInt8(ascii: "\""),
-                    page[valueEnd] != UInt8(ascii: "'"), page[valueEnd] != UInt8(ascii: ";"), page[valueEnd] != UInt8(ascii: "/")
+                    page[valueEnd] != UInt8(ascii: "'"), page[valueEnd] != UInt8(ascii: ";"),
+                    page[valueEnd] != UInt8(ascii: "/")
                 {
                     valueEnd += 1
                 }

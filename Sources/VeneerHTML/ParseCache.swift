@@ -35,7 +35,9 @@ struct ParseCache: ~Copyable {
     mutating func insert(_ result: ScanResult, for key: Key) {
         guard capacity > 0 else { return }
         clock += 1
-        if entries[key] == nil, entries.count >= capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+        if entries[key] == nil, entries.count >= capacity,
+            let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
+        {
             entries.removeValue(forKey: oldest)
         }
         entries[key] = (result, clock)

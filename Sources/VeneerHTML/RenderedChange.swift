@@ -23,7 +23,8 @@ public struct RenderedChange: Sendable {
     public var problem: String?
 
     public init(
-        selector: CSSSelector, action: PageChange.Action, html: String? = nil, text: String? = nil, value: String? = nil,
+        selector: CSSSelector, action: PageChange.Action, html: String? = nil, text: String? = nil,
+        value: String? = nil,
         name: String? = nil, problem: String? = nil
     ) {
         self.selector = selector

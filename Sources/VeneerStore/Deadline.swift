@@ -4,7 +4,8 @@ import Synchronization
 /// not happened within `limit`. A database that is down makes the pool wait for ever; a slow but working
 /// one must not be cut off mid-transaction.
 func withLeaseDeadline<Result: Sendable>(
-    _ limit: Duration, _ what: String, _ body: @escaping @Sendable (@escaping @Sendable () -> Void) async throws -> Result
+    _ limit: Duration, _ what: String,
+    _ body: @escaping @Sendable (@escaping @Sendable () -> Void) async throws -> Result
 ) async throws -> Result {
     let leased = LeaseFlag()
     return try await withThrowingTaskGroup(of: Result?.self) { group in

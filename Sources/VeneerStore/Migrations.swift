@@ -41,8 +41,10 @@ enum Migrations {
 
     static func apply(on backend: any SQLBackend) async throws {
         _ = try await backend.transaction { session in
-            try await session.execute("CREATE TABLE IF NOT EXISTS veneer_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-            let applied = Set(try await session.query("SELECT version FROM veneer_migrations", []).compactMap { $0[0].integer })
+            try await session.execute(
+                "CREATE TABLE IF NOT EXISTS veneer_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            let applied = Set(
+                try await session.query("SELECT version FROM veneer_migrations", []).compactMap { $0[0].integer })
             for (index, step) in steps.enumerated() where !applied.contains(Int64(index + 1)) {
                 for statement in step {
                     try await session.execute(statement)

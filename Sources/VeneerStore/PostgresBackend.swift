@@ -56,7 +56,8 @@ final class PostgresBackend: SQLBackend {
             _ = try await backend.read("SELECT 1", [])
         } catch {
             runner.cancel()
-            throw StoreError(code: "connect", message: "cannot reach PostgreSQL at \(components.host ?? "?"):\(port): \(error)")
+            throw StoreError(
+                code: "connect", message: "cannot reach PostgreSQL at \(components.host ?? "?"):\(port): \(error)")
         }
         return backend
     }
@@ -78,26 +79,28 @@ final class PostgresBackend: SQLBackend {
         }
     }
 
-    func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLSession) async throws -> Result) async throws
+    func transaction<Result: Sendable>(
+        _ body: @escaping @Sendable (any SQLSession) async throws -> Result
+    ) async throws
         -> Result
     {
         let logger = self.logger
         let client = self.client
         return try await withLeaseDeadline(timeout, "a PostgreSQL connection for a transaction") { leased in
-          try await client.withConnection { connection in
-            leased()
-            let session = PostgresSession(connection: connection, logger: logger)
-            _ = try await session.query("BEGIN", [])
-            do {
-                _ = try await session.query("SELECT pg_advisory_xact_lock($1)", [.integer(Self.writerLockKey)])
-                let result = try await body(session)
-                _ = try await session.query("COMMIT", [])
-                return result
-            } catch {
-                _ = try? await session.query("ROLLBACK", [])
-                throw error
+            try await client.withConnection { connection in
+                leased()
+                let session = PostgresSession(connection: connection, logger: logger)
+                _ = try await session.query("BEGIN", [])
+                do {
+                    _ = try await session.query("SELECT pg_advisory_xact_lock($1)", [.integer(Self.writerLockKey)])
+                    let result = try await body(session)
+                    _ = try await session.query("COMMIT", [])
+                    return result
+                } catch {
+                    _ = try? await session.query("ROLLBACK", [])
+                    throw error
+                }
             }
-          }
         }
     }
 
@@ -106,7 +109,9 @@ final class PostgresBackend: SQLBackend {
         _ = await runner.value
     }
 
-    static func run(_ connection: PostgresConnection, _ sql: String, _ binds: [SQLValue], logger: Logger) async throws
+    static func run(
+        _ connection: PostgresConnection, _ sql: String, _ binds: [SQLValue], logger: Logger
+    ) async throws
         -> [SQLRow]
     {
         var bindings = PostgresBindings(capacity: binds.count)

@@ -22,7 +22,8 @@ extension RelationalStore {
             var resolved: [String: ResolvedPerson] = [:]
             var pending: [(event: TrackEvent, person: ResolvedPerson?)] = []
             for event in unique where !existing.contains(event.eventId) {
-                let key = [event.profileId ?? "", event.userId ?? "", event.anotherUserId ?? ""].joined(separator: "\u{0}")
+                let key = [event.profileId ?? "", event.userId ?? "", event.anotherUserId ?? ""].joined(
+                    separator: "\u{0}")
                 var person = resolved[key]
                 if person == nil {
                     added += try await Self.insert(pending, in: session)
@@ -46,7 +47,9 @@ extension RelationalStore {
 
     /// Inserts events not seen before, then what they carry (attributes, accounts, exposures) for those that
     /// were new; returns how many were.
-    private static func insert(_ batch: [(event: TrackEvent, person: ResolvedPerson?)], in session: any SQLSession)
+    private static func insert(
+        _ batch: [(event: TrackEvent, person: ResolvedPerson?)], in session: any SQLSession
+    )
         async throws -> Int
     {
         guard !batch.isEmpty else { return 0 }
@@ -79,7 +82,9 @@ extension RelationalStore {
     }
 
     /// Attributes, account links and exposure history of one newly stored event.
-    private static func storeCarried(_ event: TrackEvent, person: ResolvedPerson?, in session: any SQLSession)
+    private static func storeCarried(
+        _ event: TrackEvent, person: ResolvedPerson?, in session: any SQLSession
+    )
         async throws
     {
         if let person, !event.userAttributes.isEmpty {

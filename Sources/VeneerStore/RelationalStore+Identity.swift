@@ -99,11 +99,14 @@ extension RelationalStore {
     private static func createPerson(at timestamp: Int64, in session: any SQLSession) async throws -> String {
         let id = UUID().uuidString.lowercased()
         try await session.execute(
-            "INSERT INTO persons (id, created_at, opted_out, opted_out_until) VALUES ($1, $2, 0, 0)", [.text(id), .integer(EpochClock.milliseconds())])
+            "INSERT INTO persons (id, created_at, opted_out, opted_out_until) VALUES ($1, $2, 0, 0)",
+            [.text(id), .integer(EpochClock.milliseconds())])
         return id
     }
 
-    private static func hasOtherUser(_ person: String, than userId: String, in session: any SQLSession) async throws
+    private static func hasOtherUser(
+        _ person: String, than userId: String, in session: any SQLSession
+    ) async throws
         -> Bool
     {
         let rows = try await session.query(

@@ -2,7 +2,9 @@ import Foundation
 import VeneerCore
 
 extension RelationalStore {
-    func profileView(for identification: DecisionRequest.Identification, keys: Set<EventKey>) async throws
+    func profileView(
+        for identification: DecisionRequest.Identification, keys: Set<EventKey>
+    ) async throws
         -> ProfileView
     {
         guard let person = try await lookUpPerson(userId: identification.userId, profileId: identification.profileId)
@@ -59,7 +61,8 @@ extension RelationalStore {
         let optedOutUntil =
             try await backend.read("SELECT opted_out_until FROM persons WHERE id = $1", [.text(person)])
             .first?[0].integer ?? 0
-        let eventCount = try await backend.read("SELECT COUNT(*) FROM events WHERE person_id = $1", [.text(person)])
+        let eventCount =
+            try await backend.read("SELECT COUNT(*) FROM events WHERE person_id = $1", [.text(person)])
             .first?[0].integer ?? 0
         let recent = try await backend.read(
             """
@@ -76,9 +79,11 @@ extension RelationalStore {
         }
         return PersonRecord(
             personId: person, profileIds: profileIds, userIds: userIds, accountIds: accountIds,
-            userAttributes: try await userAttributes(of: person), accountAttributes: try await accountAttributes(of: person),
+            userAttributes: try await userAttributes(of: person),
+            accountAttributes: try await accountAttributes(of: person),
             consents: consents, optedOut: optedOutUntil > EpochClock.milliseconds(),
-            optedOutUntil: optedOutUntil > 0 && optedOutUntil < Int64.max ? optedOutUntil : nil, eventCount: Int(eventCount), recentEvents: recent,
+            optedOutUntil: optedOutUntil > 0 && optedOutUntil < Int64.max ? optedOutUntil : nil,
+            eventCount: Int(eventCount), recentEvents: recent,
             exposures: try await exposures(of: person), assignments: try await assignments(of: person))
     }
 

@@ -17,7 +17,9 @@ protocol SQLBackend: Sendable {
     func read(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
     /// Runs `body` in one write transaction; writers are serialized (within the process for SQLite, across
     /// all processes for PostgreSQL), so identity merges never interleave.
-    func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLSession) async throws -> Result) async throws -> Result
+    func transaction<Result: Sendable>(
+        _ body: @escaping @Sendable (any SQLSession) async throws -> Result
+    ) async throws -> Result
     func close() async throws
 }
 

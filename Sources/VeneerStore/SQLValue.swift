@@ -43,4 +43,3 @@ enum SQLValue: Sendable, Hashable {
 }
 
 typealias SQLRow = [SQLValue]
-

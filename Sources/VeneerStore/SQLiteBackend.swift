@@ -1,9 +1,9 @@
 import Foundation
-import Synchronization
 import Logging
 import NIOCore
 import NIOPosix
 import SQLiteNIO
+import Synchronization
 
 /// SQLite in one local file: WAL journal, one writer connection behind a gate, readers on their own
 /// connections (WAL lets them read while the writer writes).
@@ -31,7 +31,8 @@ final class SQLiteBackend: SQLBackend {
         let threads = NIOThreadPool(numberOfThreads: 3)
         threads.start()
         let loop = MultiThreadedEventLoopGroup.singleton.any()
-        let writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threads, logger: logger, on: loop)
+        let writer = try await SQLiteConnection.open(
+            storage: .file(path: path), threadPool: threads, logger: logger, on: loop)
         // Waiting for a lock held elsewhere sleeps (up to a minute) instead of spinning.
         _ = try await Self.run(writer, "PRAGMA busy_timeout = 60000", [])
         // WAL lets readers and the one writer work at once; FULL syncs each commit, so a 201 survives
@@ -40,7 +41,8 @@ final class SQLiteBackend: SQLBackend {
         _ = try await Self.run(writer, "PRAGMA synchronous=FULL", [])
         var readers: [SQLiteConnection] = []
         for _ in 0..<2 {
-            let reader = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threads, logger: logger, on: loop)
+            let reader = try await SQLiteConnection.open(
+                storage: .file(path: path), threadPool: threads, logger: logger, on: loop)
             _ = try await Self.run(reader, "PRAGMA busy_timeout = 60000", [])
             readers.append(reader)
         }
@@ -52,7 +54,9 @@ final class SQLiteBackend: SQLBackend {
         return try await Self.run(reader, sql, binds)
     }
 
-    func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLSession) async throws -> Result) async throws
+    func transaction<Result: Sendable>(
+        _ body: @escaping @Sendable (any SQLSession) async throws -> Result
+    ) async throws
         -> Result
     {
         let session = SQLiteSession(connection: writer)

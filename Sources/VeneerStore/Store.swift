@@ -12,7 +12,9 @@ public import VeneerCore
 public protocol Store: Sendable {
     /// What the engine reads for one person: attributes, one summary per key, exposures and sticky arms.
     /// An unknown person has an empty view.
-    func profileView(for identification: DecisionRequest.Identification, keys: Set<EventKey>) async throws
+    func profileView(
+        for identification: DecisionRequest.Identification, keys: Set<EventKey>
+    ) async throws
         -> ProfileView
     /// Stores each new eventId once and returns how many were new. Identities are linked and merged
     /// (identify, group, alias), attributes merged (the later timestamp wins); exposures also update the

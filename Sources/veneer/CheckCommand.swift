@@ -6,7 +6,8 @@ import VeneerCore
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate proxy.conf: print every problem (file:line: key path: message), or a summary when it is valid."
+        abstract:
+            "Validate proxy.conf: print every problem (file:line: key path: message), or a summary when it is valid."
     )
 
     @Option(name: .long, help: "The configuration file.")

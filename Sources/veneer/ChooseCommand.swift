@@ -42,7 +42,9 @@ struct ChooseCommand: AsyncParsableCommand {
         }
         let now: Date
         if let at {
-            guard let instant = ISO8601Instant.parse(at) else { throw ValidationError("--at is not an ISO-8601 instant: \(at)") }
+            guard let instant = ISO8601Instant.parse(at) else {
+                throw ValidationError("--at is not an ISO-8601 instant: \(at)")
+            }
             now = instant
         } else {
             now = Date()
@@ -61,7 +63,8 @@ struct ChooseCommand: AsyncParsableCommand {
         if let attributes {
             view = try VisitorFile.load(path: attributes, keys: configuration.eventKeys)
         } else {
-            let store = try await StoreFactory.open(url: configuration.store.url, logger: Logger(label: "veneer.choose"))
+            let store = try await StoreFactory.open(
+                url: configuration.store.url, logger: Logger(label: "veneer.choose"))
             do {
                 view = try await store.profileView(for: identification, keys: configuration.eventKeys)
                 try await store.close()

@@ -40,7 +40,8 @@ struct ProfileCommand: AsyncParsableCommand {
             throw error
         }
         guard let person else {
-            FileHandle.standardError.write(Data("veneer profile: no person with user id or profile id \"\(id)\"\n".utf8))
+            FileHandle.standardError.write(
+                Data("veneer profile: no person with user id or profile id \"\(id)\"\n".utf8))
             throw ExitCode(1)
         }
         print(json ? Self.jsonReport(person).jsonText() : Self.textReport(person))
@@ -50,16 +51,21 @@ struct ProfileCommand: AsyncParsableCommand {
         var lines: [String] = []
         let optOut =
             person.optedOut
-            ? "  (opted out: events are not stored\(person.optedOutUntil.map { " until \(Self.instant($0))" } ?? ""))" : ""
+            ? "  (opted out: events are not stored\(person.optedOutUntil.map { " until \(Self.instant($0))" } ?? ""))"
+            : ""
         lines.append("person \(person.personId)\(optOut)")
         lines.append("  profile ids: \(person.profileIds.isEmpty ? "-" : person.profileIds.joined(separator: ", "))")
         lines.append("  user ids:    \(person.userIds.isEmpty ? "-" : person.userIds.joined(separator: ", "))")
         lines.append("  accounts:    \(person.accountIds.isEmpty ? "-" : person.accountIds.joined(separator: ", "))")
         lines.append("user attributes:")
-        for (key, value) in person.userAttributes.sorted(by: { $0.key < $1.key }) { lines.append("  \(key) = \(value.jsonText())") }
+        for (key, value) in person.userAttributes.sorted(by: { $0.key < $1.key }) {
+            lines.append("  \(key) = \(value.jsonText())")
+        }
         if person.userAttributes.isEmpty { lines.append("  -") }
         lines.append("account attributes:")
-        for (key, value) in person.accountAttributes.sorted(by: { $0.key < $1.key }) { lines.append("  \(key) = \(value.jsonText())") }
+        for (key, value) in person.accountAttributes.sorted(by: { $0.key < $1.key }) {
+            lines.append("  \(key) = \(value.jsonText())")
+        }
         if person.accountAttributes.isEmpty { lines.append("  -") }
         lines.append("consents:")
         for consent in person.consents {
@@ -83,7 +89,8 @@ struct ProfileCommand: AsyncParsableCommand {
         lines.append("sticky assignments:")
         for (selector, assignment) in person.assignments.sorted(by: { $0.key < $1.key }) {
             lines.append(
-                "  \(selector): \(assignment.arm)\(assignment.control ? " (control)" : "") (bucket version \(assignment.bucketVersion))")
+                "  \(selector): \(assignment.arm)\(assignment.control ? " (control)" : "") (bucket version \(assignment.bucketVersion))"
+            )
         }
         if person.assignments.isEmpty { lines.append("  -") }
         return lines.joined(separator: "\n")
@@ -103,7 +110,8 @@ struct ProfileCommand: AsyncParsableCommand {
                 person.consents.map {
                     .object([
                         "category": .string($0.category), "action": .string($0.action.rawValue),
-                        "timestamp": .number(Double($0.timestamp)), "validUntil": $0.validUntil.map(JSONValue.string) ?? .null,
+                        "timestamp": .number(Double($0.timestamp)),
+                        "validUntil": $0.validUntil.map(JSONValue.string) ?? .null,
                         "expiresAt": $0.expiresAt.map { .number(Double($0)) } ?? .null,
                     ])
                 }),
@@ -111,7 +119,8 @@ struct ProfileCommand: AsyncParsableCommand {
             "recentEvents": .array(
                 person.recentEvents.map {
                     .object([
-                        "eventId": .string($0.eventId), "name": .string($0.name), "timestamp": .number(Double($0.timestamp)),
+                        "eventId": .string($0.eventId), "name": .string($0.name),
+                        "timestamp": .number(Double($0.timestamp)),
                         "data": .object($0.data),
                     ])
                 }),
@@ -128,7 +137,8 @@ struct ProfileCommand: AsyncParsableCommand {
             "assignments": .object(
                 person.assignments.mapValues {
                     .object([
-                        "arm": .string($0.arm), "control": .bool($0.control), "bucketVersion": .number(Double($0.bucketVersion)),
+                        "arm": .string($0.arm), "control": .bool($0.control),
+                        "bucketVersion": .number(Double($0.bucketVersion)),
                     ])
                 }),
         ])

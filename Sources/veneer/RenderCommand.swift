@@ -28,7 +28,8 @@ struct RenderCommand: ParsableCommand {
         let page = try Self.read(html, what: "--html")
         let changeList: [PageChange]
         do {
-            changeList = try RenderRequest.changes(from: JSONValue(jsonData: Data(Self.read(changes, what: "--changes"))))
+            changeList = try RenderRequest.changes(
+                from: JSONValue(jsonData: Data(Self.read(changes, what: "--changes"))))
         } catch let error as PageChangeError {
             throw Self.failure("\(changes): change \(error.key): \(error.message)")
         } catch {
@@ -37,7 +38,8 @@ struct RenderCommand: ParsableCommand {
         var templateContext = TemplateContext()
         if let context {
             do {
-                templateContext = RenderRequest.context(from: try JSONValue(jsonData: Data(Self.read(context, what: "--context"))))
+                templateContext = RenderRequest.context(
+                    from: try JSONValue(jsonData: Data(Self.read(context, what: "--context"))))
             } catch let error as ExitCode {
                 throw error
             } catch {
@@ -61,12 +63,15 @@ struct RenderCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data(result.output))
         var report = ""
         for skipped in result.skipped { report += "skipped \(skipped.selector): \(skipped.reason)\n" }
-        report += "applied \(result.applied) of \(changeList.count) changes\(result.changed ? "" : "; the page is unchanged")\n"
+        report +=
+            "applied \(result.applied) of \(changeList.count) changes\(result.changed ? "" : "; the page is unchanged")\n"
         FileHandle.standardError.write(Data(report.utf8))
     }
 
     private static func read(_ path: String, what: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw failure("\(what): cannot read \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw failure("\(what): cannot read \(path)")
+        }
         return Array(data)
     }
 

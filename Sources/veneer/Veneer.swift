@@ -6,6 +6,8 @@ struct Veneer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "veneer",
         abstract: "An edge personalization proxy.",
-        subcommands: [ServeCommand.self, CheckCommand.self, RenderCommand.self, ChooseCommand.self, ProfileCommand.self]
+        subcommands: [
+            ServeCommand.self, CheckCommand.self, RenderCommand.self, ChooseCommand.self, ProfileCommand.self,
+        ]
     )
 }

@@ -19,10 +19,12 @@ enum VisitorFile {
         }
         guard case .object(let object) = root else { throw ValidationError("\(path): expected a JSON object") }
         var view = ProfileView(
-            userAttributes: object["user"]?.objectValue ?? [:], accountAttributes: object["account"]?.objectValue ?? [:])
+            userAttributes: object["user"]?.objectValue ?? [:], accountAttributes: object["account"]?.objectValue ?? [:]
+        )
         for (index, event) in (object["events"]?.arrayValue ?? []).enumerated() {
             guard let name = event["name"]?.stringValue, let timestamp = event["timestamp"].flatMap(milliseconds) else {
-                throw ValidationError("\(path): events[\(index)] needs a name and a timestamp (ISO-8601 or milliseconds)")
+                throw ValidationError(
+                    "\(path): events[\(index)] needs a name and a timestamp (ISO-8601 or milliseconds)")
             }
             view.record(event: name, data: event["data"]?.objectValue ?? [:], timestamp: timestamp, keys: keys)
         }

@@ -12,7 +12,8 @@ struct BucketingTests {
     }
 
     static let vectors: Vectors = {
-        let url = Bundle.module.url(forResource: "growthbook-bucketing", withExtension: "json", subdirectory: "Fixtures")!
+        let url = Bundle.module.url(
+            forResource: "growthbook-bucketing", withExtension: "json", subdirectory: "Fixtures")!
         return try! JSONDecoder().decode(Vectors.self, from: Data(contentsOf: url))
     }()
 
@@ -43,8 +44,9 @@ struct BucketingTests {
             let actual = Bucketing.bucketRanges(count: count, coverage: coverage, weights: weights)
             #expect(actual.count == expected.count, "\(vector[0].text)")
             for (range, bounds) in zip(actual, expected) {
-                #expect(abs(range.lowerBound - bounds[0]) < 1e-9 && abs(range.upperBound - bounds[1]) < 1e-9,
-                        "\(vector[0].text): \(range) vs \(bounds)")
+                #expect(
+                    abs(range.lowerBound - bounds[0]) < 1e-9 && abs(range.upperBound - bounds[1]) < 1e-9,
+                    "\(vector[0].text): \(range) vs \(bounds)")
             }
         }
     }
@@ -72,7 +74,8 @@ struct BucketingTests {
     /// Assignments computed by an independent implementation (scripts/reference-bucketing.py, Python) must
     /// match: the arm of a visitor is reproducible outside this process and outside Swift.
     @Test func assignmentsMatchIndependentReference() throws {
-        let url = try #require(Bundle.module.url(forResource: "reference-assignments", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "reference-assignments", withExtension: "json", subdirectory: "Fixtures"))
         let cases = try JSONDecoder().decode([[String: JSONValue]].self, from: Data(contentsOf: url))
         #expect(cases.count >= 50)
         let engine = Fixture.engine([

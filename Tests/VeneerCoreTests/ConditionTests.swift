@@ -69,34 +69,39 @@ struct ConditionTests {
         #expect(ISO8601Instant.parse("2024-02-29")?.timeIntervalSince1970 == 1_709_164_800)
         #expect(ISO8601Instant.parse("2026-11-01T00:00:00.5Z")?.timeIntervalSince1970 == 1_793_491_200.5)
         #expect(ISO8601Instant.parse("2026-11-01T01:00:00+01:00")?.timeIntervalSince1970 == 1_793_491_200)
-        for bad in ["", "2026", "2026-13-01", "2025-02-29", "2026-11-01T25:00:00Z", "2026-11-01T10:00:00Zjunk", "yesterday"] {
+        for bad in [
+            "", "2026", "2026-13-01", "2025-02-29", "2026-11-01T25:00:00Z", "2026-11-01T10:00:00Zjunk", "yesterday",
+        ] {
             #expect(ISO8601Instant.parse(bad) == nil, "\(bad)")
         }
     }
 }
 
 struct CompiledPatternTests {
-    @Test(arguments: [
-        ("/checkout/[0-9]+$", "/checkout/"),
-        ("^ord-[0-9]+$", "ord-"),
-        ("colou?r", "colo"),
-        ("abc*", "ab"),
-        ("(optional)?tail", "tail"),
-        ("x{0,3}yz", "yz"),
-        ("a|b", nil),
-        ("(?i)sale", nil),
-        ("[abc]+", nil),
-        ("\\d+\\.\\d+", nil),
-        ("hello\\sworld", "hello"),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("/checkout/[0-9]+$", "/checkout/"),
+            ("^ord-[0-9]+$", "ord-"),
+            ("colou?r", "colo"),
+            ("abc*", "ab"),
+            ("(optional)?tail", "tail"),
+            ("x{0,3}yz", "yz"),
+            ("a|b", nil),
+            ("(?i)sale", nil),
+            ("[abc]+", nil),
+            ("\\d+\\.\\d+", nil),
+            ("hello\\sworld", "hello"),
+        ] as [(String, String?)])
     func requiredLiteralIsOnlyWhatEveryMatchContains(_ pattern: String, _ literal: String?) throws {
         #expect(try CompiledPattern(pattern).requiredLiteralForTesting == literal)
     }
 
     @Test func prefilterNeverChangesTheAnswer() throws {
         let patterns = ["colou?r", "abc*", "(optional)?tail", "/checkout/[0-9]+$", "x{0,3}yz", "(?i)SALE", "a|b"]
-        let texts = ["color", "colour", "ab", "abccc", "tail", "optionaltail", "/checkout/12", "/checkout/x", "yz", "xxyz",
-                     "sale", "big SALE", "b", "zzz", ""]
+        let texts = [
+            "color", "colour", "ab", "abccc", "tail", "optionaltail", "/checkout/12", "/checkout/x", "yz", "xxyz",
+            "sale", "big SALE", "b", "zzz", "",
+        ]
         for pattern in patterns {
             let compiled = try CompiledPattern(pattern)
             let plain = try NSRegularExpression(pattern: pattern)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VeneerCore
 
 @Suite("Config: loading a complete proxy.conf")
@@ -31,14 +32,23 @@ struct ConfigLoaderTests {
         #expect(config.events.queueLimit == 100_000)
         #expect(config.events.forwardKey == "fwd.key")
         #expect(config.redirects.allowHosts == ["shop.example.com"])
-        #expect(config.apiKeys == [APIKey(id: "demo", secret: "demo.s3cret"), APIKey(id: "local", secret: "prefix.literal-secret")])
-        #expect(config.routes == [
-            Route(match: .prefix("/"), groups: ["banner", "cta"]),
-            Route(match: .pattern("/products/*"), names: ["sale-redirect"]),
-        ])
+        #expect(
+            config.apiKeys == [
+                APIKey(id: "demo", secret: "demo.s3cret"), APIKey(id: "local", secret: "prefix.literal-secret"),
+            ])
+        #expect(
+            config.routes == [
+                Route(match: .prefix("/"), groups: ["banner", "cta"]),
+                Route(match: .pattern("/products/*"), names: ["sale-redirect"]),
+            ])
         #expect(config.segments.map(\.name) == ["big-spenders", "loyal-big-spenders"])
-        #expect(config.optimizations.map(\.selector) == ["welcome-back", "sale-redirect", "draft-idea", "checkout-cta", "headline-test"])
-        #expect(config.summary == "2 routes, 3 personalizations, 2 experiments, 6 experiences, 5 variants, 2 segments, 2 templates")
+        #expect(
+            config.optimizations.map(\.selector) == [
+                "welcome-back", "sale-redirect", "draft-idea", "checkout-cta", "headline-test",
+            ])
+        #expect(
+            config.summary
+                == "2 routes, 3 personalizations, 2 experiments, 6 experiences, 5 variants, 2 segments, 2 templates")
     }
 
     @Test func personalizationDetails() throws {
@@ -48,14 +58,19 @@ struct ConfigLoaderTests {
         #expect(welcome.group == "banner")
         #expect(welcome.controlPercent == 5)
         #expect(welcome.metrics.primary == Metric(event: "Purchase"))
-        #expect(welcome.metrics.secondary == [Metric(event: "Purchase", property: "amount", aggregate: .sum), Metric(event: "Add to Cart")])
+        #expect(
+            welcome.metrics.secondary == [
+                Metric(event: "Purchase", property: "amount", aggregate: .sum), Metric(event: "Add to Cart"),
+            ])
         #expect(welcome.arms.map(\.name) == ["Returning visitor", "Big spender", "Everyone else"])
 
         let returning = welcome.arms[0]
-        #expect(returning.audience == .all([
-            .event(EventCondition(event: "View Page", atLeast: 2, withinSeconds: 30 * 86_400)),
-            .attribute(path: ["user", "first_name"], .exists(true)),
-        ]))
+        #expect(
+            returning.audience
+                == .all([
+                    .event(EventCondition(event: "View Page", atLeast: 2, withinSeconds: 30 * 86_400)),
+                    .attribute(path: ["user", "first_name"], .exists(true)),
+                ]))
         #expect(returning.display == .oncePerVisit)
         #expect(returning.devices == .all)
         let schedule = try #require(returning.schedule)
@@ -74,7 +89,8 @@ struct ConfigLoaderTests {
         let bigSpender = welcome.arms[1]
         #expect(bigSpender.display == .cap(times: 3, per: .window(seconds: 7 * 86_400)))
         #expect(bigSpender.devices == .mobile)
-        #expect(bigSpender.payload?["message"]?.stringValue == "Thanks for being with us, {{ attribute.user.first_name }}")
+        #expect(
+            bigSpender.payload?["message"]?.stringValue == "Thanks for being with us, {{ attribute.user.first_name }}")
         #expect(bigSpender.changes.first?.content == .template("big-spender.html"))
         #expect(config.templates["big-spender.html"] != nil)
 
@@ -112,8 +128,11 @@ struct ConfigLoaderTests {
         }
         #expect(pattern.matches("/products/red-shoes"))
         #expect(!pattern.matches("/products/Red"))
-        #expect(conditions[2] == .attribute(path: ["account", "created"], .before(Date(timeIntervalSince1970: 1_767_222_000))))
-        #expect(conditions[3] == .attribute(path: ["user", "signup"], .after(Date(timeIntervalSince1970: 1_748_736_000))))
+        #expect(
+            conditions[2]
+                == .attribute(path: ["account", "created"], .before(Date(timeIntervalSince1970: 1_767_222_000))))
+        #expect(
+            conditions[3] == .attribute(path: ["user", "signup"], .after(Date(timeIntervalSince1970: 1_748_736_000))))
         #expect(conditions[4] == .attribute(path: ["user", "visits"], .lessThanOrEqual(3)))
         #expect(conditions[5] == .attribute(path: ["user", "plan"], .notIn(["pro"])))
         #expect(conditions[6] == .request(.country, .notEquals("US")))
@@ -151,11 +170,12 @@ struct ConfigLoaderTests {
     @Test func eventKeysCoverSegmentsAndExperiences() throws {
         let config = try ConfigFixtures.load("full.conf")
         let amountFilter = EventFilter(property: "amount", condition: .greaterThan(50))
-        #expect(config.eventKeys == [
-            EventKey(event: "Purchase", filter: amountFilter),
-            EventKey(event: "View Page"),
-            EventKey(event: "Purchase"),
-        ])
+        #expect(
+            config.eventKeys == [
+                EventKey(event: "Purchase", filter: amountFilter),
+                EventKey(event: "View Page"),
+                EventKey(event: "Purchase"),
+            ])
     }
 
     @Test func defaultsForAnAlmostEmptyFile() throws {
@@ -169,12 +189,15 @@ struct ConfigLoaderTests {
         #expect(config.events.batchSize == 20)
         #expect(config.events.spoolDirectory == ConfigBuilder.normalize(ConfigFixtures.directory + "/data/spool"))
         #expect(config.optimizations.isEmpty)
-        #expect(config.summary == "0 routes, 0 personalizations, 0 experiments, 0 experiences, 0 variants, 0 segments, 0 templates")
+        #expect(
+            config.summary
+                == "0 routes, 0 personalizations, 0 experiments, 0 experiences, 0 variants, 0 segments, 0 templates")
     }
 
     /// The repository's own proxy.conf, which fronts the demo site, must load cleanly.
     @Test func repositoryProxyConfLoads() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let path = root.appendingPathComponent("proxy.conf").path
         guard FileManager.default.fileExists(atPath: path) else {
             print("repositoryProxyConfLoads: \(path) does not exist yet; full.conf stands in for it")

@@ -1,13 +1,15 @@
 import Foundation
 import Testing
-@testable import VeneerCore
 import VeneerTestSupport
+
+@testable import VeneerCore
 
 @Suite("Config: durations, sizes, instants, suggestions and the source map")
 struct ConfigParsingTests {
     @Test(arguments: [
         ("100ms", Duration.milliseconds(100)), ("2s", .seconds(2)), ("30m", .seconds(1800)), ("12h", .seconds(43_200)),
-        ("7d", .seconds(604_800)), ("2w", .seconds(1_209_600)), ("1h30m", .seconds(5400)), ("1.5s", .milliseconds(1500)),
+        ("7d", .seconds(604_800)), ("2w", .seconds(1_209_600)), ("1h30m", .seconds(5400)),
+        ("1.5s", .milliseconds(1500)),
         (" 20ms ", .milliseconds(20)),
     ])
     func durations(_ text: String, _ expected: Duration) {
@@ -35,12 +37,19 @@ struct ConfigParsingTests {
     @Test func instants() {
         let utc = TimeZone(identifier: "UTC")!
         let berlin = TimeZone(identifier: "Europe/Berlin")!
-        #expect(Date(configText: "2026-11-01T00:00:00Z", timeZone: berlin) == Date(timeIntervalSince1970: 1_793_491_200))
-        #expect(Date(configText: "2026-11-01T01:00:00+01:00", timeZone: utc) == Date(timeIntervalSince1970: 1_793_491_200))
-        #expect(Date(configText: "2026-11-01T00:00:00.250Z", timeZone: utc) == Date(timeIntervalSince1970: 1_793_491_200.25))
+        #expect(
+            Date(configText: "2026-11-01T00:00:00Z", timeZone: berlin) == Date(timeIntervalSince1970: 1_793_491_200))
+        #expect(
+            Date(configText: "2026-11-01T01:00:00+01:00", timeZone: utc) == Date(timeIntervalSince1970: 1_793_491_200))
+        #expect(
+            Date(configText: "2026-11-01T00:00:00.250Z", timeZone: utc) == Date(timeIntervalSince1970: 1_793_491_200.25)
+        )
         // Without an offset the project's time zone applies (Berlin is UTC+1 in November).
         #expect(Date(configText: "2026-11-01T01:00:00", timeZone: berlin) == Date(timeIntervalSince1970: 1_793_491_200))
-        for bad in ["yesterday", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-01", "2026-11-01T25:00:00Z", "2026-11-01T00:00:00+1"] {
+        for bad in [
+            "yesterday", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-01", "2026-11-01T25:00:00Z",
+            "2026-11-01T00:00:00+1",
+        ] {
             #expect(Date(configText: bad, timeZone: utc) == nil, "\(bad)")
         }
     }
@@ -49,7 +58,9 @@ struct ConfigParsingTests {
         #expect(KeySuggestion.closest(to: "dispaly", among: ["display", "devices"]) == "display")
         #expect(KeySuggestion.closest(to: "sever", among: ConfigBuilder.topLevelKeys) == "server")
         #expect(KeySuggestion.closest(to: "colour", among: ["name", "weight", "payload"]) == nil)
-        #expect(KeySuggestion.unknownMessage("key", "colour", allowed: ["name", "weight"]) == "unknown key \"colour\"; allowed: name, weight")
+        #expect(
+            KeySuggestion.unknownMessage("key", "colour", allowed: ["name", "weight"])
+                == "unknown key \"colour\"; allowed: name, weight")
     }
 
     @Test func sourceMapFollowsHeadersArraysAndInlineTables() {
@@ -95,7 +106,9 @@ struct ConfigParsingTests {
     }
 
     @Test func sourceMapSurvivesGarbage() {
-        for text in ["[", "[[", "a = {", "a = [1, [2, {b = \"", "= = =", "\"unterminated", "a.\"b\".c = '''x", "[a.b\nc = 1"] {
+        for text in [
+            "[", "[[", "a = {", "a = [1, [2, {b = \"", "= = =", "\"unterminated", "a.\"b\".c = '''x", "[a.b\nc = 1",
+        ] {
             _ = ConfigSourceMap(text: text)
         }
         #expect(ConfigSourceMap(text: "[a.b\nc = 1").locations["a.b.c"]?.line == 2)
@@ -120,40 +133,66 @@ struct ConfigFormTests {
     }
 
     @Test func displayCapsAndDevices() throws {
-        #expect(try experience("audience = \"everyone\"\ndisplay = { times = 2, per = \"visit\" }").display == .cap(times: 2, per: .visit))
-        #expect(try experience("audience = \"everyone\"\ndisplay = { times = 1, per = \"day\" }").display == .cap(times: 1, per: .window(seconds: 86_400)))
-        #expect(try experience("audience = \"everyone\"\ndisplay = { times = 5, per = \"12h\" }").display == .cap(times: 5, per: .window(seconds: 43_200)))
+        #expect(
+            try experience("audience = \"everyone\"\ndisplay = { times = 2, per = \"visit\" }").display
+                == .cap(times: 2, per: .visit))
+        #expect(
+            try experience("audience = \"everyone\"\ndisplay = { times = 1, per = \"day\" }").display
+                == .cap(times: 1, per: .window(seconds: 86_400)))
+        #expect(
+            try experience("audience = \"everyone\"\ndisplay = { times = 5, per = \"12h\" }").display
+                == .cap(times: 5, per: .window(seconds: 43_200)))
         #expect(try experience("audience = \"everyone\"\ndevices = \"Mobile\"").devices == .mobile)
         #expect(try experience("audience = \"everyone\"").display == .always)
-        let bad = ConfigFixtures.diagnostics(text: ConfigFixtures.preamble + Self.personalization + "audience = \"everyone\"\ndisplay = { times = 0, per = \"fortnight\" }")
-        #expect(bad.map(\.keyPath) == ["personalization[0].experience[0].display.times", "personalization[0].experience[0].display.per"])
+        let bad = ConfigFixtures.diagnostics(
+            text: ConfigFixtures.preamble + Self.personalization
+                + "audience = \"everyone\"\ndisplay = { times = 0, per = \"fortnight\" }")
+        #expect(
+            bad.map(\.keyPath) == [
+                "personalization[0].experience[0].display.times", "personalization[0].experience[0].display.per",
+            ])
     }
 
     @Test func eventConditions() throws {
-        #expect(try experience("audience = { event = \"Purchase\", at_most = 0 }").audience == .event(EventCondition(event: "Purchase", atMost: 0)))
-        #expect(try experience("audience = { event = \"Purchase\" }").audience == .event(EventCondition(event: "Purchase", atLeast: 1)))
         #expect(
-            try experience("audience = { event = \"Purchase\", at_least = 1, at_most = 3, within = \"7d\", where = { property = \"sku\", starts_with = \"A-\" } }").audience
-                == .event(EventCondition(event: "Purchase", atLeast: 1, atMost: 3, withinSeconds: 604_800, filter: EventFilter(property: "sku", condition: .startsWith("A-"))))
+            try experience("audience = { event = \"Purchase\", at_most = 0 }").audience
+                == .event(EventCondition(event: "Purchase", atMost: 0)))
+        #expect(
+            try experience("audience = { event = \"Purchase\" }").audience
+                == .event(EventCondition(event: "Purchase", atLeast: 1)))
+        #expect(
+            try experience(
+                "audience = { event = \"Purchase\", at_least = 1, at_most = 3, within = \"7d\", where = { property = \"sku\", starts_with = \"A-\" } }"
+            ).audience
+                == .event(
+                    EventCondition(
+                        event: "Purchase", atLeast: 1, atMost: 3, withinSeconds: 604_800,
+                        filter: EventFilter(property: "sku", condition: .startsWith("A-"))))
         )
-        let bad = ConfigFixtures.diagnostics(text: ConfigFixtures.preamble + Self.personalization + "audience = { event = \"Purchase\", at_least = 3, at_most = 1, within = \"forever\" }")
+        let bad = ConfigFixtures.diagnostics(
+            text: ConfigFixtures.preamble + Self.personalization
+                + "audience = { event = \"Purchase\", at_least = 3, at_most = 1, within = \"forever\" }")
         #expect(bad.map(\.message).contains { $0.contains("at_most = 1 is below at_least = 3") })
         #expect(bad.map(\.message).contains { $0.contains("invalid duration \"forever\"") })
-        let twoOperators = ConfigFixtures.diagnostics(text: ConfigFixtures.preamble + Self.personalization + "audience = { attribute = \"user.plan\", equals = \"pro\", contains = \"p\" }")
+        let twoOperators = ConfigFixtures.diagnostics(
+            text: ConfigFixtures.preamble + Self.personalization
+                + "audience = { attribute = \"user.plan\", equals = \"pro\", contains = \"p\" }")
         #expect(twoOperators.first?.message.contains("one operator per condition") == true)
     }
 
     @Test func routesNameSelectorsAndGroups() {
-        let text = ConfigFixtures.preamble + "[[route]]\npath = \"/\"\nnames = [\"pp\"]\ngroups = [\"bannr\"]\n\n[[route]]\npath = \"shop\"\n\n" + """
-            [[personalization]]
-            name = "P"
-            group = "banner"
-            metrics = { primary = "Purchase" }
+        let text =
+            ConfigFixtures.preamble
+            + "[[route]]\npath = \"/\"\nnames = [\"pp\"]\ngroups = [\"bannr\"]\n\n[[route]]\npath = \"shop\"\n\n" + """
+                [[personalization]]
+                name = "P"
+                group = "banner"
+                metrics = { primary = "Purchase" }
 
-              [[personalization.experience]]
-              name = "E"
-              audience = "everyone"
-            """
+                  [[personalization.experience]]
+                  name = "E"
+                  audience = "everyone"
+                """
         let diagnostics = ConfigFixtures.diagnostics(text: text)
         #expect(diagnostics.map(\.keyPath) == ["route[0].names[0]", "route[0].groups[0]", "route[1].path"])
         #expect(diagnostics[0].message == "no optimization has selector \"pp\"; did you mean \"p\"?")
@@ -164,7 +203,8 @@ struct ConfigFormTests {
         let directory = TestScratch.root.appendingPathComponent("veneer-config-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try Data("{ \"title\": \"Hi << attribute.user.name | nope >>\" }".utf8).write(to: directory.appendingPathComponent("bad-template.json"))
+        try Data("{ \"title\": \"Hi << attribute.user.name | nope >>\" }".utf8).write(
+            to: directory.appendingPathComponent("bad-template.json"))
         try Data("{ \"title\": ".utf8).write(to: directory.appendingPathComponent("bad-json.json"))
         let text = """
             [origin]
@@ -189,8 +229,16 @@ struct ConfigFormTests {
             Issue.record("broken payload files were accepted")
         } catch {
             #expect(error.diagnostics.count == 2)
-            #expect(error.diagnostics.contains { $0.file.hasSuffix("bad-template.json") && $0.keyPath == "personalization[0].experience[0].payload.title" && $0.message.contains("unknown filter \"nope\"") })
-            #expect(error.diagnostics.contains { $0.file.hasSuffix("bad-json.json") && $0.message.hasPrefix("invalid JSON") })
+            #expect(
+                error.diagnostics.contains {
+                    $0.file.hasSuffix("bad-template.json")
+                        && $0.keyPath == "personalization[0].experience[0].payload.title"
+                        && $0.message.contains("unknown filter \"nope\"")
+                })
+            #expect(
+                error.diagnostics.contains {
+                    $0.file.hasSuffix("bad-json.json") && $0.message.hasPrefix("invalid JSON")
+                })
         }
     }
 
@@ -203,52 +251,68 @@ struct ConfigFormTests {
     }
 
     @Test func listenAddresses() throws {
-        let config = try ConfigFixtures.load(text: ConfigFixtures.preamble + "[server]\nlisten = \"[::1]:0\"\napi_listen = \"0.0.0.0:9090\"\n")
+        let config = try ConfigFixtures.load(
+            text: ConfigFixtures.preamble + "[server]\nlisten = \"[::1]:0\"\napi_listen = \"0.0.0.0:9090\"\n")
         #expect(config.server.listen == HostAndPort(host: "::1", port: 0))
         #expect(config.server.apiListen == HostAndPort(host: "0.0.0.0", port: 9090))
-        let bad = ConfigFixtures.diagnostics(text: ConfigFixtures.preamble + "[server]\nlisten = \"8080\"\napi_listen = \"localhost:70000\"\n")
+        let bad = ConfigFixtures.diagnostics(
+            text: ConfigFixtures.preamble + "[server]\nlisten = \"8080\"\napi_listen = \"localhost:70000\"\n")
         #expect(bad.map(\.keyPath) == ["server.listen", "server.api_listen"])
     }
 
     @Test func relativeRedirectsNeedNoAllowedHost() throws {
         let arm = try experience("audience = \"everyone\"\npayload = { redirect = { url = \"/sale\", status = 301 } }")
-        #expect(arm.redirect == RedirectRule(url: try Template(source: "/sale", mode: .payload), status: 301, keepQuery: false))
-        let bad = ConfigFixtures.diagnostics(text: ConfigFixtures.preamble + Self.personalization + "audience = \"everyone\"\npayload = { redirect = { url = \"//evil.example\", status = 200 } }")
+        #expect(
+            arm.redirect
+                == RedirectRule(url: try Template(source: "/sale", mode: .payload), status: 301, keepQuery: false))
+        let bad = ConfigFixtures.diagnostics(
+            text: ConfigFixtures.preamble + Self.personalization
+                + "audience = \"everyone\"\npayload = { redirect = { url = \"//evil.example\", status = 200 } }")
         #expect(bad.map(\.message).contains { $0.contains("invalid redirect status 200") })
     }
 
     @Test func onlyRunningOptimizationsNeedArms() throws {
-        let running = ConfigFixtures.diagnostics(text: ConfigFixtures.preamble + "[[personalization]]\nname = \"P\"\nmetrics = { primary = \"Purchase\" }\n")
-        #expect(running.map(\.message) == ["running personalization \"P\" has no experience; add [[personalization.experience]]"])
+        let running = ConfigFixtures.diagnostics(
+            text: ConfigFixtures.preamble + "[[personalization]]\nname = \"P\"\nmetrics = { primary = \"Purchase\" }\n")
+        #expect(
+            running.map(\.message) == [
+                "running personalization \"P\" has no experience; add [[personalization.experience]]"
+            ])
         #expect(running.first?.line == 3)
-        let draft = try ConfigFixtures.load(text: ConfigFixtures.preamble + "[[experiment]]\nname = \"E\"\nstatus = \"draft\"\nmetrics = { primary = \"Purchase\" }\n")
+        let draft = try ConfigFixtures.load(
+            text: ConfigFixtures.preamble
+                + "[[experiment]]\nname = \"E\"\nstatus = \"draft\"\nmetrics = { primary = \"Purchase\" }\n")
         #expect(draft.optimizations.first?.arms.isEmpty == true)
     }
 
     @Test func misplacedAndMistypedKeysGetOneDiagnosticEach() {
-        let text = ConfigFixtures.preamble + """
-            [server]
-            templates = "no-such-templates"
+        let text =
+            ConfigFixtures.preamble + """
+                [server]
+                templates = "no-such-templates"
 
-            [[personalization]]
-            name = "P"
-            audience = "everyone"
-            metrics = { primary = "Purchase" }
+                [[personalization]]
+                name = "P"
+                audience = "everyone"
+                metrics = { primary = "Purchase" }
 
-              [[personalization.experience]]
-              name = "E"
-              audience = "everyone"
+                  [[personalization.experience]]
+                  name = "E"
+                  audience = "everyone"
 
-            [[experiment]]
-            name = "X"
-            metrics = { primary = "Purchase" }
+                [[experiment]]
+                name = "X"
+                metrics = { primary = "Purchase" }
 
-              [[experiment.variant]]
-              name = "a"
-              weight = "half"
-            """
+                  [[experiment.variant]]
+                  name = "a"
+                  weight = "half"
+                """
         let diagnostics = ConfigFixtures.diagnostics(text: text)
-        #expect(diagnostics.map(\.keyPath) == ["server.templates", "personalization[0].audience", "experiment[0].variant[0].weight"])
+        #expect(
+            diagnostics.map(\.keyPath) == [
+                "server.templates", "personalization[0].audience", "experiment[0].variant[0].weight",
+            ])
         #expect(diagnostics[0].message.contains("no-such-templates does not exist"))
         #expect(diagnostics[1].message.contains("move audience into each [[personalization.experience]]"))
         #expect(diagnostics[2].message == "expected a number, found a string")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VeneerCore
 
 /// Loads the fixture configurations of `Fixtures/configs/`.

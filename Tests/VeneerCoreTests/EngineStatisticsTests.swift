@@ -15,7 +15,9 @@ struct EngineStatisticsTests {
     static func assignments(_ engine: Engine, selector: String) -> [String] {
         (0..<visitors).map { index in
             let request = Fixture.request(profile: "synthetic-\(index)")
-            let decision = engine.choose(request, profile: ProfileView(), now: Fixture.now).decisions.first { $0.selector == selector }!
+            let decision = engine.choose(request, profile: ProfileView(), now: Fixture.now).decisions.first {
+                $0.selector == selector
+            }!
             switch decision.outcome {
             case .served(let arm): return arm
             case .control: return "(control)"
@@ -63,14 +65,17 @@ struct EngineStatisticsTests {
             [Fixture.experiment("newcomer", variants: [("x", 10), ("y", 90)])] + Self.optimizations
                 + [Fixture.personalization("other", control: 50, experiences: [Fixture.experience("e")])])
         for selector in ["welcome", "cta", "half"] {
-            #expect(Self.assignments(before, selector: selector) == Self.assignments(after, selector: selector), "\(selector)")
+            #expect(
+                Self.assignments(before, selector: selector) == Self.assignments(after, selector: selector),
+                "\(selector)")
         }
     }
 
     @Test func separateOptimizationsBucketIndependently() {
         // The same visitors split by two 50/50 experiments: each quarter near 25 %, not 50/0.
         let engine = Fixture.engine([
-            Fixture.experiment("one", variants: [("a", 50), ("b", 50)]), Fixture.experiment("two", variants: [("a", 50), ("b", 50)]),
+            Fixture.experiment("one", variants: [("a", 50), ("b", 50)]),
+            Fixture.experiment("two", variants: [("a", 50), ("b", 50)]),
         ])
         let one = Self.assignments(engine, selector: "one")
         let two = Self.assignments(engine, selector: "two")

@@ -46,7 +46,8 @@ enum Fixture {
 
     static func request(
         profile: String = "p1", user: String? = nil, names: [String]? = nil, groups: [String]? = nil,
-        device: Device = .desktop, session: String? = "s1", type: Optimization.Kind? = nil, page: PageFacts = PageFacts()
+        device: Device = .desktop, session: String? = "s1", type: Optimization.Kind? = nil,
+        page: PageFacts = PageFacts()
     ) -> DecisionRequest {
         DecisionRequest(
             identification: .init(sourceId: "1", profileId: profile, userId: user), names: names, groups: groups,

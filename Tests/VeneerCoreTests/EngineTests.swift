@@ -15,7 +15,9 @@ struct EngineFilteringTests {
         let groups: [String]?
         let type: Optimization.Kind?
         let served: Set<String>
-        var testDescription: String { "names \(String(describing: names)) groups \(String(describing: groups)) type \(String(describing: type))" }
+        var testDescription: String {
+            "names \(String(describing: names)) groups \(String(describing: groups)) type \(String(describing: type))"
+        }
     }
 
     @Test(arguments: [
@@ -32,7 +34,8 @@ struct EngineFilteringTests {
     ])
     func namesGroupsAndType(_ testCase: Case) {
         let result = Self.engine.choose(
-            Fixture.request(names: testCase.names, groups: testCase.groups, type: testCase.type), profile: ProfileView(),
+            Fixture.request(names: testCase.names, groups: testCase.groups, type: testCase.type),
+            profile: ProfileView(),
             now: Fixture.now)
         #expect(Set(result.served.map(\.selector)) == testCase.served)
         for decision in result.decisions where !testCase.served.contains(decision.selector) {
@@ -68,26 +71,37 @@ struct EngineFilteringTests {
 
 struct EngineAudienceTests {
     static let segments = [
-        Segment(name: "big-spenders", audience: .event(EventCondition(event: "Purchase", atLeast: 3, withinSeconds: 90 * 86_400))),
-        Segment(name: "vip", audience: .all([.segment("big-spenders"), .attribute(path: ["user", "tier"], .equals("gold"))])),
+        Segment(
+            name: "big-spenders",
+            audience: .event(EventCondition(event: "Purchase", atLeast: 3, withinSeconds: 90 * 86_400))),
+        Segment(
+            name: "vip",
+            audience: .all([.segment("big-spenders"), .attribute(path: ["user", "tier"], .equals("gold"))])),
     ]
 
     static func engine(_ audience: Audience) -> Engine {
-        Fixture.engine([Fixture.personalization("x", experiences: [Fixture.experience("e", audience: audience)])], segments: segments)
+        Fixture.engine(
+            [Fixture.personalization("x", experiences: [Fixture.experience("e", audience: audience)])],
+            segments: segments)
     }
 
-    static func served(_ audience: Audience, profile: ProfileView = ProfileView(), page: PageFacts = PageFacts()) -> Bool {
-        Fixture.outcome(engine(audience), Fixture.request(page: page), profile: profile, selector: "x") == .served(arm: "e")
+    static func served(
+        _ audience: Audience, profile: ProfileView = ProfileView(), page: PageFacts = PageFacts()
+    ) -> Bool {
+        Fixture.outcome(engine(audience), Fixture.request(page: page), profile: profile, selector: "x")
+            == .served(arm: "e")
     }
 
     static func purchases(daysAgo: [Int], amount: Double = 10) -> ProfileView {
         var view = ProfileView()
         let keys = [
-            EventKey(event: "Purchase"), EventKey(event: "Purchase", filter: EventFilter(property: "amount", condition: .greaterThan(50))),
+            EventKey(event: "Purchase"),
+            EventKey(event: "Purchase", filter: EventFilter(property: "amount", condition: .greaterThan(50))),
         ]
         for days in daysAgo {
             view.record(
-                event: "Purchase", data: ["amount": .number(amount)], timestamp: Fixture.nowMilliseconds - Int64(days) * 86_400_000,
+                event: "Purchase", data: ["amount": .number(amount)],
+                timestamp: Fixture.nowMilliseconds - Int64(days) * 86_400_000,
                 keys: keys)
         }
         return view
@@ -172,7 +186,8 @@ struct EngineAudienceTests {
 
     @Test func experimentAudienceGatesEligibility() {
         let engine = Fixture.engine([
-            Fixture.experiment("e", audience: .attribute(path: ["user", "plan"], .equals("pro")), variants: [("x", 100)])
+            Fixture.experiment(
+                "e", audience: .attribute(path: ["user", "plan"], .equals("pro")), variants: [("x", 100)])
         ])
         #expect(Fixture.outcome(engine, Fixture.request(), selector: "e") == .skipped(.notTargeted))
         let pro = ProfileView(userAttributes: ["plan": "pro"])
@@ -183,11 +198,13 @@ struct EngineAudienceTests {
 struct EngineTargetingTests {
     @Test func priorityIsTheOrderInTheFile() {
         let engine = Fixture.engine([
-            Fixture.personalization("p", experiences: [
-                Fixture.experience("pro", audience: .attribute(path: ["user", "plan"], .equals("pro"))),
-                Fixture.experience("everyone"),
-                Fixture.experience("never-reached"),
-            ])
+            Fixture.personalization(
+                "p",
+                experiences: [
+                    Fixture.experience("pro", audience: .attribute(path: ["user", "plan"], .equals("pro"))),
+                    Fixture.experience("everyone"),
+                    Fixture.experience("never-reached"),
+                ])
         ])
         #expect(Fixture.outcome(engine, Fixture.request(), selector: "p") == .served(arm: "everyone"))
         let pro = ProfileView(userAttributes: ["plan": "pro"])
@@ -196,14 +213,17 @@ struct EngineTargetingTests {
 
     @Test func devicesFilterExperiences() {
         let engine = Fixture.engine([
-            Fixture.personalization("p", experiences: [
-                Fixture.experience("mobile-only", devices: .mobile),
-                Fixture.experience("desktop-only", devices: .desktop),
-            ]),
+            Fixture.personalization(
+                "p",
+                experiences: [
+                    Fixture.experience("mobile-only", devices: .mobile),
+                    Fixture.experience("desktop-only", devices: .desktop),
+                ]),
             Fixture.personalization("m", experiences: [Fixture.experience("mobile-only", devices: .mobile)]),
         ])
         #expect(Fixture.outcome(engine, Fixture.request(device: .mobile), selector: "p") == .served(arm: "mobile-only"))
-        #expect(Fixture.outcome(engine, Fixture.request(device: .desktop), selector: "p") == .served(arm: "desktop-only"))
+        #expect(
+            Fixture.outcome(engine, Fixture.request(device: .desktop), selector: "p") == .served(arm: "desktop-only"))
         #expect(Fixture.outcome(engine, Fixture.request(device: .desktop), selector: "m") == .skipped(.device))
         // A request of device "all" (API default) matches only experiences for all devices.
         #expect(Fixture.outcome(engine, Fixture.request(device: .all), selector: "m") == .skipped(.device))
@@ -212,8 +232,10 @@ struct EngineTargetingTests {
     }
 
     @Test func scheduleWindowAndDays() throws {
-        let november = Schedule(start: ISO8601Instant.parse("2026-11-01T00:00:00Z"), end: ISO8601Instant.parse("2026-12-01T00:00:00Z"))
-        let weekdaysNineToSix = Schedule(weekdays: [2, 3, 4, 5, 6], dailyWindow: .init(startMinute: 9 * 60, endMinute: 18 * 60))
+        let november = Schedule(
+            start: ISO8601Instant.parse("2026-11-01T00:00:00Z"), end: ISO8601Instant.parse("2026-12-01T00:00:00Z"))
+        let weekdaysNineToSix = Schedule(
+            weekdays: [2, 3, 4, 5, 6], dailyWindow: .init(startMinute: 9 * 60, endMinute: 18 * 60))
         let lateNight = Schedule(dailyWindow: .init(startMinute: 22 * 60, endMinute: 2 * 60))
         let engine = Fixture.engine([
             Fixture.personalization("nov", experiences: [Fixture.experience("e", schedule: november)]),
@@ -255,7 +277,8 @@ struct EngineTargetingTests {
             [Fixture.personalization("sat", experiences: [Fixture.experience("e", schedule: weekendOnly)])],
             timeZone: "America/New_York")
         #expect(
-            Fixture.outcome(saturday, Fixture.request(), at: ISO8601Instant.parse("2026-11-29T03:00:00Z")!, selector: "sat")
+            Fixture.outcome(
+                saturday, Fixture.request(), at: ISO8601Instant.parse("2026-11-29T03:00:00Z")!, selector: "sat")
                 == .served(arm: "e"))
     }
 }
@@ -265,15 +288,19 @@ struct EngineDisplayTests {
         ProfileView(exposures: [
             "p": records.map {
                 ExposureRecord(
-                    arm: $0.arm, timestamp: Fixture.nowMilliseconds - Int64($0.minutesAgo) * 60_000, sessionId: $0.session,
+                    arm: $0.arm, timestamp: Fixture.nowMilliseconds - Int64($0.minutesAgo) * 60_000,
+                    sessionId: $0.session,
                     control: false)
             }
         ])
     }
 
-    static func outcome(_ display: DisplayFrequency, _ profile: ProfileView, session: String? = "s1") -> Decision.Outcome? {
+    static func outcome(
+        _ display: DisplayFrequency, _ profile: ProfileView, session: String? = "s1"
+    ) -> Decision.Outcome? {
         let engine = Fixture.engine([
-            Fixture.personalization("p", experiences: [Fixture.experience("first", display: display), Fixture.experience("fallback")])
+            Fixture.personalization(
+                "p", experiences: [Fixture.experience("first", display: display), Fixture.experience("fallback")])
         ])
         return Fixture.outcome(engine, Fixture.request(session: session), profile: profile, selector: "p")
     }
@@ -292,24 +319,36 @@ struct EngineDisplayTests {
         #expect(Self.outcome(.oncePerVisit, Self.history([("first", 1, "s1")])) == .served(arm: "fallback"))
         #expect(Self.outcome(.oncePerVisit, Self.history([("first", 1, "s0")])) == .served(arm: "first"))
         // Without a session id the scope is "default", as Intempt does.
-        #expect(Self.outcome(.oncePerVisit, Self.history([("first", 1, nil)]), session: nil) == .served(arm: "fallback"))
+        #expect(
+            Self.outcome(.oncePerVisit, Self.history([("first", 1, nil)]), session: nil) == .served(arm: "fallback"))
     }
 
     @Test func capsPerWindowAndPerVisit() {
         let threePerDay = DisplayFrequency.cap(times: 3, per: .window(seconds: 86_400))
-        #expect(Self.outcome(threePerDay, Self.history([("first", 10, "a"), ("first", 20, "b")])) == .served(arm: "first"))
-        #expect(Self.outcome(threePerDay, Self.history([("first", 10, "a"), ("first", 20, "b"), ("first", 30, "c")])) == .served(arm: "fallback"))
+        #expect(
+            Self.outcome(threePerDay, Self.history([("first", 10, "a"), ("first", 20, "b")])) == .served(arm: "first"))
+        #expect(
+            Self.outcome(threePerDay, Self.history([("first", 10, "a"), ("first", 20, "b"), ("first", 30, "c")]))
+                == .served(arm: "fallback"))
         #expect(
             Self.outcome(threePerDay, Self.history([("first", 10, "a"), ("first", 20, "b"), ("first", 60 * 25, "c")]))
                 == .served(arm: "first"), "one is older than a day")
         let twicePerVisit = DisplayFrequency.cap(times: 2, per: .visit)
-        #expect(Self.outcome(twicePerVisit, Self.history([("first", 1, "s1"), ("first", 2, "s0"), ("first", 3, "s0")])) == .served(arm: "first"))
-        #expect(Self.outcome(twicePerVisit, Self.history([("first", 1, "s1"), ("first", 2, "s1")])) == .served(arm: "fallback"))
+        #expect(
+            Self.outcome(twicePerVisit, Self.history([("first", 1, "s1"), ("first", 2, "s0"), ("first", 3, "s0")]))
+                == .served(arm: "first"))
+        #expect(
+            Self.outcome(twicePerVisit, Self.history([("first", 1, "s1"), ("first", 2, "s1")]))
+                == .served(arm: "fallback"))
     }
 
     @Test func cappedIsTheReasonWhenNothingElseQualifies() {
-        let engine = Fixture.engine([Fixture.personalization("p", experiences: [Fixture.experience("only", display: .once)])])
-        let seen = ProfileView(exposures: ["p": [ExposureRecord(arm: "only", timestamp: 0, sessionId: nil, control: false)]])
+        let engine = Fixture.engine([
+            Fixture.personalization("p", experiences: [Fixture.experience("only", display: .once)])
+        ])
+        let seen = ProfileView(exposures: [
+            "p": [ExposureRecord(arm: "only", timestamp: 0, sessionId: nil, control: false)]
+        ])
         #expect(Fixture.outcome(engine, Fixture.request(), profile: seen, selector: "p") == .skipped(.capped))
     }
 }
@@ -317,9 +356,12 @@ struct EngineDisplayTests {
 struct EngineAssignmentTests {
     @Test func controlShareIsAControlExposureOfTheQualifyingExperience() throws {
         let engine = Fixture.engine([
-            Fixture.personalization("p", control: 50, experiences: [
-                Fixture.experience("pro", audience: .attribute(path: ["user", "plan"], .equals("pro"))), Fixture.experience("all"),
-            ])
+            Fixture.personalization(
+                "p", control: 50,
+                experiences: [
+                    Fixture.experience("pro", audience: .attribute(path: ["user", "plan"], .equals("pro"))),
+                    Fixture.experience("all"),
+                ])
         ])
         var sawControl = false
         var sawServed = false
@@ -351,19 +393,22 @@ struct EngineAssignmentTests {
     @Test func stickyArmWinsOverTheHashAndBucketVersionReBuckets() throws {
         let engine = Fixture.engine([Fixture.experiment("e", variants: [("a", 50), ("b", 50)])])
         let request = Fixture.request(profile: "p-sticky")
-        let natural = try #require(engine.choose(request, profile: ProfileView(), now: Fixture.now).decisions.first?.servedArm)
+        let natural = try #require(
+            engine.choose(request, profile: ProfileView(), now: Fixture.now).decisions.first?.servedArm)
         let other = natural == "a" ? "b" : "a"
         let sticky = ProfileView(assignments: ["e": StickyAssignment(arm: other, control: false, bucketVersion: 1)])
         #expect(Fixture.outcome(engine, request, profile: sticky, selector: "e") == .served(arm: other))
         let stale = ProfileView(assignments: ["e": StickyAssignment(arm: other, control: false, bucketVersion: 0)])
         #expect(Fixture.outcome(engine, request, profile: stale, selector: "e") == .served(arm: natural))
-        let removedArm = ProfileView(assignments: ["e": StickyAssignment(arm: "gone", control: false, bucketVersion: 1)])
+        let removedArm = ProfileView(assignments: ["e": StickyAssignment(arm: "gone", control: false, bucketVersion: 1)]
+        )
         #expect(Fixture.outcome(engine, request, profile: removedArm, selector: "e") == .served(arm: natural))
     }
 
     @Test func stickinessNeverBypassesTargeting() {
         let engine = Fixture.engine([
-            Fixture.experiment("e", audience: .attribute(path: ["user", "plan"], .equals("pro")), variants: [("a", 50), ("b", 50)])
+            Fixture.experiment(
+                "e", audience: .attribute(path: ["user", "plan"], .equals("pro")), variants: [("a", 50), ("b", 50)])
         ])
         let sticky = ProfileView(assignments: ["e": StickyAssignment(arm: "a", control: false, bucketVersion: 1)])
         #expect(Fixture.outcome(engine, Fixture.request(), profile: sticky, selector: "e") == .skipped(.notTargeted))
@@ -384,8 +429,12 @@ struct EngineAssignmentTests {
     }
 
     @Test func payloadIsRenderedForTheVisitor() throws {
-        let payload: JSONValue = ["title": "Welcome back, << attribute.user.first_name | default: \"friend\" >>!", "n": 3]
-        let engine = Fixture.engine([Fixture.personalization("p", experiences: [Fixture.experience("e", payload: payload)])])
+        let payload: JSONValue = [
+            "title": "Welcome back, << attribute.user.first_name | default: \"friend\" >>!", "n": 3,
+        ]
+        let engine = Fixture.engine([
+            Fixture.personalization("p", experiences: [Fixture.experience("e", payload: payload)])
+        ])
         let named = ProfileView(userAttributes: ["first_name": "Ada"])
         let result = engine.choose(Fixture.request(), profile: named, now: Fixture.now)
         #expect(result.served.first?.payload == ["title": "Welcome back, Ada!", "n": 3])
@@ -397,7 +446,8 @@ struct EngineAssignmentTests {
 struct EngineExposureTests {
     @Test func unchangedVariantIsServedWithAControlExposure() throws {
         let engine = Fixture.engine([Fixture.experiment("e", variants: [("control", 100)])])
-        let decision = try #require(engine.choose(Fixture.request(), profile: ProfileView(), now: Fixture.now).decisions.first)
+        let decision = try #require(
+            engine.choose(Fixture.request(), profile: ProfileView(), now: Fixture.now).decisions.first)
         #expect(decision.outcome == .served(arm: "control"))
         #expect(decision.payload == nil)
         let exposure = try #require(decision.exposure)
@@ -412,15 +462,19 @@ struct EngineExposureTests {
     }
 
     @Test func exposureRoundTripsThroughATrackEvent() throws {
-        let engine = Fixture.engine([Fixture.personalization("p", group: "banner", control: 0, experiences: [Fixture.experience("hero")])])
-        let decision = try #require(engine.choose(Fixture.request(user: "u9"), profile: ProfileView(), now: Fixture.now).decisions.first)
+        let engine = Fixture.engine([
+            Fixture.personalization("p", group: "banner", control: 0, experiences: [Fixture.experience("hero")])
+        ])
+        let decision = try #require(
+            engine.choose(Fixture.request(user: "u9"), profile: ProfileView(), now: Fixture.now).decisions.first)
         let exposure = try #require(decision.exposure)
         let event = TrackEvent.exposure(
             exposure, eventId: "ev1", timestamp: Fixture.nowMilliseconds, sourceId: "1", profileId: "p1", userId: "u9",
             sessionId: "s1", url: "http://shop.test/", device: .desktop, applied: true)
         #expect(event.name == "Experience exposure")
         #expect(event.data["experience"] == "hero" && event.data["group"] == "banner" && event.data["applied"] == true)
-        #expect(event.data["assignmentKey"] == "u9" && event.data["bucketVersion"] == 1 && event.data["control"] == false)
+        #expect(
+            event.data["assignmentKey"] == "u9" && event.data["bucketVersion"] == 1 && event.data["control"] == false)
         #expect(event.exposure == exposure)
         var other = event
         other.name = "View Page"

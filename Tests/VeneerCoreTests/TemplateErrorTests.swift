@@ -53,14 +53,17 @@ struct TemplateErrorTests {
         .init("<< attribute.user.na@me >>", 1, 21, #"expected "|" or ">>", found "@""#),
         .init("<< attribute.user.name }}", 1, 24, #"expected "|" or ">>", found "}""#),
         // Filters.
-        .init("<< attribute.user.name | shout >>", 1, 26, #"unknown filter "shout"; filters are default, upper, lower, escape, raw, url, json"#),
+        .init(
+            "<< attribute.user.name | shout >>", 1, 26,
+            #"unknown filter "shout"; filters are default, upper, lower, escape, raw, url, json"#),
         .init("<< attribute.user.name | Upper >>", 1, 26, #"unknown filter "Upper""#),
         .init(#"<< attribute.user.name | upper: "x" >>"#, 1, 31, #"filter "upper" takes no argument"#),
         .init("<< attribute.user.name | raw : >>", 1, 30, #"filter "raw" takes no argument"#),
         .init("<< attribute.user.name | json: >>", 1, 30, #"filter "json" takes no argument"#),
         .init("<< attribute.user.name | default >>", 1, 26, #"filter "default" needs a text argument"#),
         .init("<< attribute.user.name | default | upper >>", 1, 26, #"filter "default" needs a text argument"#),
-        .init("<< attribute.user.name | default: >>", 1, 35, #"filter "default" needs a quoted text argument, found ">""#),
+        .init(
+            "<< attribute.user.name | default: >>", 1, 35, #"filter "default" needs a quoted text argument, found ">""#),
         .init("<< attribute.user.name | default: friend >>", 1, 35, #"needs a quoted text argument, found "f""#),
         .init("<< attribute.user.name | default: 'friend' >>", 1, 35, #"needs a quoted text argument, found "'""#),
         .init("<< attribute.user.name | >>", 1, 26, #"expected a filter name after "|", found ">""#),
@@ -73,7 +76,9 @@ struct TemplateErrorTests {
         .init(#"<< attribute.user.name | default: "a\'b" >>"#, 1, 37, #"unknown escape "\'" in text"#),
         .init("<< attribute.user.name | default: \"one\ntwo", 1, 35, "unterminated text"),
         // Multi-line sources: line and column point inside the right line.
-        .init("<div>\n  <p>Hello</p>\n  <span><< attribute.user.name | upcase >></span>\n</div>", 3, 34, #"unknown filter "upcase""#),
+        .init(
+            "<div>\n  <p>Hello</p>\n  <span><< attribute.user.name | upcase >></span>\n</div>", 3, 34,
+            #"unknown filter "upcase""#),
         .init("<<\n  attribute.user.name\n  | nope\n>>", 3, 5, #"unknown filter "nope""#),
         .init("line one\r\nb << x >>", 2, 6, #"unknown path root "x""#),
         .init("\n\n\n<< visitor.device >>\n\t<< nope >>", 5, 5, #"unknown path root "nope""#),
@@ -107,7 +112,9 @@ struct TemplateErrorTests {
 
     @Test func descriptionNamesThePosition() {
         #expect(TemplateError(line: 2, column: 5, message: "oops").description == "2:5: oops")
-        #expect(TemplateError(line: 1, column: 3, message: "oops", keyPath: "changes[0].html").description == "changes[0].html: 1:3: oops")
+        #expect(
+            TemplateError(line: 1, column: 3, message: "oops", keyPath: "changes[0].html").description
+                == "changes[0].html: 1:3: oops")
         do {
             _ = try Template(source: "Hi << user.name >>")
             Issue.record("expected a compile error")

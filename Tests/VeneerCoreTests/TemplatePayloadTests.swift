@@ -39,7 +39,8 @@ struct TemplatePayloadTests {
         let payload = try PayloadTemplate(source)
         #expect(!payload.isConstant)
         let rendered = payload.render(TemplateContext(user: ["first_name": "Ada"]))
-        let expectedBody = "Hey Ada! We've missed you at Otto!\nTo welcome you back, we're offering an exclusive 30%\ndiscount on your monthly subscription."
+        let expectedBody =
+            "Hey Ada! We've missed you at Otto!\nTo welcome you back, we're offering an exclusive 30%\ndiscount on your monthly subscription."
         #expect(rendered["preImageBody1"] == .string(expectedBody))
         // Every other key comes back as it was: 22 untouched strings, keys unchanged.
         let sourceObject = try #require(source.objectValue)
@@ -125,12 +126,18 @@ struct TemplatePayloadTests {
     static let keyPathCases: [KeyPathCase] = [
         .init(payload: "<< nope >>", keyPath: "", line: 1, column: 4),
         .init(payload: ["title": "Hey {{ attribute.first_name }}"], keyPath: "title", line: 1, column: 18),
-        .init(payload: ["title": "ok", "changes": [["selector": "#a", "html": "<p>\n<< bad >>"]]], keyPath: "changes[0].html", line: 2, column: 4),
-        .init(payload: ["changes": [["html": "fine"], ["html": "{{ payload.x | bold }}"]]], keyPath: "changes[1].html", line: 1, column: 16),
+        .init(
+            payload: ["title": "ok", "changes": [["selector": "#a", "html": "<p>\n<< bad >>"]]],
+            keyPath: "changes[0].html", line: 2, column: 4),
+        .init(
+            payload: ["changes": [["html": "fine"], ["html": "{{ payload.x | bold }}"]]], keyPath: "changes[1].html",
+            line: 1, column: 16),
         .init(payload: ["odd key": ["x", "<<"]], keyPath: #"["odd key"][1]"#, line: 1, column: 1),
         .init(payload: ["a": ["b.c": ["x << attribute.zzz.q >>"]]], keyPath: #"a["b.c"][0]"#, line: 1, column: 16),
         .init(payload: [[[1, "<< visitor >>"]]], keyPath: "[0][0][1]", line: 1, column: 4),
-        .init(payload: ["redirect": ["url": #"/x?<< request.query | default: "y" >>"#]], keyPath: "redirect.url", line: 1, column: 15),
+        .init(
+            payload: ["redirect": ["url": #"/x?<< request.query | default: "y" >>"#]], keyPath: "redirect.url", line: 1,
+            column: 15),
     ]
 
     @Test(arguments: keyPathCases)
@@ -142,7 +149,9 @@ struct TemplatePayloadTests {
             #expect(error.keyPath == row.keyPath)
             #expect(error.line == row.line)
             #expect(error.column == row.column)
-            #expect(error.description.hasPrefix(row.keyPath.isEmpty ? "\(row.line):" : "\(row.keyPath): \(row.line):\(row.column): "))
+            #expect(
+                error.description.hasPrefix(
+                    row.keyPath.isEmpty ? "\(row.line):" : "\(row.keyPath): \(row.line):\(row.column): "))
         }
     }
 

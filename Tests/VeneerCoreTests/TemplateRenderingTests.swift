@@ -78,10 +78,14 @@ struct TemplateRenderingTests {
         .init("<< attribute.user.html | raw | upper >>", "<B>\"TOM\" & 'JERRY'</B>"),
         .init("<< attribute.user.html | upper | raw >>", "<B>\"TOM\" & 'JERRY'</B>"),
         .init("<< attribute.user.html | escape | raw >>", "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;"),
-        .init("<< attribute.user.html | escape | escape >>", "&amp;lt;b&amp;gt;&amp;quot;Tom&amp;quot; &amp;amp; &amp;#39;Jerry&amp;#39;&amp;lt;/b&amp;gt;"),
+        .init(
+            "<< attribute.user.html | escape | escape >>",
+            "&amp;lt;b&amp;gt;&amp;quot;Tom&amp;quot; &amp;amp; &amp;#39;Jerry&amp;#39;&amp;lt;/b&amp;gt;"),
         .init("<< attribute.user.html >>", "<b>\"Tom\" & 'Jerry'</b>", mode: .payload),
         .init("<< attribute.user.html | raw >>", "<b>\"Tom\" & 'Jerry'</b>", mode: .payload),
-        .init("<< attribute.user.html | escape >>", "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;", mode: .payload),
+        .init(
+            "<< attribute.user.html | escape >>", "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;",
+            mode: .payload),
         // url
         .init("<< attribute.user.query_text | url >>", "a%20b%26c%2Fd%3F%C3%A9~-._"),
         .init("/search?q=<< attribute.account.company.name | url >>", "/search?q=Acme%20%26%20Co"),
@@ -116,8 +120,12 @@ struct TemplateRenderingTests {
         .init("{{attribute.user.first_name}}", "Ada", mode: .payload),
         .init("{{ attribute.user.first_name | upper }}", "ADA", mode: .payload),
         .init(#"{{ attribute.user.nope | default: "you" }}"#, "you", mode: .payload),
-        .init("{{ payload.discount }}% for {{ visitor.device }} on {{ request.path }}", "30% for mobile on /pricing", mode: .payload),
-        .init("{{ cart.total }} and {{ }} and {{attributes.x}} and {{ payloadx }}", "{{ cart.total }} and {{ }} and {{attributes.x}} and {{ payloadx }}", mode: .payload),
+        .init(
+            "{{ payload.discount }}% for {{ visitor.device }} on {{ request.path }}", "30% for mobile on /pricing",
+            mode: .payload),
+        .init(
+            "{{ cart.total }} and {{ }} and {{attributes.x}} and {{ payloadx }}",
+            "{{ cart.total }} and {{ }} and {{attributes.x}} and {{ payloadx }}", mode: .payload),
         .init("{{ attribute.user.first_name }} << attribute.user.first_name >>", "Ada Ada", mode: .payload),
         .init("{{{ attribute.user.first_name }}}", "{Ada}", mode: .payload),
         .init(#"\{{ attribute.user.first_name }}"#, "{{ attribute.user.first_name }}", mode: .payload),
@@ -198,7 +206,8 @@ struct TemplateRenderingTests {
     }
 
     @Test func rendersTheSameForTheSameContextEveryTime() throws {
-        let template = try Template(source: "<< attribute.user.first_name >> has << payload.discount >>% off, << attribute.user.html >>")
+        let template = try Template(
+            source: "<< attribute.user.first_name >> has << payload.discount >>% off, << attribute.user.html >>")
         let first = template.render(TemplateTestContext.full)
         for _ in 0..<100 { #expect(template.render(TemplateTestContext.full) == first) }
         #expect(first == "Ada has 30% off, &lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;")
@@ -206,9 +215,18 @@ struct TemplateRenderingTests {
 
     @Test func renderUnescapedSkipsOnlyTheAutomaticEscape() throws {
         let context = TemplateTestContext.full
-        let template = try Template(source: "<i><< attribute.user.html >></i> {{ attribute.user.first_name }} \\<< << attribute.user.html | escape >>")
-        #expect(template.renderUnescaped(context) == "<i><b>\"Tom\" & 'Jerry'</b></i> {{ attribute.user.first_name }} << &lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;")
-        #expect(template.render(context) == "<i>&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;</i> {{ attribute.user.first_name }} << &lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;")
+        let template = try Template(
+            source:
+                "<i><< attribute.user.html >></i> {{ attribute.user.first_name }} \\<< << attribute.user.html | escape >>"
+        )
+        #expect(
+            template.renderUnescaped(context)
+                == "<i><b>\"Tom\" & 'Jerry'</b></i> {{ attribute.user.first_name }} << &lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;"
+        )
+        #expect(
+            template.render(context)
+                == "<i>&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;</i> {{ attribute.user.first_name }} << &lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;"
+        )
         let payloadMode = try Template(source: "{{ attribute.user.html }}", mode: .payload)
         #expect(payloadMode.renderUnescaped(context) == payloadMode.render(context))
         let constant = try Template(source: "a & b")
@@ -217,10 +235,13 @@ struct TemplateRenderingTests {
 
     @Test func visitorFactsComeFromTheDecisionRequest() throws {
         let request = DecisionRequest(
-            identification: .init(sourceId: "1", profileId: "p-7"), device: .desktop, sessionId: "s-1", isNewVisitor: true)
+            identification: .init(sourceId: "1", profileId: "p-7"), device: .desktop, sessionId: "s-1",
+            isNewVisitor: true)
         let context = TemplateContext(visitor: TemplateContext.visitorFacts(for: request))
         let template = try Template(
-            source: "<< visitor.device >> << visitor.profile_id >> << visitor.session_id >> << visitor.new >> << visitor.returning >>")
+            source:
+                "<< visitor.device >> << visitor.profile_id >> << visitor.session_id >> << visitor.new >> << visitor.returning >>"
+        )
         #expect(template.render(context) == "desktop p-7 s-1 true false")
         let anonymous = TemplateContext.visitorFacts(for: DecisionRequest(identification: .init()))
         #expect(anonymous["profile_id"] == nil)
@@ -259,7 +280,8 @@ enum TemplateTestContext {
         visitor: ["device": "mobile", "profile_id": "p-1", "session_id": "s-9", "new": false, "returning": true],
         request: PageFacts(
             path: "/pricing", url: "https://shop.example/pricing?utm_source=mail&q=a+b",
-            query: ["utm_source": "mail", "q": "a b", "utm.medium": "dotted"], referrer: "https://search.example/?q=<x>")
+            query: ["utm_source": "mail", "q": "a b", "utm.medium": "dotted"], referrer: "https://search.example/?q=<x>"
+        )
     )
 }
 

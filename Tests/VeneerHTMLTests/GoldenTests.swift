@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VeneerCore
+
 @testable import VeneerHTML
 
 /// The golden suite: `Golden/<case>/` holds `input.html`, `changes.json`, optionally
@@ -12,8 +13,11 @@ import VeneerCore
 
     static var caseNames: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return names.filter { FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).appendingPathComponent("input.html").path) }
-            .sorted()
+        return names.filter {
+            FileManager.default.fileExists(
+                atPath: directory.appendingPathComponent($0).appendingPathComponent("input.html").path)
+        }
+        .sorted()
     }
 
     @Test func suiteHasAtLeastFortyCases() {
@@ -24,14 +28,16 @@ import VeneerCore
     func golden(_ name: String) throws {
         let folder = Self.directory.appendingPathComponent(name)
         let input = try Array(Data(contentsOf: folder.appendingPathComponent("input.html")))
-        let changes = try RenderRequest.changes(from: JSONValue(jsonData: Data(contentsOf: folder.appendingPathComponent("changes.json"))))
+        let changes = try RenderRequest.changes(
+            from: JSONValue(jsonData: Data(contentsOf: folder.appendingPathComponent("changes.json"))))
         let contextURL = folder.appendingPathComponent("context.json")
         let context =
             FileManager.default.fileExists(atPath: contextURL.path)
             ? RenderRequest.context(from: try JSONValue(jsonData: Data(contentsOf: contextURL))) : TemplateContext()
         let templates = try Self.templates(in: folder.appendingPathComponent("templates"))
         let charsetURL = folder.appendingPathComponent("charset.txt")
-        let charset = (try? String(contentsOf: charsetURL, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let charset = (try? String(contentsOf: charsetURL, encoding: .utf8))?.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let rendered = changes.map { $0.rendered(context, templates: templates) }
 
         let rewriter = PageRewriter()
@@ -54,7 +60,9 @@ import VeneerCore
         }
         let expected = try Array(Data(contentsOf: expectedURL))
         if result.output != expected {
-            let diff = UnifiedDiff.diff(expected: String(decoding: expected, as: UTF8.self), actual: String(decoding: result.output, as: UTF8.self))
+            let diff = UnifiedDiff.diff(
+                expected: String(decoding: expected, as: UTF8.self),
+                actual: String(decoding: result.output, as: UTF8.self))
             Issue.record("golden case \(name) differs:\n\(diff)")
         }
         let expectedSkipped = (try? String(contentsOf: skippedURL, encoding: .utf8)) ?? ""
@@ -82,7 +90,9 @@ enum FidelityCheck {
 
     static func verify(input: [UInt8], result: RewriteResult) throws {
         if !result.changed {
-            guard result.output == input else { throw Failure(description: "unchanged result whose output differs from the input") }
+            guard result.output == input else {
+                throw Failure(description: "unchanged result whose output differs from the input")
+            }
             return
         }
         var rebuilt: [UInt8] = []
@@ -95,11 +105,15 @@ enum FidelityCheck {
             rebuilt += edit.replacement
             cursor = edit.range.upperBound
             for offset in [edit.range.lowerBound, edit.range.upperBound] where !isTagBoundary(input, offset) {
-                throw Failure(description: "an edit boundary at byte \(offset) is not at a tag boundary: …\(context(input, offset))…")
+                throw Failure(
+                    description:
+                        "an edit boundary at byte \(offset) is not at a tag boundary: …\(context(input, offset))…")
             }
         }
         rebuilt += input[cursor...]
-        guard rebuilt == result.output else { throw Failure(description: "the output is not the input with the reported edits") }
+        guard rebuilt == result.output else {
+            throw Failure(description: "the output is not the input with the reported edits")
+        }
     }
 
     static func isTagBoundary(_ bytes: [UInt8], _ offset: Int) -> Bool {

@@ -1,26 +1,33 @@
 import Testing
 import VeneerCore
+
 @testable import VeneerHTML
 
 @Suite struct RewriterTests {
     @Test func appliesAChangeAndKeepsEveryOtherByte() throws {
-        let page = "<!DOCTYPE html>\n<html><body>\n<div id='a' class=x>old</div>\n<p>keep &amp; this</p>\n</body></html>\n"
+        let page =
+            "<!DOCTYPE html>\n<html><body>\n<div id='a' class=x>old</div>\n<p>keep &amp; this</p>\n</body></html>\n"
         let result = try TestPages.rewrite(page, [["selector": "#a", "action": "inner", "html": "<b>new</b>"]])
-        #expect(TestPages.text(result) == "<!DOCTYPE html>\n<html><body>\n<div id='a' class=x><b>new</b></div>\n<p>keep &amp; this</p>\n</body></html>\n")
+        #expect(
+            TestPages.text(result)
+                == "<!DOCTYPE html>\n<html><body>\n<div id='a' class=x><b>new</b></div>\n<p>keep &amp; this</p>\n</body></html>\n"
+        )
         #expect(result.applied == 1)
         #expect(result.changed)
         #expect(result.skipped.isEmpty)
     }
 
     @Test func everyMatchingElementIsChanged() throws {
-        let result = try TestPages.rewrite("<ul><li>a</li><li>b</li><li>c</li></ul>", [["selector": "li", "action": "add-class", "value": "i"]])
+        let result = try TestPages.rewrite(
+            "<ul><li>a</li><li>b</li><li>c</li></ul>", [["selector": "li", "action": "add-class", "value": "i"]])
         #expect(TestPages.text(result) == "<ul><li class=\"i\">a</li><li class=\"i\">b</li><li class=\"i\">c</li></ul>")
         #expect(result.edits.count == 3)
     }
 
     @Test func siblingParagraphsFollowLibxml2sTree() throws {
         // `<p>one<p>two` are siblings: the second p is the second child of the div.
-        let result = try TestPages.rewrite("<div><p>one<p>two</div>", [["selector": "div > p:nth-child(2)", "action": "text", "text": "2"]])
+        let result = try TestPages.rewrite(
+            "<div><p>one<p>two</div>", [["selector": "div > p:nth-child(2)", "action": "text", "text": "2"]])
         #expect(TestPages.text(result) == "<div><p>one<p>2</div>")
     }
 
@@ -32,7 +39,8 @@ import VeneerCore
     }
 
     @Test func addingAClassTwiceChangesNothing() throws {
-        let result = try TestPages.rewrite("<p class=\"a b\">x</p>", [["selector": "p", "action": "add-class", "value": "b"]])
+        let result = try TestPages.rewrite(
+            "<p class=\"a b\">x</p>", [["selector": "p", "action": "add-class", "value": "b"]])
         #expect(!result.changed)
         #expect(result.applied == 1)
     }
@@ -42,7 +50,8 @@ import VeneerCore
         var diagnostics = PageRewriter.Diagnostics()
         let page = Array("<html><body><div class=\"other\">x</div></body></html>".utf8)
         let result = rewriter.rewrite(
-            page, contentTypeCharset: nil, changes: [try TestPages.change(["selector": ".banner h1", "action": "remove"])],
+            page, contentTypeCharset: nil,
+            changes: [try TestPages.change(["selector": ".banner h1", "action": "remove"])],
             diagnostics: &diagnostics)
         #expect(diagnostics.skippedByPrecheck)
         #expect(!result.changed)
@@ -55,7 +64,8 @@ import VeneerCore
         let rewriter = PageRewriter()
         var diagnostics = PageRewriter.Diagnostics()
         let result = rewriter.rewrite(
-            page, contentTypeCharset: nil, changes: [try TestPages.change(["selector": "#promo", "action": "text", "text": "early"])],
+            page, contentTypeCharset: nil,
+            changes: [try TestPages.change(["selector": "#promo", "action": "text", "text": "early"])],
             diagnostics: &diagnostics)
         #expect(diagnostics.stoppedEarly)
         #expect(TestPages.text(result).hasPrefix("<html><body><div id=\"promo\">early</div>\n<div class=\"row\">"))
@@ -68,7 +78,8 @@ import VeneerCore
         let rewriter = PageRewriter()
         var diagnostics = PageRewriter.Diagnostics()
         let result = rewriter.rewrite(
-            Array(page.utf8), contentTypeCharset: nil, changes: [try TestPages.change(["selector": "#x", "action": "text", "text": "X"])],
+            Array(page.utf8), contentTypeCharset: nil,
+            changes: [try TestPages.change(["selector": "#x", "action": "text", "text": "X"])],
             diagnostics: &diagnostics)
         #expect(result.edits.count == 2)
         #expect(!TestPages.text(result).contains(">1<") && !TestPages.text(result).contains(">2<"))
@@ -78,13 +89,16 @@ import VeneerCore
         let rewriter = PageRewriter(cacheCapacity: 2)
         let change = try TestPages.change(["selector": "h1", "action": "text", "text": "T"])
         var diagnostics = PageRewriter.Diagnostics()
-        _ = rewriter.rewrite(Array("<h1>a</h1>".utf8), contentTypeCharset: nil, changes: [change], diagnostics: &diagnostics)
+        _ = rewriter.rewrite(
+            Array("<h1>a</h1>".utf8), contentTypeCharset: nil, changes: [change], diagnostics: &diagnostics)
         #expect(!diagnostics.cacheHit)
-        let second = rewriter.rewrite(Array("<h1>a</h1>".utf8), contentTypeCharset: nil, changes: [change], diagnostics: &diagnostics)
+        let second = rewriter.rewrite(
+            Array("<h1>a</h1>".utf8), contentTypeCharset: nil, changes: [change], diagnostics: &diagnostics)
         #expect(diagnostics.cacheHit)
         #expect(TestPages.text(second) == "<h1>T</h1>")
         diagnostics = PageRewriter.Diagnostics()
-        let other = rewriter.rewrite(Array("<h1>bb</h1>".utf8), contentTypeCharset: nil, changes: [change], diagnostics: &diagnostics)
+        let other = rewriter.rewrite(
+            Array("<h1>bb</h1>".utf8), contentTypeCharset: nil, changes: [change], diagnostics: &diagnostics)
         #expect(!diagnostics.cacheHit)
         #expect(TestPages.text(other) == "<h1>T</h1>")
         _ = rewriter.rewrite(Array("<h1>ccc</h1>".utf8), contentTypeCharset: nil, changes: [change])
@@ -111,7 +125,9 @@ import VeneerCore
             }
         }
         #expect(detect(Array("<meta charset=\"windows-1252\">".utf8)) == "windows1252")
-        #expect(detect(Array("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\">".utf8)) == "windows1252")
+        #expect(
+            detect(Array("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\">".utf8))
+                == "windows1252")
         #expect(detect(Array("<meta charset=windows-1252>".utf8), "utf-8") == "utf8", "the header wins over meta")
         #expect(detect([0xEF, 0xBB, 0xBF] + Array("<meta charset=latin1>".utf8)) == "utf8", "a BOM wins over all")
         #expect(detect([0xFF, 0xFE, 0x3C, 0x00]) == "unsupported UTF-16")
@@ -122,7 +138,8 @@ import VeneerCore
     @Test func aPageOverTheLimitIsUnchanged() throws {
         let rewriter = PageRewriter(maximumPageBytes: 10)
         let page = Array("<p id=x>0123456789</p>".utf8)
-        let result = rewriter.rewrite(page, contentTypeCharset: nil, changes: [try TestPages.change(["selector": "#x", "action": "remove"])])
+        let result = rewriter.rewrite(
+            page, contentTypeCharset: nil, changes: [try TestPages.change(["selector": "#x", "action": "remove"])])
         #expect(!result.changed)
         #expect(result.output == page)
         #expect(result.skipped.first?.reason.contains("larger than the rewrite limit") == true)
@@ -130,9 +147,12 @@ import VeneerCore
 
     @Test func renderedEscapesTextAndValuesOnce() throws {
         let context = TemplateContext(user: ["name": "A&B <x>"])
-        let text = try PageChange(json: ["selector": "p", "action": "text", "text": "Hi << attribute.user.name >>"]).rendered(context, templates: [:])
+        let text = try PageChange(json: ["selector": "p", "action": "text", "text": "Hi << attribute.user.name >>"])
+            .rendered(context, templates: [:])
         #expect(text.text == "Hi A&B <x>")
-        let html = try PageChange(json: ["selector": "p", "action": "inner", "html": "<b><< attribute.user.name >></b>"]).rendered(context, templates: [:])
+        let html = try PageChange(json: [
+            "selector": "p", "action": "inner", "html": "<b><< attribute.user.name >></b>",
+        ]).rendered(context, templates: [:])
         #expect(html.html == "<b>A&amp;B &lt;x&gt;</b>")
         let page = try TestPages.rewrite("<p title=t>x</p>", [])
         #expect(!page.changed)

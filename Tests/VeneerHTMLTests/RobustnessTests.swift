@@ -1,14 +1,17 @@
 import Foundation
 import Testing
 import VeneerCore
+
 @testable import VeneerHTML
 
 /// Bad input never crashes, hangs or changes the page at a wrong place: the answer is the page,
 /// unchanged or changed only at verified boundaries, with reasons.
 @Suite struct RobustnessTests {
     static let shop: [UInt8] = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/page-shop-home/input.html")
-        return (try? Array(Data(contentsOf: url))) ?? Array("<html><body><section id=\"hero\"><h1>x</h1></section></body></html>".utf8)
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "Golden/page-shop-home/input.html")
+        return (try? Array(Data(contentsOf: url)))
+            ?? Array("<html><body><section id=\"hero\"><h1>x</h1></section></body></html>".utf8)
     }()
 
     static func changes() throws -> [RenderedChange] {
@@ -64,7 +67,8 @@ import VeneerCore
     @Test func tenThousandDeepNesting() throws {
         let depth = 10_000
         let page = Array(
-            (String(repeating: "<div>", count: depth) + "<p id=\"deep\">x</p>" + String(repeating: "</div>", count: depth)).utf8)
+            (String(repeating: "<div>", count: depth) + "<p id=\"deep\">x</p>"
+                + String(repeating: "</div>", count: depth)).utf8)
         let changes = [
             try TestPages.change(["selector": "#deep", "action": "text", "text": "y"]),
             try TestPages.change(["selector": "div div div div div p", "action": "add-class", "value": "d"]),
@@ -78,21 +82,26 @@ import VeneerCore
 
     @Test func unclosedTagsTenThousandDeep() throws {
         let page = Array((String(repeating: "<b><i>", count: 10_000) + "<span id=\"t\">x</span>").utf8)
-        let result = PageRewriter().rewrite(page, contentTypeCharset: nil, changes: [try TestPages.change(["selector": "#t", "action": "remove"])])
+        let result = PageRewriter().rewrite(
+            page, contentTypeCharset: nil, changes: [try TestPages.change(["selector": "#t", "action": "remove"])])
         try FidelityCheck.verify(input: page, result: result)
         print("10,000 unclosed <b><i>: applied \(result.applied), skipped: \(result.skipped.map(\.description))")
     }
 
     @Test func fiftyMegabytePage() throws {
-        let row = Array("<div class=\"row\"><span data-i=\"1\">A row of a very long listing &amp; more</span></div>\n".utf8)
+        let row = Array(
+            "<div class=\"row\"><span data-i=\"1\">A row of a very long listing &amp; more</span></div>\n".utf8)
         var page: [UInt8] = Array("<html><body>\n".utf8)
         page.reserveCapacity(50 << 20 + 1000)
         while page.count < 50 << 20 { page += row }
         page += Array("<footer id=\"end\">end</footer></body></html>\n".utf8)
-        let result = PageRewriter().rewrite(page, contentTypeCharset: nil, changes: [try TestPages.change(["selector": "#end", "action": "text", "text": "END"])])
+        let result = PageRewriter().rewrite(
+            page, contentTypeCharset: nil,
+            changes: [try TestPages.change(["selector": "#end", "action": "text", "text": "END"])])
         #expect(result.changed)
         #expect(result.output.count == page.count)
-        #expect(Array(result.output.suffix(30)) == Array("<footer id=\"end\">END</footer></body></html>\n".utf8.suffix(30)))
+        #expect(
+            Array(result.output.suffix(30)) == Array("<footer id=\"end\">END</footer></body></html>\n".utf8.suffix(30)))
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         print("50 MB page: peak RSS of the test process \(usage.ru_maxrss / 1024) MB")
@@ -108,21 +117,28 @@ import VeneerCore
         ]
         let result = PageRewriter().rewrite(page, contentTypeCharset: nil, changes: changes)
         try FidelityCheck.verify(input: page, result: result)
-        #expect(result.edits.count == 100_000, "class and text edits of every item apply; the list replacement overlaps them")
+        #expect(
+            result.edits.count == 100_000,
+            "class and text edits of every item apply; the list replacement overlaps them")
         #expect(result.skipped.count == 1)
     }
 
     @Test func tenThousandMatchedElementsClosedByOneEndTag() throws {
         let page = Array(("<div id=\"outer\">" + String(repeating: "<b>x", count: 10_000) + "</div>").utf8)
-        let result = PageRewriter().rewrite(page, contentTypeCharset: nil, changes: [try TestPages.change(["selector": "b", "action": "add-class", "value": "k"])])
+        let result = PageRewriter().rewrite(
+            page, contentTypeCharset: nil,
+            changes: [try TestPages.change(["selector": "b", "action": "add-class", "value": "k"])])
         try FidelityCheck.verify(input: page, result: result)
-        print("10,000 unclosed matched <b>: applied \(result.applied), edits \(result.edits.count), skipped \(result.skipped.count)")
+        print(
+            "10,000 unclosed matched <b>: applied \(result.applied), edits \(result.edits.count), skipped \(result.skipped.count)"
+        )
     }
 
     @Test func emptyAndTinyPages() throws {
         for text in ["", "<", "<>", "</", "<!--", "<div", "<div id=x", "<div id=x>", "\u{0}", "<p id=x/>"] {
             let page = Array(text.utf8)
-            let result = PageRewriter().rewrite(page, contentTypeCharset: nil, changes: [try TestPages.change(["selector": "#x", "action": "remove"])])
+            let result = PageRewriter().rewrite(
+                page, contentTypeCharset: nil, changes: [try TestPages.change(["selector": "#x", "action": "remove"])])
             try FidelityCheck.verify(input: page, result: result)
         }
     }

@@ -3,7 +3,8 @@ import VeneerCore
 
 @Suite struct SelectorTests {
     @Test func parsesEverySupportedForm() throws {
-        let selector = try CSSSelector(parsing: "main > .card:nth-child(2n+1) a[href^=\"/\"], #hero, DIV:not(.x):first-child [data-x~=y i]")
+        let selector = try CSSSelector(
+            parsing: "main > .card:nth-child(2n+1) a[href^=\"/\"], #hero, DIV:not(.x):first-child [data-x~=y i]")
         #expect(selector.alternatives.count == 3)
         let first = selector.alternatives[0]
         #expect(first.compounds.count == 3)
@@ -14,13 +15,20 @@ import VeneerCore
         #expect(selector.alternatives[1].requiredFragments == ["hero"])
         let third = selector.alternatives[2]
         #expect(third.compounds[0].typeName == "div")
-        #expect(third.compounds[0].conditions == [.not(CompoundSelector(typeName: nil, conditions: [.className("x")])), .firstChild])
-        #expect(third.subject.conditions == [.attribute(AttributeSelector(name: "data-x", match: .includesWord, value: "y", caseInsensitive: true))])
+        #expect(
+            third.compounds[0].conditions == [
+                .not(CompoundSelector(typeName: nil, conditions: [.className("x")])), .firstChild,
+            ])
+        #expect(
+            third.subject.conditions == [
+                .attribute(AttributeSelector(name: "data-x", match: .includesWord, value: "y", caseInsensitive: true))
+            ])
         #expect(third.requiredFragments.isEmpty, "case-insensitive values and :not are not required fragments")
     }
 
     @Test(arguments: [
-        ("odd", 2, 1), ("even", 2, 0), ("2n+1", 2, 1), ("-n+3", -1, 3), ("3", 0, 3), ("n", 1, 0), ("+5", 0, 5), (" 3n - 2 ", 3, -2),
+        ("odd", 2, 1), ("even", 2, 0), ("2n+1", 2, 1), ("-n+3", -1, 3), ("3", 0, 3), ("n", 1, 0), ("+5", 0, 5),
+        (" 3n - 2 ", 3, -2),
     ])
     func parsesNthChild(_ argument: String, _ a: Int, _ b: Int) throws {
         let selector = try CSSSelector(parsing: "li:nth-child(\(argument))")

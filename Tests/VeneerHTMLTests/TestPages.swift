@@ -1,4 +1,5 @@
 import VeneerCore
+
 @testable import VeneerHTML
 
 /// Helpers shared by the rewriter tests.
@@ -7,7 +8,9 @@ enum TestPages {
         try PageChange(json: json).rendered(TemplateContext(), templates: [:])
     }
 
-    static func rewrite(_ page: String, _ changes: [JSONValue], rewriter: PageRewriter = PageRewriter()) throws -> RewriteResult {
+    static func rewrite(
+        _ page: String, _ changes: [JSONValue], rewriter: PageRewriter = PageRewriter()
+    ) throws -> RewriteResult {
         let result = rewriter.rewrite(Array(page.utf8), contentTypeCharset: nil, changes: try changes.map(change))
         try FidelityCheck.verify(input: Array(page.utf8), result: result)
         return result

@@ -3,7 +3,9 @@ enum UnifiedDiff {
     static func diff(expected: String, actual: String, context: Int = 3) -> String {
         let old = expected.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let new = actual.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard old.count * new.count <= 25_000_000 else { return "(files too large to diff: \(old.count) and \(new.count) lines)" }
+        guard old.count * new.count <= 25_000_000 else {
+            return "(files too large to diff: \(old.count) and \(new.count) lines)"
+        }
         var lengths = Array(repeating: Array(repeating: 0, count: new.count + 1), count: old.count + 1)
         for i in stride(from: old.count - 1, through: 0, by: -1) {
             for j in stride(from: new.count - 1, through: 0, by: -1) {

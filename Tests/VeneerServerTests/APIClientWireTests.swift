@@ -35,22 +35,53 @@ struct APIClientWireTests {
     @Test func node1TrackingCalls() async throws {
         try await withServer { server in
             // identify(profileId, userId) with the default title: Identify, userAttributes dropped.
-            #expect(try await node1Track(server, name: "Identify", item: #""profileId":"n1-device","userId":"ada@x.com""#).status == 201)
+            #expect(
+                try await node1Track(server, name: "Identify", item: #""profileId":"n1-device","userId":"ada@x.com""#)
+                    .status == 201)
             // identify with a custom title carries userAttributes.
-            #expect(try await node1Track(server, name: "Signed up", item: #""profileId":"n1-device","userId":"ada@x.com","userAttributes":{"plan":"pro"}"#).status == 201)
+            #expect(
+                try await node1Track(
+                    server, name: "Signed up",
+                    item: #""profileId":"n1-device","userId":"ada@x.com","userAttributes":{"plan":"pro"}"#
+                ).status == 201)
             // group(profileId, accountId, 'Identify', accountAttributes) — the default title sends no attributes,
             // so use the custom-title form for them too.
-            #expect(try await node1Track(server, name: "Identify", item: #""profileId":"n1-device","accountId":"acme-inc""#).status == 201)
-            #expect(try await node1Track(server, name: "Account created", item: #""profileId":"n1-device","accountId":"acme-inc","accountAttributes":{"tier":"enterprise"}"#).status == 201)
+            #expect(
+                try await node1Track(server, name: "Identify", item: #""profileId":"n1-device","accountId":"acme-inc""#)
+                    .status == 201)
+            #expect(
+                try await node1Track(
+                    server, name: "Account created",
+                    item: #""profileId":"n1-device","accountId":"acme-inc","accountAttributes":{"tier":"enterprise"}"#
+                ).status == 201)
             // track(profileId, title, data)
-            #expect(try await node1Track(server, name: "Viewed pricing", item: #""profileId":"n1-device","data":{"plan":"pro"}"#).status == 201)
+            #expect(
+                try await node1Track(
+                    server, name: "Viewed pricing", item: #""profileId":"n1-device","data":{"plan":"pro"}"#
+                ).status == 201)
             // record(profileId, title, userId, accountId, data, userAttributes, accountAttributes)
-            #expect(try await node1Track(server, name: "Upgraded", item: #""profileId":"n1-device","userId":"ada@x.com","accountId":"acme-inc","data":{"from":"free"},"userAttributes":{"seats":3},"accountAttributes":{"mrr":990}"#).status == 201)
+            #expect(
+                try await node1Track(
+                    server, name: "Upgraded",
+                    item:
+                        #""profileId":"n1-device","userId":"ada@x.com","accountId":"acme-inc","data":{"from":"free"},"userAttributes":{"seats":3},"accountAttributes":{"mrr":990}"#
+                ).status == 201)
             // alias(profileId, userId, anotherUserId)
-            #expect(try await node1Track(server, name: "Identify", item: #""profileId":"n1-device","userId":"ada@x.com","anotherUserId":"ada.old@x.com""#).status == 201)
+            #expect(
+                try await node1Track(
+                    server, name: "Identify",
+                    item: #""profileId":"n1-device","userId":"ada@x.com","anotherUserId":"ada.old@x.com""#
+                ).status == 201)
             // productAdd / productView
-            #expect(try await node1Track(server, name: "Added to cart", item: #""profileId":"n1-device","data":{"productId":"sku-1","quantity":2}"#).status == 201)
-            #expect(try await node1Track(server, name: "Product viewed", item: #""profileId":"n1-device","data":{"productId":"sku-1"}"#).status == 201)
+            #expect(
+                try await node1Track(
+                    server, name: "Added to cart",
+                    item: #""profileId":"n1-device","data":{"productId":"sku-1","quantity":2}"#
+                ).status == 201)
+            #expect(
+                try await node1Track(
+                    server, name: "Product viewed", item: #""profileId":"n1-device","data":{"productId":"sku-1"}"#
+                ).status == 201)
             // productOrdered: one item per product, one shared eventId and timestamp.
             let orderId = Self.uuid()
             let now = Self.nowMs()
@@ -80,7 +111,8 @@ struct APIClientWireTests {
                 #"{"action":"reject","timestamp":\#(Self.nowMs()),"profileId":"n1-consent","sourceId":"\#(APITestServer.sourceId)","validUntil":"unlimited","source":"NodeJs tracker","email":"a@x.com","message":"no thanks"}"#,
                 auth: .query)
             #expect(reject.status == 200)
-            #expect(try await node1Track(server, name: "Viewed pricing", item: #""profileId":"n1-consent""#).status == 201)
+            #expect(
+                try await node1Track(server, name: "Viewed pricing", item: #""profileId":"n1-consent""#).status == 201)
             #expect(try await server.store.person("n1-consent")?.eventCount == 0)
             // consent(profileId, action, category, …)
             let accept = try await server.post(
@@ -88,7 +120,8 @@ struct APIClientWireTests {
                 #"{"action":"accept","timestamp":\#(Self.nowMs() + 1000),"profileId":"n1-consent","sourceId":"\#(APITestServer.sourceId)","validUntil":"unlimited","source":"NodeJs tracker","category":"analytics"}"#,
                 auth: .query)
             #expect(accept.status == 200)
-            #expect(try await node1Track(server, name: "Viewed pricing", item: #""profileId":"n1-consent""#).status == 201)
+            #expect(
+                try await node1Track(server, name: "Viewed pricing", item: #""profileId":"n1-consent""#).status == 201)
             let person = try #require(try await server.store.person("n1-consent"))
             #expect(person.eventCount == 1)
             #expect(Set(person.consents.map(\.category)) == ["", "analytics"])
@@ -122,7 +155,9 @@ struct APIClientWireTests {
 
     // MARK: Python 2.x wheel: Basic auth, X-Intempt-Lib, one request per call, seconds for consent.
 
-    private var pythonHeaders: [(String, String)] { [("X-Intempt-Lib", "intempt-python/2.0.0"), ("Connection", "keep-alive")] }
+    private var pythonHeaders: [(String, String)] {
+        [("X-Intempt-Lib", "intempt-python/2.0.0"), ("Connection", "keep-alive")]
+    }
 
     @Test func pythonTrackIdentifyGroupAndConsent() async throws {
         try await withServer { server in
@@ -138,21 +173,27 @@ struct APIClientWireTests {
             // identify(user_id, traits)
             #expect(try await send("Identify", #""userId":"py-user","userAttributes":{"first_name":"Grace"}"#) == 201)
             // group(account_id, attributes) with a user
-            #expect(try await send("Identify", #""userId":"py-user","accountId":"py-corp","accountAttributes":{"industry":"navy"}"#) == 201)
+            #expect(
+                try await send(
+                    "Identify", #""userId":"py-user","accountId":"py-corp","accountAttributes":{"industry":"navy"}"#)
+                    == 201)
             // The track path without a source id works too.
             let pathless = try await server.post(
-                "/track", #"{"track":[{"name":"Purchase","payload":[{"eventId":"\#(Self.uuid())","timestamp":\#(Self.nowMs()),"userId":"py-user","data":{"amount":1}}]}]}"#,
+                "/track",
+                #"{"track":[{"name":"Purchase","payload":[{"eventId":"\#(Self.uuid())","timestamp":\#(Self.nowMs()),"userId":"py-user","data":{"amount":1}}]}]}"#,
                 headers: pythonHeaders)
             #expect(pathless.status == 201)
             // consent.revoke / consent.grant: seconds, userId only (no sourceId needed).
             let seconds = Int64(Date().timeIntervalSince1970)
             let revoke = try await server.post(
-                "/consents/data", #"{"action":"reject","timestamp":\#(seconds),"userId":"py-user","validUntil":"unlimited","source":"Python tracker","category":"marketing"}"#,
+                "/consents/data",
+                #"{"action":"reject","timestamp":\#(seconds),"userId":"py-user","validUntil":"unlimited","source":"Python tracker","category":"marketing"}"#,
                 headers: pythonHeaders)
             #expect(revoke.status == 200)
             #expect(try await send("Purchase", #""userId":"py-user","data":{"amount":9}"#) == 201)
             let grant = try await server.post(
-                "/consents/data", #"{"action":"accept","timestamp":\#(seconds + 1),"userId":"py-user","validUntil":"unlimited","source":"Python tracker","category":"marketing"}"#,
+                "/consents/data",
+                #"{"action":"accept","timestamp":\#(seconds + 1),"userId":"py-user","validUntil":"unlimited","source":"Python tracker","category":"marketing"}"#,
                 headers: pythonHeaders)
             #expect(grant.status == 200)
 
@@ -178,7 +219,8 @@ struct APIClientWireTests {
             let arm = try #require(variation.json?["choices"]?.arrayValue?.first?["group"]?.stringValue)
             // all_flags(context): names omitted, every served flag comes back, the same arm again.
             let all = try await server.post(
-                "/optimization/choose-api", #"{"identification":{"userId":"py-flags"},"device":"all","sessionId":"py-session"}"#,
+                "/optimization/choose-api",
+                #"{"identification":{"userId":"py-flags"},"device":"all","sessionId":"py-session"}"#,
                 headers: pythonHeaders)
             #expect(all.status == 200)
             let flags = try #require(all.json?["choices"]?.arrayValue)
@@ -186,7 +228,8 @@ struct APIClientWireTests {
             #expect(flags.first { $0["name"] == "checkout-cta" }?["group"]?.stringValue == arm)
             // An unknown key is simply absent (the SDK then returns its default).
             let unknown = try await server.post(
-                "/optimization/choose-api", #"{"identification":{"userId":"py-flags"},"names":["no-such-flag"],"device":"all"}"#,
+                "/optimization/choose-api",
+                #"{"identification":{"userId":"py-flags"},"names":["no-such-flag"],"device":"all"}"#,
                 headers: pythonHeaders)
             #expect(unknown.json?["choices"]?.arrayValue == [])
         }

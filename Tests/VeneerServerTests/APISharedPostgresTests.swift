@@ -17,7 +17,9 @@ struct APISharedPostgresTests {
             base = started.url
         }
         let name = "veneer_shared_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
-        let psql = FileManager.default.isExecutableFile(atPath: "/usr/bin/psql") ? "/usr/bin/psql" : "/usr/lib/postgresql/15/bin/psql"
+        let psql =
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/psql")
+            ? "/usr/bin/psql" : "/usr/lib/postgresql/15/bin/psql"
         try await RestartablePostgres.runDetached(psql, [base, "-q", "-c", "CREATE DATABASE \(name)"])
         var components = try #require(URLComponents(string: base))
         components.path = "/\(name)"
@@ -28,7 +30,8 @@ struct APISharedPostgresTests {
         let list = names.map { "\"\($0)\"" }.joined(separator: ",")
         let reply = try await server.post(
             "/optimization/choose-api",
-            #"{"identification":{"sourceId":"\#(APITestServer.sourceId)","profileId":"\#(profile)"},"names":[\#(list)],"sessionId":"s-\#(profile)"}"#)
+            #"{"identification":{"sourceId":"\#(APITestServer.sourceId)","profileId":"\#(profile)"},"names":[\#(list)],"sessionId":"s-\#(profile)"}"#
+        )
         #expect(reply.status == 200)
         return reply.json?["choices"]?.arrayValue ?? []
     }
@@ -67,7 +70,9 @@ struct APISharedPostgresTests {
                 let (a, b) = try await (onA, onB)
                 if !a.isEmpty && !b.isEmpty { doubled += 1 }
             }
-            print("two-instance race: \(doubled) of \(people) simultaneous first requests showed a `once` experience on both instances")
+            print(
+                "two-instance race: \(doubled) of \(people) simultaneous first requests showed a `once` experience on both instances"
+            )
             try await first.settle()
             try await second.settle()
             // Once both exposures are stored, neither instance shows it again.

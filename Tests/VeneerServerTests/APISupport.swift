@@ -113,19 +113,23 @@ final class APITestServer: Sendable {
         """
     }
 
-    static func start(storeURL: String? = nil, folder: String? = nil, weights: (Int, Int) = (50, 50)) async throws
+    static func start(
+        storeURL: String? = nil, folder: String? = nil, weights: (Int, Int) = (50, 50)
+    ) async throws
         -> APITestServer
     {
         let folder = folder ?? TestScratch.root.appendingPathComponent("veneer-api-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let storeURL = storeURL ?? "sqlite:\(folder)/veneer.sqlite"
         let config = try ConfigLoader.load(
-            text: configText(folder: folder, storeURL: storeURL, weights: weights), file: "\(folder)/proxy.conf", baseDirectory: folder,
+            text: configText(folder: folder, storeURL: storeURL, weights: weights), file: "\(folder)/proxy.conf",
+            baseDirectory: folder,
             environment: [:])
         let store = try await StoreFactory.open(url: storeURL, logger: logger)
         let cache = ProfileCache(store: store)
         let keys = config.eventKeys
-        let reporter = Reporter(settings: config.events, store: store, cache: cache, eventKeys: { keys }, logger: logger)
+        let reporter = Reporter(
+            settings: config.events, store: store, cache: cache, eventKeys: { keys }, logger: logger)
         let engine = Engine(config: config)
         let router = APIRouter.build(config: config, store: store, reporter: reporter, cache: cache, engine: { engine })
         let portBox = Mutex<Int?>(nil)
@@ -173,13 +177,17 @@ final class APITestServer: Sendable {
     }
 
     /// POSTs `body` to `path` (below `/v1/{org}/projects/{project}` unless it starts with `http`).
-    func post(_ path: String, _ body: String, auth: Auth = .basic, headers: [(String, String)] = []) async throws
+    func post(
+        _ path: String, _ body: String, auth: Auth = .basic, headers: [(String, String)] = []
+    ) async throws
         -> Reply
     {
         try await post(path, bytes: Data(body.utf8), auth: auth, headers: headers)
     }
 
-    func post(_ path: String, bytes: Data, auth: Auth = .basic, headers: [(String, String)] = []) async throws
+    func post(
+        _ path: String, bytes: Data, auth: Auth = .basic, headers: [(String, String)] = []
+    ) async throws
         -> Reply
     {
         var url = path.hasPrefix("http") ? path : base + path
@@ -189,7 +197,8 @@ final class APITestServer: Sendable {
         switch auth {
         case .basic:
             request.headers.add(
-                name: "Authorization", value: "Basic " + Data("\(Self.keyId):\(Self.secret)".utf8).base64EncodedString())
+                name: "Authorization", value: "Basic " + Data("\(Self.keyId):\(Self.secret)".utf8).base64EncodedString()
+            )
         case .query:
             url += (url.contains("?") ? "&" : "?") + "apiKey=\(Self.apiKey)"
             request.url = url

@@ -53,7 +53,9 @@ struct APITests {
             let body = trackBody(#"{"eventId":"x","profileId":"p1"}"#)
             let wrongSecret = "Basic " + Data("pub:nope".utf8).base64EncodedString()
             let wrongPrefix = "Basic " + Data("other:\(APITestServer.secret)".utf8).base64EncodedString()
-            for auth: APITestServer.Auth in [.none, .custom(wrongSecret), .custom(wrongPrefix), .custom("Bearer abc"), .custom("Basic !!!")] {
+            for auth: APITestServer.Auth in [
+                .none, .custom(wrongSecret), .custom(wrongPrefix), .custom("Bearer abc"), .custom("Basic !!!"),
+            ] {
                 let reply = try await server.post("/track", body, auth: auth)
                 #expect(reply.status == 401)
                 #expect(reply.errorMessage?.contains("API key") == true)
@@ -94,13 +96,28 @@ struct APITests {
         (#"{"track":[{"name":"x","payload":{"profileId":"p1"}}]}"#, "payload must be an array"),
         (#"{"track":[{"name":"x","payload":["p1"]}]}"#, "payload[0] must be an object"),
         (#"{"track":[{"name":"x","payload":[{"profileId":"p1","data":"total=5"}]}]}"#, "data must be an object"),
-        (#"{"track":[{"name":"x","payload":[{"profileId":"p1","userAttributes":[1]}]}]}"#, "userAttributes must be an object"),
+        (
+            #"{"track":[{"name":"x","payload":[{"profileId":"p1","userAttributes":[1]}]}]}"#,
+            "userAttributes must be an object"
+        ),
         (#"{"track":[{"name":"x","payload":[{"profileId":true}]}]}"#, "profileId must be a string or a number"),
         (#"{"track":[{"name":"x","payload":[{"profileId":{"id":1}}]}]}"#, "profileId must be a string or a number"),
-        (#"{"track":[{"name":"x","payload":[{"profileId":"p1","timestamp":"yesterday"}]}]}"#, "timestamp must be epoch milliseconds"),
-        (#"{"track":[{"name":"x","payload":[{"profileId":"p1","timestamp":1000}]}]}"#, "timestamp is before 2010-01-01"),
-        (#"{"track":[{"name":"x","payload":[{"data":{"total":1}}]}]}"#, "Either userId or profileId or accountId is required"),
-        (#"{"track":[{"name":"x","payload":[{"profileId":"","userId":null}]}]}"#, "Either userId or profileId or accountId is required"),
+        (
+            #"{"track":[{"name":"x","payload":[{"profileId":"p1","timestamp":"yesterday"}]}]}"#,
+            "timestamp must be epoch milliseconds"
+        ),
+        (
+            #"{"track":[{"name":"x","payload":[{"profileId":"p1","timestamp":1000}]}]}"#,
+            "timestamp is before 2010-01-01"
+        ),
+        (
+            #"{"track":[{"name":"x","payload":[{"data":{"total":1}}]}]}"#,
+            "Either userId or profileId or accountId is required"
+        ),
+        (
+            #"{"track":[{"name":"x","payload":[{"profileId":"","userId":null}]}]}"#,
+            "Either userId or profileId or accountId is required"
+        ),
     ])
     func badTrackBodiesAre400AndStoreNothing(body: String, message: String) async throws {
         try await withServer { server in
@@ -125,13 +142,15 @@ struct APITests {
     @Test func bodiesOver5MBAre413() async throws {
         try await withServer { server in
             let filler = String(repeating: "x", count: 5 * 1024 * 1024)
-            let reply = try await server.post("/track", trackBody(#"{"eventId":"big","profileId":"p1","data":{"blob":"\#(filler)"}}"#))
+            let reply = try await server.post(
+                "/track", trackBody(#"{"eventId":"big","profileId":"p1","data":{"blob":"\#(filler)"}}"#))
             #expect(reply.status == 413)
             #expect(reply.errorMessage == "Request body is larger than 5 MB")
             #expect(try await server.store.person("p1") == nil)
             // Just under the limit is fine.
             let fits = String(repeating: "y", count: 4 * 1024 * 1024)
-            let ok = try await server.post("/track", trackBody(#"{"eventId":"fits","profileId":"p2","data":{"blob":"\#(fits)"}}"#))
+            let ok = try await server.post(
+                "/track", trackBody(#"{"eventId":"fits","profileId":"p2","data":{"blob":"\#(fits)"}}"#))
             #expect(ok.status == 201)
         }
     }
@@ -147,7 +166,9 @@ struct APITests {
 
     @Test func aThousandEventsInOneRequestAreAccepted() async throws {
         try await withServer { server in
-            let items = (0..<1000).map { #"{"eventId":"k-\#($0)","profileId":"p\#($0 % 4)","timestamp":\#(1_780_000_000_000 + $0)}"# }
+            let items = (0..<1000).map {
+                #"{"eventId":"k-\#($0)","profileId":"p\#($0 % 4)","timestamp":\#(1_780_000_000_000 + $0)}"#
+            }
             let reply = try await server.post("/track", trackBody(items.joined(separator: ",")))
             #expect(reply.status == 201)
             var total = 0
@@ -161,7 +182,8 @@ struct APITests {
             let before = Int64(Date().timeIntervalSince1970 * 1000)
             let reply = try await server.post(
                 "/sources/1841503112918048768/track",
-                #"{"track":[{"name":"n","payload":[{"eventId":42,"profileId":1841503112918048769,"sessionId":7}]},{"name":"m","type":"made-up","payload":[{"userId":"only-user"}]}]}"#)
+                #"{"track":[{"name":"n","payload":[{"eventId":42,"profileId":1841503112918048769,"sessionId":7}]},{"name":"m","type":"made-up","payload":[{"userId":"only-user"}]}]}"#
+            )
             #expect(reply.status == 201)
             let numeric = try #require(try await server.store.person("1841503112918048769"))
             #expect(numeric.recentEvents.first?.eventId == "42")
@@ -178,7 +200,8 @@ struct APITests {
     @Test func timestampsAfter2040BecomeTheArrivalTime() async throws {
         try await withServer { server in
             let before = Int64(Date().timeIntervalSince1970 * 1000)
-            let reply = try await server.post("/track", trackBody(#"{"eventId":"f","profileId":"p1","timestamp":4102444800000}"#))
+            let reply = try await server.post(
+                "/track", trackBody(#"{"eventId":"f","profileId":"p1","timestamp":4102444800000}"#))
             #expect(reply.status == 201)
             let stamp = try #require(try await server.store.person("p1")?.recentEvents.first?.timestamp)
             #expect(stamp >= before && stamp < before + 60_000)
@@ -189,14 +212,16 @@ struct APITests {
         try await withServer { server in
             let emptyTrack = try await server.post("/track", #"{"track":[]}"#).status
             #expect(emptyTrack == 201)
-            let emptyPayload = try await server.post("/track", #"{"track":[{"name":"x","payload":[]}],"extra":1}"#).status
+            let emptyPayload = try await server.post("/track", #"{"track":[{"name":"x","payload":[]}],"extra":1}"#)
+                .status
             #expect(emptyPayload == 201)
         }
     }
 
     @Test func commerceLinesSharingAnEventIdAreEachKeptAndReplaysStayDeduplicated() async throws {
         try await withServer { server in
-            let body = #"{"track":[{"name":"Product ordered","payload":[{"eventId":"order-1","timestamp":1780000000000,"profileId":"p1","data":{"productId":"a","quantity":1}},{"eventId":"order-1","timestamp":1780000000000,"profileId":"p1","data":{"productId":"b","quantity":2}},{"eventId":"order-1","timestamp":1780000000000,"profileId":"p1","data":{"productId":"c","quantity":3}}]}]}"#
+            let body =
+                #"{"track":[{"name":"Product ordered","payload":[{"eventId":"order-1","timestamp":1780000000000,"profileId":"p1","data":{"productId":"a","quantity":1}},{"eventId":"order-1","timestamp":1780000000000,"profileId":"p1","data":{"productId":"b","quantity":2}},{"eventId":"order-1","timestamp":1780000000000,"profileId":"p1","data":{"productId":"c","quantity":3}}]}]}"#
             #expect(try await server.post("/track", body).status == 201)
             #expect(try await server.post("/track", body).status == 201)
             let person = try #require(try await server.store.person("p1"))
@@ -212,7 +237,8 @@ struct APITests {
             #expect(try await server.post("/track", trackBody(#"{"eventId":"c-1","profileId":"p1"}"#)).status == 201)
             let reject = try await server.post(
                 "/consents/data",
-                #"{"action":"reject","timestamp":1780000000,"category":"marketing","profileId":"p1","sourceId":1841503112918048768,"validUntil":"unlimited","source":"web","type":"consent","deviceInfo":"x"}"#)
+                #"{"action":"reject","timestamp":1780000000,"category":"marketing","profileId":"p1","sourceId":1841503112918048768,"validUntil":"unlimited","source":"web","type":"consent","deviceInfo":"x"}"#
+            )
             #expect(reject.status == 200)
             #expect(try await server.post("/track", trackBody(#"{"eventId":"c-2","profileId":"p1"}"#)).status == 201)
             var person = try #require(try await server.store.person("p1"))
@@ -220,7 +246,9 @@ struct APITests {
             #expect(person.optedOut)
             #expect(person.consents.first?.timestamp == 1_780_000_000_000)
             let accept = try await server.post(
-                "/consents/data", #"{"action":"accept","timestamp":1780000100,"category":"marketing","profileId":"p1","sourceId":"1","validUntil":31536000}"#)
+                "/consents/data",
+                #"{"action":"accept","timestamp":1780000100,"category":"marketing","profileId":"p1","sourceId":"1","validUntil":31536000}"#
+            )
             #expect(accept.status == 200)
             #expect(try await server.post("/track", trackBody(#"{"eventId":"c-3","profileId":"p1"}"#)).status == 201)
             person = try #require(try await server.store.person("p1"))
@@ -236,7 +264,8 @@ struct APITests {
         try await withServer { server in
             let reject = try await server.post(
                 "/consents/data",
-                #"{"action":"reject","timestamp":1780000000,"profileId":"p1","sourceId":"1","validUntil":"2026-06-01T00:00:00Z"}"#)
+                #"{"action":"reject","timestamp":1780000000,"profileId":"p1","sourceId":"1","validUntil":"2026-06-01T00:00:00Z"}"#
+            )
             #expect(reject.status == 200)
             #expect(try await server.post("/track", trackBody(#"{"eventId":"x-1","profileId":"p1"}"#)).status == 201)
             let person = try #require(try await server.store.person("p1"))
@@ -248,7 +277,8 @@ struct APITests {
     @Test func consentTimestampsInMillisecondsBecomeTheArrivalTime() async throws {
         try await withServer { server in
             let before = Int64(Date().timeIntervalSince1970 * 1000)
-            let reply = try await server.post("/consents/data", #"{"action":"accept","timestamp":1780000000000,"userId":"u1"}"#)
+            let reply = try await server.post(
+                "/consents/data", #"{"action":"accept","timestamp":1780000000000,"userId":"u1"}"#)
             #expect(reply.status == 200)
             let stamp = try #require(try await server.store.person("u1")?.consents.first?.timestamp)
             #expect(stamp >= before)
@@ -261,7 +291,10 @@ struct APITests {
         (#"{"action":"accept"}"#, "Either userId or profileId is required"),
         (#"{"action":"accept","profileId":"p1"}"#, "sourceId is required with a profileId"),
         (#"{"action":"accept","userId":"u1","validUntil":true}"#, "validUntil must be a string or a number"),
-        (#"{"action":"reject","userId":"u1","validUntil":"next week"}"#, "validUntil must be \"unlimited\", an ISO 8601 date"),
+        (
+            #"{"action":"reject","userId":"u1","validUntil":"next week"}"#,
+            "validUntil must be \"unlimited\", an ISO 8601 date"
+        ),
         (#"{"action":"reject","userId":"u1","validUntil":-5}"#, "validUntil must be \"unlimited\", an ISO 8601 date"),
         (#"{"action":"accept","userId":"u1","timestamp":"now"}"#, "timestamp must be epoch seconds"),
         (#"{"action":"accept","userId":"u1","category":5}"#, "category must be a string"),
@@ -271,7 +304,8 @@ struct APITests {
         try await withServer { server in
             let reply = try await server.post("/consents/data", body)
             #expect(reply.status == 400)
-            #expect(reply.errorMessage == message || reply.errorMessage?.hasPrefix(message) == true, "got \(reply.body)")
+            #expect(
+                reply.errorMessage == message || reply.errorMessage?.hasPrefix(message) == true, "got \(reply.body)")
             #expect(try await server.store.person("u1") == nil)
         }
     }
@@ -301,7 +335,8 @@ struct APITests {
         try await withServer { server in
             let reply = try await server.post(
                 "/optimization/choose-api",
-                #"{"identification":{"sourceId":1841503112918048768,"profileId":"p1"},"names":["checkout-cta"],"device":"DESKTOP","sessionId":"s1","optimizationType":"experiment","productId":"sku"}"#)
+                #"{"identification":{"sourceId":1841503112918048768,"profileId":"p1"},"names":["checkout-cta"],"device":"DESKTOP","sessionId":"s1","optimizationType":"experiment","productId":"sku"}"#
+            )
             #expect(reply.status == 200)
             #expect(reply.headers.first(name: "content-type")?.hasPrefix("application/json") == true)
             let choices = try #require(reply.json?["choices"]?.arrayValue)
@@ -314,7 +349,8 @@ struct APITests {
             #expect(choice.objectValue?.keys.sorted() == ["body", "group", "name"])
             // The same person gets the same arm again, and the exposure was recorded.
             let again = try await server.post(
-                "/optimization/choose-api", #"{"identification":{"sourceId":"1841503112918048768","profileId":"p1"},"names":["checkout-cta"]}"#)
+                "/optimization/choose-api",
+                #"{"identification":{"sourceId":"1841503112918048768","profileId":"p1"},"names":["checkout-cta"]}"#)
             #expect(again.json?["choices"]?.arrayValue?.first?["group"]?.stringValue == arm)
             try await server.settle()
             let view = try await server.store.profileView(
@@ -327,7 +363,8 @@ struct APITests {
         try await withServer { server in
             func selectors(_ filter: String) async throws -> [String] {
                 let reply = try await server.post(
-                    "/optimization/choose-api", #"{"identification":{"userId":"filter-user"}\#(filter),"device":"all"}"#)
+                    "/optimization/choose-api", #"{"identification":{"userId":"filter-user"}\#(filter),"device":"all"}"#
+                )
                 #expect(reply.status == 200)
                 return (reply.json?["choices"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }.sorted()
             }
@@ -347,7 +384,8 @@ struct APITests {
 
     @Test func aOnceExperienceIsShownOnce() async throws {
         try await withServer { server in
-            let body = #"{"identification":{"sourceId":"1841503112918048768","profileId":"once-p"},"names":["welcome"],"sessionId":"s1"}"#
+            let body =
+                #"{"identification":{"sourceId":"1841503112918048768","profileId":"once-p"},"names":["welcome"],"sessionId":"s1"}"#
             let first = try await server.post("/optimization/choose-api", body)
             #expect(first.json?["choices"]?.arrayValue?.first?["name"] == "welcome")
             #expect(first.json?["choices"]?.arrayValue?.first?["body"]?["title"] == "Hello friend")
@@ -360,7 +398,9 @@ struct APITests {
         try await withServer { server in
             let firstTrack = try await server.post("/optimization/choose-web", #"{}"#).status
             #expect(firstTrack == 404)
-            let replayedTrack = try await server.post("http://127.0.0.1:\(server.port)/v2/acme/projects/shop/track", #"{}"#).status
+            let replayedTrack = try await server.post(
+                "http://127.0.0.1:\(server.port)/v2/acme/projects/shop/track", #"{}"#
+            ).status
             #expect(replayedTrack == 404)
         }
     }

@@ -21,12 +21,16 @@ struct ProxyDemoTests {
             fullConfig: { proxyPort, apiPort, directory in
                 original
                     .replacingOccurrences(of: "budget = \"20ms\"", with: "budget = \"5s\"")
-                    .replacingOccurrences(of: "listen = \"127.0.0.1:8080\"", with: "listen = \"127.0.0.1:\(proxyPort)\"")
-                    .replacingOccurrences(of: "api_listen = \"127.0.0.1:8081\"", with: "api_listen = \"127.0.0.1:\(apiPort)\"")
+                    .replacingOccurrences(
+                        of: "listen = \"127.0.0.1:8080\"", with: "listen = \"127.0.0.1:\(proxyPort)\""
+                    )
+                    .replacingOccurrences(
+                        of: "api_listen = \"127.0.0.1:8081\"", with: "api_listen = \"127.0.0.1:\(apiPort)\"")
             },
             prepare: { directory in
                 for name in ["demo", "templates"] {
-                    try FileManager.default.createSymbolicLink(atPath: directory + "/" + name, withDestinationPath: repository + "/" + name)
+                    try FileManager.default.createSymbolicLink(
+                        atPath: directory + "/" + name, withDestinationPath: repository + "/" + name)
                 }
             }, client: client)
     }
@@ -92,13 +96,19 @@ struct ProxyDemoTests {
         track.method = .POST
         track.headers.add(name: "Authorization", value: "Basic " + Data("demo:demo-secret".utf8).base64EncodedString())
         track.headers.add(name: "Content-Type", value: "application/json")
-        track.body = .bytes(ByteBuffer(string: #"{"track":[{"name":"Identify","payload":[{"userId":"ada","userAttributes":{"first_name":"Ada"}}]}]}"#))
+        track.body = .bytes(
+            ByteBuffer(
+                string:
+                    #"{"track":[{"name":"Identify","payload":[{"userId":"ada","userAttributes":{"first_name":"Ada"}}]}]}"#
+            ))
         let tracked = try await client.execute(track, timeout: .seconds(10))
         #expect(tracked.status.code == 201)
         let adaFirst = try await Self.get(base + "/", [("X-User-Id", "ada")], client: client)
         try await Task.sleep(for: .milliseconds(200))
-        let adaSecond = try await Self.get(base + "/about.html", [("X-User-Id", "ada"), ("Cookie", adaFirst.cookie)], client: client)
-        #expect(adaSecond.body.contains("Hey Ada! We&#39;ve missed you at Otto!"), "Veneer-Decision: \(adaSecond.decision)")
+        let adaSecond = try await Self.get(
+            base + "/about.html", [("X-User-Id", "ada"), ("Cookie", adaFirst.cookie)], client: client)
+        #expect(
+            adaSecond.body.contains("Hey Ada! We&#39;ve missed you at Otto!"), "Veneer-Decision: \(adaSecond.decision)")
 
         // The newsletter hero.
         let newsletter = try await Self.get(base + "/?utm_source=newsletter", client: client)
@@ -106,7 +116,9 @@ struct ProxyDemoTests {
         #expect(newsletter.body.contains("NEWS10"))
 
         // Phones get the app bar; desktops do not.
-        let phone = try await Self.get(base + "/", [("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148")], client: client)
+        let phone = try await Self.get(
+            base + "/", [("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148")],
+            client: client)
         #expect(phone.body.contains("class=\"app-bar\""))
         #expect(!first.body.contains("class=\"app-bar\""))
 
@@ -126,7 +138,9 @@ struct ProxyDemoTests {
         #expect(arms == [true, false])
 
         // Bots get the original shop.
-        let bot = try await Self.get(base + "/?utm_source=newsletter", [("User-Agent", "Googlebot/2.1 (+http://www.google.com/bot.html)")], client: client)
+        let bot = try await Self.get(
+            base + "/?utm_source=newsletter", [("User-Agent", "Googlebot/2.1 (+http://www.google.com/bot.html)")],
+            client: client)
         #expect(bot.body.contains("<h1>Good light, good chairs.</h1>"))
         #expect(bot.headers["set-cookie"].isEmpty)
 

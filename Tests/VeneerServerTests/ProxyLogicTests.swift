@@ -8,7 +8,9 @@ import VeneerCore
 struct ProxyLogicTests {
     @Test("redirect targets: relative or allowed hosts only, query kept on request, never to itself")
     func redirectPlans() {
-        func plan(_ target: String, keep: Bool = false, path: String = "/", query: String? = nil, allow: [String] = [])
+        func plan(
+            _ target: String, keep: Bool = false, path: String = "/", query: String? = nil, allow: [String] = []
+        )
             -> RedirectPlanner.Plan
         {
             RedirectPlanner.plan(
@@ -22,20 +24,29 @@ struct ProxyLogicTests {
         #expect(plan("/sale", path: "/sale") == .alreadyThere)
         #expect(plan("/sale?x=1", path: "/sale") == .alreadyThere)
         #expect(plan("https://shop.example/sale", path: "/sale", allow: ["shop.example"]) == .alreadyThere)
-        #expect(plan("https://partner.example/x", allow: ["partner.example"]) == .redirect(location: "https://partner.example/x", status: 302))
-        if case .rejected = plan("https://evil.example/x", allow: ["partner.example"]) {} else { Issue.record("evil host accepted") }
+        #expect(
+            plan("https://partner.example/x", allow: ["partner.example"])
+                == .redirect(location: "https://partner.example/x", status: 302))
+        if case .rejected = plan("https://evil.example/x", allow: ["partner.example"]) {
+        } else {
+            Issue.record("evil host accepted")
+        }
         if case .rejected = plan("//evil.example/x") {} else { Issue.record("protocol-relative accepted") }
         if case .rejected = plan("/\\evil.example") {} else { Issue.record("backslash trick accepted") }
         if case .rejected = plan("javascript:alert(1)") {} else { Issue.record("javascript: accepted") }
         if case .rejected = plan("/x\r\nSet-Cookie: a=b") {} else { Issue.record("header injection accepted") }
         if case .rejected = plan("") {} else { Issue.record("empty target accepted") }
-        #expect(RedirectPlanner.plan(target: "/x", status: 200, keepQuery: false, requestPath: "/", requestQuery: nil, requestHost: nil, allowHosts: []) == .redirect(location: "/x", status: 302))
+        #expect(
+            RedirectPlanner.plan(
+                target: "/x", status: 200, keepQuery: false, requestPath: "/", requestQuery: nil, requestHost: nil,
+                allowHosts: []) == .redirect(location: "/x", status: 302))
     }
 
     @Test("routes: prefixes on segment boundaries, * within a segment, ** across")
     func routes() {
         let table = RouteTable(routes: [
-            Route(match: .pattern("/products/*/reviews")), Route(match: .pattern("/blog/**")), Route(match: .prefix("/shop")),
+            Route(match: .pattern("/products/*/reviews")), Route(match: .pattern("/blog/**")),
+            Route(match: .prefix("/shop")),
         ])
         #expect(table.match(path: "/products/7/reviews")?.label == "/products/*/reviews")
         #expect(table.match(path: "/products/7/8/reviews") == nil)
@@ -50,7 +61,8 @@ struct ProxyLogicTests {
     func userAgents() {
         let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
         let android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36"
-        let desktop = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+        let desktop =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
         #expect(UserAgentClassifier.device(for: iphone) == .mobile)
         #expect(UserAgentClassifier.device(for: android) == .mobile)
         #expect(UserAgentClassifier.device(for: desktop) == .desktop)
@@ -98,10 +110,16 @@ struct ProxyLogicTests {
         let big = [UInt8](repeating: 0x41, count: 5_000_000)
         let compressed = try ContentCoding.gzip(big)
         #expect(compressed.count < 50_000)
-        #expect(throws: ContentCoding.CodingError.self) { try ContentCoding.decode(compressed, encoding: "gzip", limit: 1_000_000) }
+        #expect(throws: ContentCoding.CodingError.self) {
+            try ContentCoding.decode(compressed, encoding: "gzip", limit: 1_000_000)
+        }
         #expect(try ContentCoding.decode(compressed, encoding: "gzip", limit: 8_000_000).count == 5_000_000)
-        #expect(throws: ContentCoding.CodingError.self) { try ContentCoding.decode(Array(compressed.prefix(100)), encoding: "gzip", limit: 8_000_000) }
-        #expect(throws: ContentCoding.CodingError.self) { try ContentCoding.decode([1, 2, 3], encoding: "br", limit: 100) }
+        #expect(throws: ContentCoding.CodingError.self) {
+            try ContentCoding.decode(Array(compressed.prefix(100)), encoding: "gzip", limit: 8_000_000)
+        }
+        #expect(throws: ContentCoding.CodingError.self) {
+            try ContentCoding.decode([1, 2, 3], encoding: "br", limit: 100)
+        }
     }
 
     @Test("absolute-form request targets become paths")

@@ -10,7 +10,9 @@ import VeneerCore
 /// Issue 5, point 3: what the proxy forwards untouched, over real sockets.
 @Suite("Proxy pass-through", .timeLimit(.minutes(3)))
 struct ProxyPassThroughTests {
-    @Test("request headers: hop-by-hop removed both listed and named by Connection, X-Forwarded-* set, Host is the origin's")
+    @Test(
+        "request headers: hop-by-hop removed both listed and named by Connection, X-Forwarded-* set, Host is the origin's"
+    )
     func requestHeaders() async throws {
         try await ProxyHarness.with() { harness in
             let response = try await harness.get(

@@ -71,7 +71,12 @@ struct ProxyPersonalizationTests {
 
     static func pages() -> [String: TestOriginServer.Page] {
         [
-            "/shop/plain": .init(body: page, headers: [("ETag", "\"v1\""), ("Last-Modified", "Wed, 01 Jan 2025 00:00:00 GMT"), ("Cache-Control", "public, max-age=600")]),
+            "/shop/plain": .init(
+                body: page,
+                headers: [
+                    ("ETag", "\"v1\""), ("Last-Modified", "Wed, 01 Jan 2025 00:00:00 GMT"),
+                    ("Cache-Control", "public, max-age=600"),
+                ]),
             "/shop/gzip": .init(body: page, encoding: "gzip"),
             "/shop/deflate": .init(body: page, encoding: "deflate"),
             "/shop/br": .init(body: page, encoding: "br"),
@@ -84,7 +89,9 @@ struct ProxyPersonalizationTests {
     @Test("an HTML page is rewritten: bytes outside the change unchanged, length right, validators dropped, private")
     func rewritesPlainPage() async throws {
         try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
-            let response = try await harness.get("/shop/plain", headers: [("If-None-Match", "\"v1\""), ("If-Modified-Since", "Wed, 01 Jan 2025 00:00:00 GMT")])
+            let response = try await harness.get(
+                "/shop/plain",
+                headers: [("If-None-Match", "\"v1\""), ("If-Modified-Since", "Wed, 01 Jan 2025 00:00:00 GMT")])
             #expect(response.status == 200)
             let expected = Self.page.replacingOccurrences(of: "<h1>Original hero</h1>", with: "<h1>Hi friend</h1>")
             #expect(response.body == expected)
@@ -100,7 +107,9 @@ struct ProxyPersonalizationTests {
         }
     }
 
-    @Test("gzip, deflate and br pages are decoded, changed, and sent gzip to a client that accepts it", arguments: ["gzip", "deflate", "br"])
+    @Test(
+        "gzip, deflate and br pages are decoded, changed, and sent gzip to a client that accepts it",
+        arguments: ["gzip", "deflate", "br"])
     func decodesAndReencodes(encoding: String) async throws {
         try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
             let expected = Self.page.replacingOccurrences(of: "<h1>Original hero</h1>", with: "<h1>Hi friend</h1>")
@@ -128,7 +137,8 @@ struct ProxyPersonalizationTests {
             let profileId = String(profile.dropFirst(8).prefix { $0 != ";" })
             let sessionId = String(session.dropFirst(8).prefix { $0 != ";" })
             #expect(profileId.count == 32)
-            let second = try await harness.get("/shop/plain", headers: [("Cookie", "vnr_pid=\(profileId); vnr_sid=\(sessionId)")])
+            let second = try await harness.get(
+                "/shop/plain", headers: [("Cookie", "vnr_pid=\(profileId); vnr_sid=\(sessionId)")])
             let secondCookies = second.headers["set-cookie"]
             #expect(!secondCookies.contains { $0.hasPrefix("vnr_pid=") }, "a known profile is not re-set")
             #expect(secondCookies.contains { $0.hasPrefix("vnr_sid=\(sessionId);") }, "the session rolls")
@@ -151,7 +161,9 @@ struct ProxyPersonalizationTests {
     func botsGetTheOriginal() async throws {
         try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
             let before = harness.reporter.statistics.submitted
-            let response = try await harness.get("/shop/plain", headers: [("User-Agent", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")])
+            let response = try await harness.get(
+                "/shop/plain",
+                headers: [("User-Agent", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")])
             #expect(response.body == Self.page)
             #expect(response.headers["set-cookie"].isEmpty)
             #expect(harness.reporter.statistics.submitted == before)
@@ -162,7 +174,9 @@ struct ProxyPersonalizationTests {
     func userIdHeader() async throws {
         try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
             _ = try await harness.store.append([
-                TrackEvent(eventId: "identify-ada", name: TrackEvent.identifyName, timestamp: 1_700_000_000_000, userId: "ada-1", userAttributes: ["first_name": "Ada"])
+                TrackEvent(
+                    eventId: "identify-ada", name: TrackEvent.identifyName, timestamp: 1_700_000_000_000,
+                    userId: "ada-1", userAttributes: ["first_name": "Ada"])
             ])
             let response = try await harness.get("/shop/plain", headers: [("X-User-Id", "ada-1")])
             #expect(response.body.contains("<h1>Hi Ada</h1>"))

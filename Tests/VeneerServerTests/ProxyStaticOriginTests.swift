@@ -2,9 +2,9 @@ import Foundation
 import NIOHTTP1
 import Testing
 import VeneerCore
+import VeneerTestSupport
 
 @testable import VeneerServer
-import VeneerTestSupport
 
 /// Issue 5, point 1: the `file:` origin serves a folder safely.
 @Suite("Proxy static file origin", .timeLimit(.minutes(3)))
@@ -14,13 +14,15 @@ struct ProxyStaticOriginTests {
         let base = TestScratch.root.appendingPathComponent("veneer-site-\(UUID().uuidString)").path
         let root = base + "/site"
         try FileManager.default.createDirectory(atPath: root + "/docs", withIntermediateDirectories: true)
-        try "<!DOCTYPE html><title>Home</title><h1>Home</h1>".write(toFile: root + "/index.html", atomically: true, encoding: .utf8)
+        try "<!DOCTYPE html><title>Home</title><h1>Home</h1>".write(
+            toFile: root + "/index.html", atomically: true, encoding: .utf8)
         try "<p>docs</p>".write(toFile: root + "/docs/index.html", atomically: true, encoding: .utf8)
         try "body { color: red }".write(toFile: root + "/site.css", atomically: true, encoding: .utf8)
         try "{\"a\":1}".write(toFile: root + "/data.json", atomically: true, encoding: .utf8)
         try "SECRET=1".write(toFile: root + "/.env", atomically: true, encoding: .utf8)
         try "top secret".write(toFile: base + "/secret.txt", atomically: true, encoding: .utf8)
-        try FileManager.default.createSymbolicLink(atPath: root + "/escape.txt", withDestinationPath: base + "/secret.txt")
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/escape.txt", withDestinationPath: base + "/secret.txt")
         try FileManager.default.createSymbolicLink(atPath: root + "/outside", withDestinationPath: base)
         let big = String(repeating: "0123456789abcdef", count: 200_000)  // 3.2 MB: streamed in chunks
         try big.write(toFile: root + "/big.txt", atomically: true, encoding: .utf8)
@@ -76,10 +78,12 @@ struct ProxyStaticOriginTests {
         }
     }
 
-    @Test("no path traversal, no symlink escape, no hidden files", arguments: [
-        "/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/docs/../../secret.txt", "/escape.txt",
-        "/outside/secret.txt", "/.env", "/%2eenv", "/docs/%00index.html", "/nothing-here.html",
-    ])
+    @Test(
+        "no path traversal, no symlink escape, no hidden files",
+        arguments: [
+            "/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/docs/../../secret.txt", "/escape.txt",
+            "/outside/secret.txt", "/.env", "/%2eenv", "/docs/%00index.html", "/nothing-here.html",
+        ])
     func refusesEscapes(path: String) async throws {
         let site = try Self.makeSite()
         try await ProxyHarness.with(originURL: "file:" + site.root) { harness in

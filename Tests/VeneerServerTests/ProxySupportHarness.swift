@@ -8,9 +8,9 @@ import NIOSSL
 import VeneerCore
 import VeneerHTML
 import VeneerStore
+import VeneerTestSupport
 
 @testable import VeneerServer
-import VeneerTestSupport
 
 /// A real proxy on 127.0.0.1 in front of a real origin, with the real store (SQLite in a temporary folder),
 /// profile cache, reporter and rewriter, and a real HTTP client that neither follows redirects nor
@@ -85,7 +85,8 @@ final class ProxyHarness: Sendable {
 
             \(configText)
             """
-        let config = try ConfigLoader.load(text: text, file: directory + "/proxy.conf", baseDirectory: directory, environment: [:])
+        let config = try ConfigLoader.load(
+            text: text, file: directory + "/proxy.conf", baseDirectory: directory, environment: [:])
         let configuration = try ProxyConfiguration(config: config)
         var logger = Logger(label: "proxy-test")
         logger.logLevel = .error

@@ -114,7 +114,9 @@ private final class TestOriginHandler: ChannelInboundHandler {
         case "bytes":
             let count = segments.count > 1 ? Int(segments[1]) ?? 0 : 0
             let headers = HTTPHeaders([("Content-Type", "application/octet-stream"), ("Content-Length", String(count))])
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil
+            )
             remainingToSend = count
             streaming = true
             sendMore(context: context)
@@ -127,13 +129,18 @@ private final class TestOriginHandler: ChannelInboundHandler {
         case "cookies":
             send(
                 context, status: .ok,
-                headers: [("Content-Type", "text/plain"), ("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; Path=/"), ("Set-Cookie", "c=3; HttpOnly")],
+                headers: [
+                    ("Content-Type", "text/plain"), ("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; Path=/"),
+                    ("Set-Cookie", "c=3; HttpOnly"),
+                ],
                 body: "cookies")
         case "redirect":
             send(context, status: .found, headers: [("Location", "/elsewhere")], body: "")
         case "status":
             let code = segments.count > 1 ? Int(segments[1]) ?? 500 : 500
-            send(context, status: HTTPResponseStatus(statusCode: code), headers: [("Content-Type", "text/plain")], body: code == 204 || code == 304 ? "" : "status \(code)")
+            send(
+                context, status: HTTPResponseStatus(statusCode: code), headers: [("Content-Type", "text/plain")],
+                body: code == 204 || code == 304 ? "" : "status \(code)")
         case "hop":
             send(
                 context, status: .ok,
@@ -178,9 +185,12 @@ private final class TestOriginHandler: ChannelInboundHandler {
     ) {
         var httpHeaders = HTTPHeaders(headers)
         if !status.forbidsBody { httpHeaders.replaceOrAdd(name: "Content-Length", value: String(bytes.count)) }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: httpHeaders))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: httpHeaders))),
+            promise: nil)
         if !bytes.isEmpty, !isHead {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
+            context.write(
+                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }

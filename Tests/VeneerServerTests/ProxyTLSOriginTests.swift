@@ -1,9 +1,9 @@
 import Foundation
 import NIOSSL
 import Testing
+import VeneerTestSupport
 
 @testable import VeneerServer
-import VeneerTestSupport
 
 /// Issue 5: `url = "https://…"` fronts a real TLS origin. The origin's certificate is made for this run by
 /// `openssl` (self-signed, for 127.0.0.1 and localhost) and trusted through `origin.tls_ca_file`.

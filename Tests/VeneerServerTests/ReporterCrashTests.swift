@@ -16,7 +16,8 @@ struct ReporterCrashTests {
             return
         }
         let (status, output) = try await RestartablePostgres.runDetachedReturningStatus(
-            "/bin/bash", [root + "/scripts/crash-test", "--events", "3000", "--views", "800", "--kills", "2", "--binary", binary])
+            "/bin/bash",
+            [root + "/scripts/crash-test", "--events", "3000", "--views", "800", "--kills", "2", "--binary", binary])
         print(output)
         // The API half: every event answered 201 is stored, once.
         #expect(output.contains("3000 events answered 201, 3000 stored, 0 missing, 0 doubled"))

@@ -18,7 +18,10 @@ struct ReporterTests {
         return path
     }
 
-    static func settings(_ folder: String, batchSize: Int = 10, interval: Duration = .milliseconds(20), queueLimit: Int = 100_000, forward: String = "") -> EventSettings {
+    static func settings(
+        _ folder: String, batchSize: Int = 10, interval: Duration = .milliseconds(20), queueLimit: Int = 100_000,
+        forward: String = ""
+    ) -> EventSettings {
         var settings = EventSettings()
         settings.batchSize = batchSize
         settings.batchInterval = interval
@@ -33,7 +36,8 @@ struct ReporterTests {
         (0..<count).map {
             TrackEvent(
                 eventId: "\(prefix)-\($0)", name: TrackEvent.viewPageName, timestamp: 1_780_000_000_000 + Int64($0),
-                sourceId: "1", profileId: "p\($0 % profiles)", sessionId: "s1", data: ["url": .string("http://shop.test/\($0)")])
+                sourceId: "1", profileId: "p\($0 % profiles)", sessionId: "s1",
+                data: ["url": .string("http://shop.test/\($0)")])
         }
     }
 
@@ -90,7 +94,8 @@ struct ReporterTests {
     @Test func aFullQueueSpillsToTheJournalAndNothingIsLost() async throws {
         let folder = try Self.folder()
         let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
-        let reporter = Reporter(settings: Self.settings(folder, queueLimit: 50), store: store, logger: APITestServer.logger)
+        let reporter = Reporter(
+            settings: Self.settings(folder, queueLimit: 50), store: store, logger: APITestServer.logger)
         reporter.submit(Self.views(400, prefix: "full"))
         #expect(reporter.queued == 50)
         #expect(reporter.statistics.spooled == 350)
@@ -106,7 +111,9 @@ struct ReporterTests {
         let folder = try Self.folder()
         let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
         // A long interval and a big batch: nothing would be written before the stop.
-        let reporter = Reporter(settings: Self.settings(folder, batchSize: 10_000, interval: .seconds(60)), store: store, logger: APITestServer.logger)
+        let reporter = Reporter(
+            settings: Self.settings(folder, batchSize: 10_000, interval: .seconds(60)), store: store,
+            logger: APITestServer.logger)
         let running = Task { try await reporter.run() }
         reporter.submit(Self.views(200, prefix: "drain"))
         try await Task.sleep(for: .milliseconds(100))
@@ -143,7 +150,8 @@ struct ReporterTests {
         let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
         let port = try FlakyCollector.freePort()
         let url = "http://127.0.0.1:\(port)/v1/o/projects/p/sources/1/track"
-        let reporter = Reporter(settings: Self.settings(folder, forward: url), store: store, logger: APITestServer.logger)
+        let reporter = Reporter(
+            settings: Self.settings(folder, forward: url), store: store, logger: APITestServer.logger)
         let running = Task { try await reporter.run() }
         let events = Self.views(300, prefix: "fw")
         reporter.submit(events)
@@ -188,8 +196,12 @@ final class FlakyCollector: Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
@@ -218,7 +230,9 @@ final class FlakyCollector: Sendable {
             }
             return Response(status: .created)
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: APITestServer.logger)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            logger: APITestServer.logger)
         collector.taskBox.withLock { $0 = Task { try await app.run() } }
         return collector
     }
@@ -247,7 +261,8 @@ struct RestartablePostgres {
     }
 
     static var repositoryRoot: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
     }
 
     private var pgctl: [String] {
@@ -256,11 +271,13 @@ struct RestartablePostgres {
     }
 
     func stop() async throws {
-        try await Self.runDetached(pgctl[0], Array(pgctl.dropFirst()) + ["-D", "\(directory)/data", "-m", "fast", "-w", "stop"])
+        try await Self.runDetached(
+            pgctl[0], Array(pgctl.dropFirst()) + ["-D", "\(directory)/data", "-m", "fast", "-w", "stop"])
     }
 
     func startAgain() async throws {
-        let port = try String(contentsOfFile: "\(directory)/port", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try String(contentsOfFile: "\(directory)/port", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         try await Self.runDetached(
             pgctl[0],
             Array(pgctl.dropFirst()) + [
@@ -278,7 +295,9 @@ struct RestartablePostgres {
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let (status, output) = try runReturningStatus(executable, arguments)
         guard status == 0 else {
-            throw APIError(.internalServerError, "\(executable) \(arguments.joined(separator: " ")) exited with status \(status): \(output)")
+            throw APIError(
+                .internalServerError,
+                "\(executable) \(arguments.joined(separator: " ")) exited with status \(status): \(output)")
         }
         return output
     }
@@ -309,7 +328,8 @@ struct RestartablePostgres {
         return (exitCode, output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    static func runDetachedReturningStatus(_ executable: String, _ arguments: [String]) async throws -> (Int32, String) {
+    static func runDetachedReturningStatus(_ executable: String, _ arguments: [String]) async throws -> (Int32, String)
+    {
         try await withCheckedThrowingContinuation { continuation in
             Thread { continuation.resume(with: Result { try runReturningStatus(executable, arguments) }) }.start()
         }

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 import VeneerCore
+import VeneerTestSupport
 
 @testable import VeneerStore
-import VeneerTestSupport
 
 /// A consent's `validUntil`: every form the SDKs send, and a reject that stops holding once it has passed —
 /// on SQLite and on PostgreSQL, and for a database created before expiry existed.

@@ -39,10 +39,13 @@ struct StoreConformanceTests {
     @Test(arguments: StoreKind.allCases)
     func aThousandEventsInOneAppend(kind: StoreKind) async throws {
         try await withStore(kind) { store in
-            let events = (0..<1000).map { S.event("bulk-\($0)", "Click On", at: 1_764_000_000_000 + Int64($0), profile: "p\($0 % 10)") }
+            let events = (0..<1000).map {
+                S.event("bulk-\($0)", "Click On", at: 1_764_000_000_000 + Int64($0), profile: "p\($0 % 10)")
+            }
             #expect(try await store.append(events) == 1000)
             #expect(try await store.append(events) == 0)
-            let view = try await store.profileView(for: .init(sourceId: "1", profileId: "p3"), keys: [EventKey(event: "Click On")])
+            let view = try await store.profileView(
+                for: .init(sourceId: "1", profileId: "p3"), keys: [EventKey(event: "Click On")])
             #expect(view.eventSummaries[EventKey(event: "Click On")]?.total == 100)
         }
     }
@@ -50,7 +53,8 @@ struct StoreConformanceTests {
     @Test(arguments: StoreKind.allCases)
     func unknownPersonHasAnEmptyView(kind: StoreKind) async throws {
         try await withStore(kind) { store in
-            let view = try await store.profileView(for: .init(sourceId: "1", profileId: "nobody"), keys: [EventKey(event: "View Page")])
+            let view = try await store.profileView(
+                for: .init(sourceId: "1", profileId: "nobody"), keys: [EventKey(event: "View Page")])
             #expect(view == ProfileView())
             #expect(try await store.person("nobody") == nil)
         }
@@ -65,8 +69,11 @@ struct StoreConformanceTests {
             ])
             // The user already exists on another device.
             _ = try await store.append([S.event("b1", at: 1_764_000_000_050, profile: "p2", user: "ada@x.com")])
-            _ = try await store.append([S.event("id1", TrackEvent.identifyName, at: 1_764_000_000_200, profile: "p1", user: "ada@x.com")])
-            let view = try await store.profileView(for: .init(userId: "ada@x.com"), keys: [EventKey(event: "View Page")])
+            _ = try await store.append([
+                S.event("id1", TrackEvent.identifyName, at: 1_764_000_000_200, profile: "p1", user: "ada@x.com")
+            ])
+            let view = try await store.profileView(
+                for: .init(userId: "ada@x.com"), keys: [EventKey(event: "View Page")])
             #expect(view.eventSummaries[EventKey(event: "View Page")]?.total == 3)
             #expect(view.userAttributes["first_name"] == "Ada")
             let person = try #require(try await store.person("p1"))
@@ -81,18 +88,25 @@ struct StoreConformanceTests {
     func aliasJoinsTwoUsersAndTheLaterAttributeWins(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             _ = try await store.append([
-                S.event("u1", TrackEvent.identifyName, at: 1000, profile: "pa", user: "old@x.com", userAttributes: ["plan": "free", "city": "Oslo"]),
-                S.event("u2", TrackEvent.identifyName, at: 2000, profile: "pb", user: "new@x.com", userAttributes: ["plan": "pro"]),
+                S.event(
+                    "u1", TrackEvent.identifyName, at: 1000, profile: "pa", user: "old@x.com",
+                    userAttributes: ["plan": "free", "city": "Oslo"]),
+                S.event(
+                    "u2", TrackEvent.identifyName, at: 2000, profile: "pb", user: "new@x.com",
+                    userAttributes: ["plan": "pro"]),
             ])
             #expect(try await store.person("old@x.com")?.personId != store.person("new@x.com")?.personId)
-            _ = try await store.append([S.event("al", TrackEvent.identifyName, at: 3000, profile: "pb", user: "new@x.com", another: "old@x.com")])
+            _ = try await store.append([
+                S.event("al", TrackEvent.identifyName, at: 3000, profile: "pb", user: "new@x.com", another: "old@x.com")
+            ])
             let person = try #require(try await store.person("old@x.com"))
             #expect(Set(person.userIds) == ["old@x.com", "new@x.com"])
             #expect(Set(person.profileIds) == ["pa", "pb"])
             #expect(person.userAttributes["plan"] == "pro")
             #expect(person.userAttributes["city"] == "Oslo")
             // A late event with an older timestamp does not overwrite a newer value.
-            _ = try await store.append([S.event("late", at: 1500, user: "new@x.com", userAttributes: ["plan": "trial"])])
+            _ = try await store.append([S.event("late", at: 1500, user: "new@x.com", userAttributes: ["plan": "trial"])]
+            )
             #expect(try await store.person("new@x.com")?.userAttributes["plan"] == "pro")
         }
     }
@@ -100,8 +114,10 @@ struct StoreConformanceTests {
     @Test(arguments: StoreKind.allCases)
     func aSharedDeviceMovesToTheUserWhoSignedInLast(kind: StoreKind) async throws {
         try await withStore(kind) { store in
-            _ = try await store.append([S.event("s1", TrackEvent.identifyName, at: 1000, profile: "kiosk", user: "ann")])
-            _ = try await store.append([S.event("s2", TrackEvent.identifyName, at: 2000, profile: "kiosk", user: "bob")])
+            _ = try await store.append([S.event("s1", TrackEvent.identifyName, at: 1000, profile: "kiosk", user: "ann")]
+            )
+            _ = try await store.append([S.event("s2", TrackEvent.identifyName, at: 2000, profile: "kiosk", user: "bob")]
+            )
             let ann = try #require(try await store.person("ann"))
             let bob = try #require(try await store.person("bob"))
             #expect(ann.personId != bob.personId)
@@ -115,10 +131,15 @@ struct StoreConformanceTests {
     func groupLinksAnAccountAndItsAttributes(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             _ = try await store.append([
-                S.event("g1", TrackEvent.identifyName, profile: "p1", account: "acme", accountAttributes: ["tier": "enterprise"])
+                S.event(
+                    "g1", TrackEvent.identifyName, profile: "p1", account: "acme",
+                    accountAttributes: ["tier": "enterprise"])
             ])
             // An account-only event updates the account for all its members.
-            _ = try await store.append([S.event("g2", "Account updated", at: 1_764_000_000_500, account: "acme", accountAttributes: ["seats": 40])])
+            _ = try await store.append([
+                S.event(
+                    "g2", "Account updated", at: 1_764_000_000_500, account: "acme", accountAttributes: ["seats": 40])
+            ])
             let view = try await store.profileView(for: .init(sourceId: "1", profileId: "p1"), keys: [])
             #expect(view.accountAttributes["tier"] == "enterprise")
             #expect(view.accountAttributes["seats"] == 40)
@@ -135,7 +156,8 @@ struct StoreConformanceTests {
                 S.event("o3", "Product ordered", at: 3000, profile: "p1", data: ["amount": 100]),
                 S.event("v1", "View Page", at: 1500, profile: "p1"),
             ])
-            let big = EventKey(event: "Product ordered", filter: EventFilter(property: "amount", condition: .greaterThan(50)))
+            let big = EventKey(
+                event: "Product ordered", filter: EventFilter(property: "amount", condition: .greaterThan(50)))
             let all = EventKey(event: "Product ordered")
             let never = EventKey(event: "Added to cart")
             let view = try await store.profileView(for: .init(sourceId: "1", profileId: "p1"), keys: [big, all, never])
@@ -151,19 +173,25 @@ struct StoreConformanceTests {
     func exposuresKeepHistoryAndTheFirstArmSticks(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             _ = try await store.append([S.exposure("x1", selector: "hero", arm: "B", profile: "p1", at: 1000)])
-            _ = try await store.append([S.exposure("x2", selector: "hero", arm: "A", profile: "p1", session: "s2", at: 2000)])
+            _ = try await store.append([
+                S.exposure("x2", selector: "hero", arm: "A", profile: "p1", session: "s2", at: 2000)
+            ])
             var view = try await store.profileView(for: .init(sourceId: "1", profileId: "p1"), keys: [])
             #expect(view.exposures["hero"]?.map(\.arm) == ["B", "A"])
             #expect(view.exposures["hero"]?.map(\.sessionId) == ["s1", "s2"])
             #expect(view.assignments["hero"] == StickyAssignment(arm: "B", control: false, bucketVersion: 1))
             // A new bucket version re-assigns.
-            _ = try await store.append([S.exposure("x3", selector: "hero", arm: "A", version: 2, profile: "p1", at: 3000)])
+            _ = try await store.append([
+                S.exposure("x3", selector: "hero", arm: "A", version: 2, profile: "p1", at: 3000)
+            ])
             view = try await store.profileView(for: .init(sourceId: "1", profileId: "p1"), keys: [])
             #expect(view.assignments["hero"] == StickyAssignment(arm: "A", control: false, bucketVersion: 2))
             // An exposure is also an ordinary event.
             #expect(try await store.person("p1")?.eventCount == 3)
             // A control exposure is recorded as control.
-            _ = try await store.append([S.exposure("x4", selector: "promo", arm: "welcome", control: true, profile: "p1", at: 4000)])
+            _ = try await store.append([
+                S.exposure("x4", selector: "promo", arm: "welcome", control: true, profile: "p1", at: 4000)
+            ])
             view = try await store.profileView(for: .init(sourceId: "1", profileId: "p1"), keys: [])
             #expect(view.exposures["promo"]?.first?.control == true)
             #expect(view.assignments["promo"]?.control == true)
@@ -176,7 +204,8 @@ struct StoreConformanceTests {
             _ = try await store.append([S.exposure("m1", selector: "hero", arm: "A", profile: "laptop", at: 1000)])
             _ = try await store.append([S.exposure("m2", selector: "hero", arm: "B", profile: "phone", at: 2000)])
             _ = try await store.append([S.event("i1", TrackEvent.identifyName, at: 3000, profile: "phone", user: "u1")])
-            _ = try await store.append([S.event("i2", TrackEvent.identifyName, at: 4000, profile: "laptop", user: "u1")])
+            _ = try await store.append([S.event("i2", TrackEvent.identifyName, at: 4000, profile: "laptop", user: "u1")]
+            )
             let view = try await store.profileView(for: .init(userId: "u1"), keys: [])
             #expect(view.assignments["hero"]?.arm == "A")
             #expect(view.exposures["hero"]?.count == 2)
@@ -187,7 +216,10 @@ struct StoreConformanceTests {
     func rejectStopsStorageAndAcceptResumesIt(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             #expect(try await store.append([S.event("c1", profile: "p1")]) == 1)
-            try await store.recordConsent(Consent(action: .reject, timestamp: 2000, profileId: "p1", sourceId: "1", category: "marketing", validUntil: "unlimited"))
+            try await store.recordConsent(
+                Consent(
+                    action: .reject, timestamp: 2000, profileId: "p1", sourceId: "1", category: "marketing",
+                    validUntil: "unlimited"))
             #expect(try await store.append([S.event("c2", profile: "p1")]) == 0)
             #expect(try await store.append([S.exposure("c3", selector: "hero", arm: "A", profile: "p1")]) == 0)
             var person = try #require(try await store.person("p1"))
@@ -200,13 +232,15 @@ struct StoreConformanceTests {
             _ = try await store.append([S.event("c4", TrackEvent.identifyName, profile: "p1", user: "hidden")])
             #expect(try await store.person("p1")?.userIds == [])
 
-            try await store.recordConsent(Consent(action: .accept, timestamp: 3000, profileId: "p1", category: "marketing"))
+            try await store.recordConsent(
+                Consent(action: .accept, timestamp: 3000, profileId: "p1", category: "marketing"))
             #expect(try await store.append([S.event("c5", profile: "p1")]) == 1)
             person = try #require(try await store.person("p1"))
             #expect(!person.optedOut)
             #expect(person.eventCount == 2)
             // An older consent arriving late does not overturn a newer one.
-            try await store.recordConsent(Consent(action: .reject, timestamp: 2500, profileId: "p1", category: "marketing"))
+            try await store.recordConsent(
+                Consent(action: .reject, timestamp: 2500, profileId: "p1", category: "marketing"))
             #expect(try await store.person("p1")?.optedOut == false)
         }
     }
@@ -228,7 +262,9 @@ struct StoreConformanceTests {
                     group.addTask {
                         // Batches overlap by half: every event is sent twice.
                         let events = (0..<20).map { index in
-                            S.event("cc-\(batch * 10 + index)", at: 1_764_000_000_000 + Int64(index), profile: "p\(index % 3)")
+                            S.event(
+                                "cc-\(batch * 10 + index)", at: 1_764_000_000_000 + Int64(index),
+                                profile: "p\(index % 3)")
                         }
                         return try await store.append(events)
                     }
@@ -247,12 +283,18 @@ struct StoreConformanceTests {
         guard let (first, url) = try await S.open(kind) else { return }
         let second = try await StoreFactory.open(url: url, logger: S.logger)
         do {
-            _ = try await first.append([S.exposure("t1", selector: "once-banner", arm: "welcome", profile: "p1", at: 1000)])
+            _ = try await first.append([
+                S.exposure("t1", selector: "once-banner", arm: "welcome", profile: "p1", at: 1000)
+            ])
             let view = try await second.profileView(for: .init(sourceId: "1", profileId: "p1"), keys: [])
             #expect(view.exposures["once-banner"]?.count == 1)
             // The second instance exposes another arm: the first one's assignment holds.
-            _ = try await second.append([S.exposure("t2", selector: "once-banner", arm: "other", profile: "p1", at: 2000)])
-            #expect(try await first.profileView(for: .init(sourceId: "1", profileId: "p1"), keys: []).assignments["once-banner"]?.arm == "welcome")
+            _ = try await second.append([
+                S.exposure("t2", selector: "once-banner", arm: "other", profile: "p1", at: 2000)
+            ])
+            #expect(
+                try await first.profileView(for: .init(sourceId: "1", profileId: "p1"), keys: []).assignments[
+                    "once-banner"]?.arm == "welcome")
             // The same events through both at once: stored once.
             let events = (0..<200).map { S.event("both-\($0)", profile: "p\($0 % 7)") }
             async let a = first.append(events)

@@ -33,7 +33,8 @@ enum StoreSupport {
             return "sqlite:\(folder.path)/veneer.sqlite"
         case .postgres:
             guard let server = await PostgresTestServer.shared.url() else { return nil }
-            let name = "veneer_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
+            let name =
+                "veneer_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
             try await run(psql, [server, "-q", "-c", "CREATE DATABASE \(name)"])
             guard var components = URLComponents(string: server) else { return nil }
             components.path = "/\(name)"
@@ -48,11 +49,13 @@ enum StoreSupport {
     }
 
     static var psql: String {
-        FileManager.default.isExecutableFile(atPath: "/usr/bin/psql") ? "/usr/bin/psql" : "/usr/lib/postgresql/15/bin/psql"
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/psql")
+            ? "/usr/bin/psql" : "/usr/lib/postgresql/15/bin/psql"
     }
 
     static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     /// Runs a command on a thread of its own (never blocking the test's cooperative threads) and returns its
@@ -89,7 +92,9 @@ enum StoreSupport {
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         let exitCode = (status >> 8) & 0xff
         guard status & 0x7f == 0, exitCode == 0 else {
-            throw StoreError(code: "test-setup", message: "\(executable) \(arguments.joined(separator: " ")) exited with status \(status): \(output)")
+            throw StoreError(
+                code: "test-setup",
+                message: "\(executable) \(arguments.joined(separator: " ")) exited with status \(status): \(output)")
         }
         return output.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -51,11 +51,15 @@ struct ChooseScenario: Sendable {
             .request(.query("utm_source"), .equals("newsletter")),
             .event(EventCondition(event: "View Page", atLeast: 2, withinSeconds: 30 * 86_400)),
             .all([
-                .event(EventCondition(event: "Purchase", atLeast: 1, withinSeconds: 90 * 86_400,
-                    filter: EventFilter(property: "amount", condition: .greaterThan(50)))),
+                .event(
+                    EventCondition(
+                        event: "Purchase", atLeast: 1, withinSeconds: 90 * 86_400,
+                        filter: EventFilter(property: "amount", condition: .greaterThan(50)))),
                 .attribute(path: ["user", "first_name"], .exists(true)),
             ]),
-            .any([.request(.path, .startsWith("/shop")), .attribute(path: ["account", "seats"], .greaterThanOrEqual(10))]),
+            .any([
+                .request(.path, .startsWith("/shop")), .attribute(path: ["account", "seats"], .greaterThanOrEqual(10)),
+            ]),
             .not(.segment("big-spenders")),
             .request(.header("x-plan"), .isIn(["beta", "alpha"])),
             // Audiences this visitor does not meet, so the mix serves about half.
@@ -95,22 +99,29 @@ struct ChooseScenario: Sendable {
                 "changes": [["selector": "#hero", "action": "inner", "html": "<b>Hi</b>"]],
             ]
             if index % 2 == 0 {
-                optimizations.append(Optimization(
-                    name: "P\(index)", selector: "p-\(index)", group: "g\(index % 5)", kind: .personalization,
-                    controlPercent: 5,
-                    arms: (0..<3).map { arm in
-                        Arm(name: "e\(arm)",
-                            audience: distinctAudiences
-                                ? distinct(index * 3 + arm) : audiences[(index + arm) % audiences.count],
-                            display: arm == 0 ? .oncePerVisit : .always, payload: payload,
-                            compiledPayload: try! PayloadTemplate(payload))
-                    }))
+                optimizations.append(
+                    Optimization(
+                        name: "P\(index)", selector: "p-\(index)", group: "g\(index % 5)", kind: .personalization,
+                        controlPercent: 5,
+                        arms: (0..<3).map { arm in
+                            Arm(
+                                name: "e\(arm)",
+                                audience: distinctAudiences
+                                    ? distinct(index * 3 + arm) : audiences[(index + arm) % audiences.count],
+                                display: arm == 0 ? .oncePerVisit : .always, payload: payload,
+                                compiledPayload: try! PayloadTemplate(payload))
+                        }))
             } else {
-                optimizations.append(Optimization(
-                    name: "X\(index)", selector: "x-\(index)", kind: .experiment, coveragePercent: 90,
-                    audience: distinctAudiences ? distinct(index * 3) : audiences[index % audiences.count],
-                    arms: [Arm(name: "control", weight: 50), Arm(name: "green", weight: 50, payload: payload,
-                        compiledPayload: try! PayloadTemplate(payload))]))
+                optimizations.append(
+                    Optimization(
+                        name: "X\(index)", selector: "x-\(index)", kind: .experiment, coveragePercent: 90,
+                        audience: distinctAudiences ? distinct(index * 3) : audiences[index % audiences.count],
+                        arms: [
+                            Arm(name: "control", weight: 50),
+                            Arm(
+                                name: "green", weight: 50, payload: payload,
+                                compiledPayload: try! PayloadTemplate(payload)),
+                        ]))
             }
         }
         let segments = [Segment(name: "big-spenders", audience: .event(EventCondition(event: "Purchase", atLeast: 3)))]
@@ -137,14 +148,16 @@ struct ChooseScenario: Sendable {
         }
         for index in stride(from: 0, to: 100, by: 7) {
             view.record(
-                exposure: Exposure(selector: "p-\(index)", optimizationName: "P", group: nil, kind: .personalization,
+                exposure: Exposure(
+                    selector: "p-\(index)", optimizationName: "P", group: nil, kind: .personalization,
                     arm: "e0", control: false, bucketVersion: 1, assignmentKey: "u1"),
                 timestamp: nowMilliseconds - 60_000, sessionId: "s1")
         }
         profile = view
         request = DecisionRequest(
             identification: .init(sourceId: "1", profileId: "p1", userId: "u1"), device: .desktop, sessionId: "s1",
-            page: PageFacts(path: "/shop/shoes", url: "http://shop.test/shop/shoes?utm_source=newsletter",
+            page: PageFacts(
+                path: "/shop/shoes", url: "http://shop.test/shop/shoes?utm_source=newsletter",
                 query: ["utm_source": "newsletter"], headers: ["x-plan": "beta"]))
     }
 }

@@ -48,7 +48,9 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     var rebuilt: [UInt8] = []
     var cursor = 0
     for edit in result.edits {
-        precondition(edit.range.lowerBound >= cursor && edit.range.upperBound <= page.count, "edits overlap or run past the input")
+        precondition(
+            edit.range.lowerBound >= cursor && edit.range.upperBound <= page.count,
+            "edits overlap or run past the input")
         for offset in [edit.range.lowerBound, edit.range.upperBound] {
             precondition(isTagBoundary(page, offset), "an edit boundary at \(offset) is not on a tag boundary")
         }

@@ -14,7 +14,8 @@ private let context = TemplateContext(
     payload: ["discount": 30, "items": [["name": "Tea"], ["name": "<Cake>"]], "text": "a\nb\u{0}c"],
     visitor: ["device": "mobile", "new": false, "returning": true, "profile_id": "p-1"],
     request: PageFacts(
-        path: "/p", url: "https://shop.example/p?q=a%20b", query: ["q": "a b", "x.y": "z"], referrer: "https://r.example/")
+        path: "/p", url: "https://shop.example/p?q=a%20b", query: ["q": "a b", "x.y": "z"],
+        referrer: "https://r.example/")
 )
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -33,7 +34,8 @@ public func templateFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int
                 precondition(unescaped == rendered, "nothing to escape, yet renderUnescaped differs")
             }
             if template.substitutionCount == 0 {
-                precondition(template.render(TemplateContext()) == rendered, "no substitution, yet output depends on context")
+                precondition(
+                    template.render(TemplateContext()) == rendered, "no substitution, yet output depends on context")
             }
         } catch {
             precondition(error.line >= 1 && error.line <= lineCount, "line \(error.line) outside 1...\(lineCount)")

@@ -9,7 +9,9 @@ enum ByteSize {
         let trimmed = text.trimmingSpaces
         let digits = trimmed.prefix { $0.isNumber || $0 == "." }
         let unit = trimmed.dropFirst(digits.count).trimmingPrefix(" ")
-        guard !digits.isEmpty, let number = Double(digits), let multiplier = multipliers[String(unit)] else { return nil }
+        guard !digits.isEmpty, let number = Double(digits), let multiplier = multipliers[String(unit)] else {
+            return nil
+        }
         let bytes = number * multiplier
         guard bytes.isFinite, bytes >= 0, bytes < Double(Int.max / 2), bytes == bytes.rounded() else { return nil }
         return Int(bytes)

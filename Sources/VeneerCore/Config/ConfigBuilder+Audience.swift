@@ -17,9 +17,15 @@ extension ConfigBuilder {
             guard forms.count == 1, let form = forms.first else {
                 if forms.isEmpty {
                     let unknown = table.keys.sorted().first.map { " (found \"\($0)\")" } ?? ""
-                    error(path, "an audience needs one of \(Self.audienceForms.joined(separator: ", "))\(unknown); \(Self.audienceHint)")
+                    error(
+                        path,
+                        "an audience needs one of \(Self.audienceForms.joined(separator: ", "))\(unknown); \(Self.audienceHint)"
+                    )
                 } else {
-                    error(path, "an audience has one form, found \(forms.joined(separator: " and ")); combine them with all = [...]")
+                    error(
+                        path,
+                        "an audience has one form, found \(forms.joined(separator: " and ")); combine them with all = [...]"
+                    )
                 }
                 return nil
             }
@@ -46,7 +52,11 @@ extension ConfigBuilder {
                 var members: [Audience] = []
                 var failed = false
                 for (index, element) in elements.enumerated() {
-                    if let member = audience(element, at: listPath[index]) { members.append(member) } else { failed = true }
+                    if let member = audience(element, at: listPath[index]) {
+                        members.append(member)
+                    } else {
+                        failed = true
+                    }
                 }
                 guard !failed else { return nil }
                 return form == "all" ? .all(members) : .any(members)
@@ -64,7 +74,9 @@ extension ConfigBuilder {
         let components = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         let condition = self.condition(table, at: path)
         guard components.count >= 2, ["user", "account"].contains(components[0]), !components.contains("") else {
-            error(attributePath, "unknown attribute \"\(name)\"; allowed: user.NAME or account.NAME, such as \"user.plan\"")
+            error(
+                attributePath,
+                "unknown attribute \"\(name)\"; allowed: user.NAME or account.NAME, such as \"user.plan\"")
             return nil
         }
         return condition.map { .attribute(path: components, $0) }
@@ -112,10 +124,14 @@ extension ConfigBuilder {
             guard let condition = condition(whereTable, at: wherePath), let property, !failed else { return nil }
             filter = EventFilter(property: property, condition: condition)
         }
-        guard !failed, table["at_least"] == nil || atLeast != nil, table["at_most"] == nil || atMost != nil else { return nil }
+        guard !failed, table["at_least"] == nil || atLeast != nil, table["at_most"] == nil || atMost != nil else {
+            return nil
+        }
         // A bare `{ event = "X" }` means "performed X at least once".
         let effectiveAtLeast = atLeast ?? (atMost == nil ? 1 : nil)
-        return .event(EventCondition(event: event, atLeast: effectiveAtLeast, atMost: atMost, withinSeconds: withinSeconds, filter: filter))
+        return .event(
+            EventCondition(
+                event: event, atLeast: effectiveAtLeast, atMost: atMost, withinSeconds: withinSeconds, filter: filter))
     }
 
     mutating func segmentAudience(_ table: [String: ConfigNode], at path: ConfigPath) -> Audience? {
@@ -132,7 +148,10 @@ extension ConfigBuilder {
             if operators.isEmpty {
                 error(path, "missing operator; add one of \(Condition.operatorNames.joined(separator: ", "))")
             } else {
-                error(path, "one operator per condition, found \(operators.joined(separator: " and ")); combine conditions with all = [...]")
+                error(
+                    path,
+                    "one operator per condition, found \(operators.joined(separator: " and ")); combine conditions with all = [...]"
+                )
             }
             return nil
         }

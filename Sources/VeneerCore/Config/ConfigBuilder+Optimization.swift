@@ -16,12 +16,16 @@ extension ConfigBuilder {
         return result
     }
 
-    mutating func optimization(_ table: [String: ConfigNode], kind: Optimization.Kind, at path: ConfigPath) -> Optimization? {
+    mutating func optimization(
+        _ table: [String: ConfigNode], kind: Optimization.Kind, at path: ConfigPath
+    ) -> Optimization? {
         let armKey = kind == .personalization ? "experience" : "variant"
         var allowed = ["name", "selector", "group", "status", "bucket_version", "metrics", armKey]
         allowed += kind == .personalization ? ["control"] : ["coverage", "audience"]
         if kind == .personalization, table["audience"] != nil {
-            error(path.appending("audience"), "a personalization targets per experience: move audience into each [[personalization.experience]]")
+            error(
+                path.appending("audience"),
+                "a personalization targets per experience: move audience into each [[personalization.experience]]")
             checkKeys(table.filter { $0.key != "audience" }, at: path, allowed: allowed)
         } else {
             checkKeys(table, at: path, allowed: allowed)
@@ -33,12 +37,16 @@ extension ConfigBuilder {
             if Self.isSelectorName(written) {
                 selector = written
             } else {
-                error(path.appending("selector"), "selector \"\(written)\" is outside ^[a-zA-Z0-9_-]+$; use letters, digits, - and _")
+                error(
+                    path.appending("selector"),
+                    "selector \"\(written)\" is outside ^[a-zA-Z0-9_-]+$; use letters, digits, - and _")
             }
         } else if table["selector"] == nil, let name {
             let derived = Optimization.derivedSelector(from: name)
             if derived.isEmpty {
-                error(path.appending("name"), "no selector can be derived from \"\(name)\"; add selector = \"letters-digits_and-dashes\"")
+                error(
+                    path.appending("name"),
+                    "no selector can be derived from \"\(name)\"; add selector = \"letters-digits_and-dashes\"")
             } else {
                 selector = derived
             }
@@ -48,7 +56,9 @@ extension ConfigBuilder {
             if Self.isSelectorName(written) {
                 group = written
             } else {
-                error(path.appending("group"), "group \"\(written)\" is outside ^[a-zA-Z0-9_-]+$; use letters, digits, - and _")
+                error(
+                    path.appending("group"),
+                    "group \"\(written)\" is outside ^[a-zA-Z0-9_-]+$; use letters, digits, - and _")
             }
         }
         var status = Optimization.Status.running
@@ -56,29 +66,40 @@ extension ConfigBuilder {
             if let parsed = Optimization.Status(rawValue: written) {
                 status = parsed
             } else {
-                let suggestion = KeySuggestion.closest(to: written, among: Optimization.Status.allCases.map(\.rawValue))
+                let suggestion =
+                    KeySuggestion.closest(to: written, among: Optimization.Status.allCases.map(\.rawValue))
                     .map { " (did you mean \"\($0)\"?)" } ?? ""
-                error(path.appending("status"), "unknown status \"\(written)\"\(suggestion); allowed: draft, running, paused")
+                error(
+                    path.appending("status"),
+                    "unknown status \"\(written)\"\(suggestion); allowed: draft, running, paused")
             }
         }
-        let bucketVersion = integer(table["bucket_version"], at: path.appending("bucket_version"), range: 1...Int.max) ?? 1
+        let bucketVersion =
+            integer(table["bucket_version"], at: path.appending("bucket_version"), range: 1...Int.max) ?? 1
         let metrics = self.metrics(table["metrics"], at: path)
 
         var controlPercent: Double = 0
         var coveragePercent: Double = 100
         var audience: Audience?
         if kind == .personalization {
-            controlPercent = table["control"] == nil ? 5 : (percent(table["control"], at: path.appending("control"), what: "control") ?? 5)
+            controlPercent =
+                table["control"] == nil
+                ? 5 : (percent(table["control"], at: path.appending("control"), what: "control") ?? 5)
         } else {
-            coveragePercent = table["coverage"] == nil ? 100 : (percent(table["coverage"], at: path.appending("coverage"), what: "coverage") ?? 100)
+            coveragePercent =
+                table["coverage"] == nil
+                ? 100 : (percent(table["coverage"], at: path.appending("coverage"), what: "coverage") ?? 100)
             if let node = table["audience"] { audience = self.audience(node, at: path.appending("audience")) }
         }
 
         let armsPath = path.appending(armKey)
         let armTables = tables(table[armKey], at: armsPath)
         // A draft may be empty while it is being written; a running one would serve nothing.
-        if armTables.isEmpty, status == .running, table[armKey] == nil || armTables.isEmpty && Self.isArray(table[armKey]) {
-            let example = kind == .personalization ? "[[personalization.experience]]" : "two [[experiment.variant]] tables"
+        if armTables.isEmpty, status == .running,
+            table[armKey] == nil || armTables.isEmpty && Self.isArray(table[armKey])
+        {
+            let example =
+                kind == .personalization ? "[[personalization.experience]]" : "two [[experiment.variant]] tables"
             error(path, "running \(kind.rawValue) \"\(name ?? "")\" has no \(armKey); add \(example)")
         }
         var arms: [Arm] = []
@@ -124,11 +145,13 @@ extension ConfigBuilder {
     }
 
     mutating func arm(_ table: [String: ConfigNode], kind: Optimization.Kind, at path: ConfigPath) -> Arm? {
-        let allowed = kind == .personalization
+        let allowed =
+            kind == .personalization
             ? ["name", "audience", "display", "devices", "schedule", "template", "payload", "payload_file"]
             : ["name", "weight", "template", "payload", "payload_file"]
         checkKeys(table, at: path, allowed: allowed)
-        let name = requiredString(table, "name", at: path, example: kind == .personalization ? "\"Returning visitor\"" : "\"control\"")
+        let name = requiredString(
+            table, "name", at: path, example: kind == .personalization ? "\"Returning visitor\"" : "\"control\"")
         var arm = Arm(name: name ?? "")
         if kind == .experiment {
             if table["weight"] == nil {
@@ -156,7 +179,8 @@ extension ConfigBuilder {
 
     mutating func metrics(_ node: ConfigNode?, at optimizationPath: ConfigPath) -> Metrics? {
         let path = optimizationPath.appending("metrics")
-        let hint = "add metrics = { primary = \"Purchase\" } or { primary = { event = \"Purchase\", property = \"amount\", aggregate = \"sum\" } }"
+        let hint =
+            "add metrics = { primary = \"Purchase\" } or { primary = { event = \"Purchase\", property = \"amount\", aggregate = \"sum\" } }"
         guard let node else {
             error(optimizationPath, "no primary metric; \(hint)")
             return nil
@@ -209,7 +233,9 @@ extension ConfigBuilder {
                 }
             }
             if aggregate != .count, property?.isEmpty ?? true {
-                error(path, "aggregate \"\(aggregate.rawValue)\" needs the property it reads, such as property = \"amount\"")
+                error(
+                    path,
+                    "aggregate \"\(aggregate.rawValue)\" needs the property it reads, such as property = \"amount\"")
                 return nil
             }
             return event.map { Metric(event: $0, property: property, aggregate: aggregate) }
@@ -245,7 +271,10 @@ extension ConfigBuilder {
             case "week": period = .window(seconds: 7 * 86_400)
             default:
                 guard let window = Duration(configText: per), window >= .seconds(1) else {
-                    error(path.appending("per"), "unknown display period \"\(per)\"; allowed: \"visit\", \"day\", \"week\" or a duration such as \"7d\" or \"12h\"")
+                    error(
+                        path.appending("per"),
+                        "unknown display period \"\(per)\"; allowed: \"visit\", \"day\", \"week\" or a duration such as \"7d\" or \"12h\""
+                    )
                     return nil
                 }
                 period = .window(seconds: window.wholeSeconds)
@@ -297,7 +326,9 @@ extension ConfigBuilder {
                     if let number = Self.weekdayNumbers[day.lowercased()] {
                         schedule.weekdays.insert(number)
                     } else {
-                        error(path.appending("days")[index], "unknown day \"\(day)\"; allowed: mon, tue, wed, thu, fri, sat, sun")
+                        error(
+                            path.appending("days")[index],
+                            "unknown day \"\(day)\"; allowed: mon, tue, wed, thu, fri, sat, sun")
                         failed = true
                     }
                 }
@@ -313,7 +344,10 @@ extension ConfigBuilder {
             if let window = Self.dailyWindow(text) {
                 schedule.dailyWindow = window
             } else {
-                error(path.appending("hours"), "invalid time window \"\(text)\"; write \"HH:MM-HH:MM\" such as \"09:00-18:00\" (24-hour clock; \"22:00-02:00\" wraps past midnight)")
+                error(
+                    path.appending("hours"),
+                    "invalid time window \"\(text)\"; write \"HH:MM-HH:MM\" such as \"09:00-18:00\" (24-hour clock; \"22:00-02:00\" wraps past midnight)"
+                )
                 failed = true
             }
         }

@@ -36,11 +36,14 @@ extension ConfigBuilder {
             do {
                 payload = try JSONValue(jsonData: data)
             } catch {
-                self.error(file: displayPath(absolute), line: nil, column: nil, filePath, "invalid JSON: \(Self.jsonReason(error))")
+                self.error(
+                    file: displayPath(absolute), line: nil, column: nil, filePath,
+                    "invalid JSON: \(Self.jsonReason(error))")
                 return
             }
             guard payload?.objectValue != nil else {
-                error(file: displayPath(absolute), line: nil, column: nil, filePath, "a payload file holds a JSON object")
+                error(
+                    file: displayPath(absolute), line: nil, column: nil, filePath, "a payload file holds a JSON object")
                 return
             }
             source = .file(displayPath(absolute))
@@ -52,7 +55,8 @@ extension ConfigBuilder {
         let errorsBefore = diagnostics.count
         checkPayloadStrings(payload, at: payloadPath, source: source)
         if let changes = payload["changes"] {
-            arm.changes = pageChanges(changes, defaultTemplate: arm.template, at: payloadPath.appending("changes"), source: source)
+            arm.changes = pageChanges(
+                changes, defaultTemplate: arm.template, at: payloadPath.appending("changes"), source: source)
         }
         if let redirect = payload["redirect"] {
             arm.redirect = redirectRule(redirect, at: payloadPath.appending("redirect"), source: source)
@@ -67,7 +71,9 @@ extension ConfigBuilder {
 
     /// Compiles every string of the payload as a payload template, to report each bad one where it is.
     /// Strings that changes compile as HTML templates are checked there instead.
-    mutating func checkPayloadStrings(_ value: JSONValue, at path: ConfigPath, source: PayloadSource, insideChange: Bool = false) {
+    mutating func checkPayloadStrings(
+        _ value: JSONValue, at path: ConfigPath, source: PayloadSource, insideChange: Bool = false
+    ) {
         switch value {
         case .string(let text):
             do {
@@ -96,9 +102,14 @@ extension ConfigBuilder {
         }
     }
 
-    mutating func pageChanges(_ node: JSONValue, defaultTemplate: String?, at path: ConfigPath, source: PayloadSource) -> [PageChange] {
+    mutating func pageChanges(
+        _ node: JSONValue, defaultTemplate: String?, at path: ConfigPath, source: PayloadSource
+    ) -> [PageChange] {
         guard case .array(let elements) = node else {
-            payloadError(path, "changes is a list of change objects: [ { selector = \"#hero\", action = \"replace\", html = \"…\" } ]", source: source)
+            payloadError(
+                path,
+                "changes is a list of change objects: [ { selector = \"#hero\", action = \"replace\", html = \"…\" } ]",
+                source: source)
             return []
         }
         var changes: [PageChange] = []
@@ -109,7 +120,9 @@ extension ConfigBuilder {
                 continue
             }
             for key in object.keys.sorted() where !Self.changeKeys.contains(key) {
-                payloadError(changePath.appending(key), KeySuggestion.unknownMessage("change key", key, allowed: Self.changeKeys), source: source)
+                payloadError(
+                    changePath.appending(key),
+                    KeySuggestion.unknownMessage("change key", key, allowed: Self.changeKeys), source: source)
             }
             var contentIsValid = true
             if case .string(let selector)? = object["selector"], !selector.isEmpty {
@@ -130,14 +143,16 @@ extension ConfigBuilder {
                 }
             }
             if let name = object["template"]?.stringValue, !name.isEmpty {
-                contentIsValid = loadTemplate(name, at: changePath.appending("template"), source: source) && contentIsValid
+                contentIsValid =
+                    loadTemplate(name, at: changePath.appending("template"), source: source) && contentIsValid
             }
             guard contentIsValid else { continue }
             do {
                 let change = try PageChange(json: element, defaultTemplate: defaultTemplate)
                 changes.append(change)
             } catch {
-                payloadError(error.key.isEmpty ? changePath : changePath.appending(error.key), error.message, source: source)
+                payloadError(
+                    error.key.isEmpty ? changePath : changePath.appending(error.key), error.message, source: source)
             }
         }
         return changes
@@ -149,16 +164,24 @@ extension ConfigBuilder {
             return nil
         }
         for key in object.keys.sorted() where !["url", "status", "keep_query"].contains(key) {
-            payloadError(path.appending(key), KeySuggestion.unknownMessage("redirect key", key, allowed: ["url", "status", "keep_query"]), source: source)
+            payloadError(
+                path.appending(key),
+                KeySuggestion.unknownMessage("redirect key", key, allowed: ["url", "status", "keep_query"]),
+                source: source)
         }
         guard let url = object["url"]?.stringValue, !url.isEmpty else {
-            payloadError(path.appending("url"), "a redirect needs url, such as \"/sale\" or \"https://shop.example.com/sale\"", source: source)
+            payloadError(
+                path.appending("url"), "a redirect needs url, such as \"/sale\" or \"https://shop.example.com/sale\"",
+                source: source)
             return nil
         }
         var status = 302
         if let value = object["status"] {
-            guard let number = value.numberValue, let code = Int(exactly: number), Self.redirectStatuses.contains(code) else {
-                payloadError(path.appending("status"), "invalid redirect status \(value.text); allowed: 301, 302, 303, 307, 308", source: source)
+            guard let number = value.numberValue, let code = Int(exactly: number), Self.redirectStatuses.contains(code)
+            else {
+                payloadError(
+                    path.appending("status"), "invalid redirect status \(value.text); allowed: 301, 302, 303, 307, 308",
+                    source: source)
                 return nil
             }
             status = code
@@ -188,7 +211,8 @@ extension ConfigBuilder {
             rest = lowered[lowered.index(after: lowered.firstIndex(of: ":")!)...].dropFirst(2)
         } else if lowered.hasPrefix("//") {
             rest = lowered.dropFirst(2)
-        } else if lowered.hasPrefix("/") || lowered.hasPrefix("?") || lowered.hasPrefix("<<") || lowered.hasPrefix("{{") {
+        } else if lowered.hasPrefix("/") || lowered.hasPrefix("?") || lowered.hasPrefix("<<") || lowered.hasPrefix("{{")
+        {
             return true
         } else {
             payloadError(path, "redirect url \"\(url)\" is neither relative (\"/sale\") nor http(s)", source: source)
@@ -237,7 +261,9 @@ extension ConfigBuilder {
             return true
         } catch {
             templates[name] = .some(nil)
-            self.error(file: displayPath(absolute), line: error.line, column: error.column, path, "template error: \(error.message)")
+            self.error(
+                file: displayPath(absolute), line: error.line, column: error.column, path,
+                "template error: \(error.message)")
             return false
         }
     }
@@ -255,7 +281,9 @@ extension ConfigBuilder {
         let detail = "template error: \(templateError.message)"
         switch source {
         case .file(let file):
-            error(file: file, line: nil, column: nil, path, "\(detail) (line \(templateError.line), column \(templateError.column) of the string)")
+            error(
+                file: file, line: nil, column: nil, path,
+                "\(detail) (line \(templateError.line), column \(templateError.column) of the string)")
         case .inline:
             guard let location = sourceMap.exactLocation(for: path) else {
                 error(path, "\(detail) (line \(templateError.line), column \(templateError.column) of the string)")
@@ -265,15 +293,21 @@ extension ConfigBuilder {
                 let column = location.valueColumn + location.quoteLength + max(templateError.column, 1) - 1
                 error(file: file, line: location.valueLine, column: column, path, detail)
             } else if location.valueIsMultilineString {
-                error(file: file, line: location.valueLine + templateError.line - 1, column: templateError.column, path, detail)
+                error(
+                    file: file, line: location.valueLine + templateError.line - 1, column: templateError.column, path,
+                    detail)
             } else {
-                error(file: file, line: location.valueLine, column: nil, path, "\(detail) (line \(templateError.line), column \(templateError.column) of the string)")
+                error(
+                    file: file, line: location.valueLine, column: nil, path,
+                    "\(detail) (line \(templateError.line), column \(templateError.column) of the string)")
             }
         }
     }
 
     /// A selector error, at its column in the file when the selector is written inline.
-    mutating func reportSelector(_ selectorError: SelectorError, selector: String, at path: ConfigPath, source: PayloadSource) {
+    mutating func reportSelector(
+        _ selectorError: SelectorError, selector: String, at path: ConfigPath, source: PayloadSource
+    ) {
         let message = "invalid selector \"\(selector)\": \(selectorError.message)"
         guard case .inline = source, let location = sourceMap.exactLocation(for: path), !location.valueIsMultilineString
         else {

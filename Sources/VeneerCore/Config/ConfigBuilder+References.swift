@@ -11,7 +11,9 @@ extension ConfigBuilder {
                 error(segmentPath.appending("name"), "duplicate segment name \"\(name)\"")
             }
             guard let audienceNode = table["audience"] else {
-                error(segmentPath, "missing audience; write audience = { event = \"Purchase\", at_least = 3, within = \"90d\" }")
+                error(
+                    segmentPath,
+                    "missing audience; write audience = { event = \"Purchase\", at_least = 3, within = \"90d\" }")
                 continue
             }
             currentSegment = name
@@ -28,8 +30,12 @@ extension ConfigBuilder {
         var edges: [String: [(target: String, path: ConfigPath)]] = [:]
         for reference in segmentReferences {
             guard known.contains(reference.name) else {
-                let suggestion = KeySuggestion.closest(to: reference.name, among: declared).map { "; did you mean \"\($0)\"?" }
-                let list = declared.isEmpty ? "; no [[segment]] is declared" : "; declared: \(declared.joined(separator: ", "))"
+                let suggestion = KeySuggestion.closest(to: reference.name, among: declared).map {
+                    "; did you mean \"\($0)\"?"
+                }
+                let list =
+                    declared.isEmpty
+                    ? "; no [[segment]] is declared" : "; declared: \(declared.joined(separator: ", "))"
                 error(reference.path, "segment \"\(reference.name)\" does not exist\(suggestion ?? list)")
                 continue
             }
@@ -51,7 +57,9 @@ extension ConfigBuilder {
                 switch state[edge.target] {
                 case 1:
                     let cycle = stack[stack.lastIndex(of: edge.target)!...] + [edge.target]
-                    builder.error(edge.path, "segment \"\(segment)\" refers to itself through a cycle: \(cycle.joined(separator: " → "))")
+                    builder.error(
+                        edge.path,
+                        "segment \"\(segment)\" refers to itself through a cycle: \(cycle.joined(separator: " → "))")
                 case 2: break
                 default: visit(edge.target, &builder)
                 }
@@ -89,14 +97,19 @@ extension ConfigBuilder {
             if case .array(let names)? = route.tableValue?["names"] {
                 for (nameIndex, name) in names.enumerated() {
                     guard let name = name.stringValue, !selectors.contains(name) else { continue }
-                    let hint = KeySuggestion.closest(to: name, among: selectors).map { "; did you mean \"\($0)\"?" } ?? "; names are selectors: \(selectors.joined(separator: ", "))"
+                    let hint =
+                        KeySuggestion.closest(to: name, among: selectors).map { "; did you mean \"\($0)\"?" }
+                        ?? "; names are selectors: \(selectors.joined(separator: ", "))"
                     error(routePath.appending("names")[nameIndex], "no optimization has selector \"\(name)\"\(hint)")
                 }
             }
             if case .array(let names)? = route.tableValue?["groups"] {
                 for (groupIndex, group) in names.enumerated() {
                     guard let group = group.stringValue, !groups.contains(group) else { continue }
-                    let hint = KeySuggestion.closest(to: group, among: groups).map { "; did you mean \"\($0)\"?" } ?? (groups.isEmpty ? "; no optimization has a group" : "; groups: \(groups.joined(separator: ", "))")
+                    let hint =
+                        KeySuggestion.closest(to: group, among: groups).map { "; did you mean \"\($0)\"?" }
+                        ?? (groups.isEmpty
+                            ? "; no optimization has a group" : "; groups: \(groups.joined(separator: ", "))")
                     error(routePath.appending("groups")[groupIndex], "no optimization is in group \"\(group)\"\(hint)")
                 }
             }

@@ -15,7 +15,9 @@ extension ConfigBuilder {
         guard let table = table(node, at: path) else { return (settings, resolve(templates)) }
         checkKeys(table, at: path, allowed: ["listen", "api_listen", "debug_header", "templates"])
         if let listen = hostAndPort(table["listen"], at: path.appending("listen")) { settings.listen = listen }
-        if let listen = hostAndPort(table["api_listen"], at: path.appending("api_listen")) { settings.apiListen = listen }
+        if let listen = hostAndPort(table["api_listen"], at: path.appending("api_listen")) {
+            settings.apiListen = listen
+        }
         if let debug = bool(table["debug_header"], at: path.appending("debug_header")) { settings.debugHeader = debug }
         if let folder = string(table["templates"], at: path.appending("templates")) {
             if folder.isEmpty {
@@ -75,9 +77,12 @@ extension ConfigBuilder {
         if let value = byteSize(table["max_html_bytes"], at: path.appending("max_html_bytes")) {
             settings.maxHTMLBytes = value
         }
-        if let value = bool(table["preserve_host"], at: path.appending("preserve_host")) { settings.preserveHost = value }
+        if let value = bool(table["preserve_host"], at: path.appending("preserve_host")) {
+            settings.preserveHost = value
+        }
         if let value = integer(
-            table["max_idle_connections_per_loop"], at: path.appending("max_idle_connections_per_loop"), range: 0...Int.max
+            table["max_idle_connections_per_loop"], at: path.appending("max_idle_connections_per_loop"),
+            range: 0...Int.max
         ) {
             settings.maxIdleConnectionsPerLoop = value
         }
@@ -88,7 +93,8 @@ extension ConfigBuilder {
             } else if let contents = FileManager.default.contents(atPath: absolute),
                 !String(decoding: contents, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----")
             {
-                error(path.appending("tls_ca_file"), "\(absolute) holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+                error(
+                    path.appending("tls_ca_file"), "\(absolute) holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
             } else {
                 settings.tlsCAFile = absolute
             }
@@ -169,7 +175,8 @@ extension ConfigBuilder {
         checkKeys(
             table, at: path,
             allowed: [
-                "profile_cookie", "session_cookie", "session_idle", "user_id_header", "user_id_cookie", "country_header",
+                "profile_cookie", "session_cookie", "session_idle", "user_id_header", "user_id_cookie",
+                "country_header",
                 "secure_cookies", "bots", "autotrack",
             ]
         )
@@ -182,7 +189,9 @@ extension ConfigBuilder {
         if settings.profileCookie == settings.sessionCookie {
             error(path.appending("session_cookie"), "the session cookie must differ from the profile cookie")
         }
-        if let value = duration(table["session_idle"], at: path.appending("session_idle")) { settings.sessionIdle = value }
+        if let value = duration(table["session_idle"], at: path.appending("session_idle")) {
+            settings.sessionIdle = value
+        }
         if let value = headerName(table["user_id_header"], at: path.appending("user_id_header")) {
             settings.userIdHeader = value
         }
@@ -192,7 +201,9 @@ extension ConfigBuilder {
         if let value = headerName(table["country_header"], at: path.appending("country_header")) {
             settings.countryHeader = value
         }
-        if let value = bool(table["secure_cookies"], at: path.appending("secure_cookies")) { settings.secureCookies = value }
+        if let value = bool(table["secure_cookies"], at: path.appending("secure_cookies")) {
+            settings.secureCookies = value
+        }
         if let value = string(table["bots"], at: path.appending("bots")) {
             if let policy = VisitorSettings.BotPolicy(rawValue: value) {
                 settings.bots = policy
@@ -227,7 +238,8 @@ extension ConfigBuilder {
     static func isToken(_ text: String) -> Bool {
         !text.isEmpty
             && text.unicodeScalars.allSatisfy { scalar in
-                scalar.isASCII && scalar.value > 32 && scalar.value < 127 && !"()<>@,;:\\\"/[]?={}".unicodeScalars.contains(scalar)
+                scalar.isASCII && scalar.value > 32 && scalar.value < 127
+                    && !"()<>@,;:\\\"/[]?={}".unicodeScalars.contains(scalar)
             }
     }
 
@@ -258,7 +270,8 @@ extension ConfigBuilder {
             settings.url = storeURL(url)
         } else if lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") {
             guard let components = URLComponents(string: url), components.host?.isEmpty == false else {
-                error(path.appending("url"), "invalid PostgreSQL URL; write postgres://user:password@host:5432/database")
+                error(
+                    path.appending("url"), "invalid PostgreSQL URL; write postgres://user:password@host:5432/database")
                 return settings
             }
             settings.url = url
@@ -304,12 +317,14 @@ extension ConfigBuilder {
             }
         }
         if let value = string(table["forward_url"], at: path.appending("forward_url")), !value.isEmpty {
-            if let components = URLComponents(string: value), ["http", "https"].contains(components.scheme?.lowercased()),
+            if let components = URLComponents(string: value),
+                ["http", "https"].contains(components.scheme?.lowercased()),
                 components.host?.isEmpty == false
             {
                 settings.forwardURL = value
             } else {
-                error(path.appending("forward_url"), "invalid URL \"\(value)\"; allowed: \"\" or an http(s) …/track URL")
+                error(
+                    path.appending("forward_url"), "invalid URL \"\(value)\"; allowed: \"\" or an http(s) …/track URL")
             }
         }
         if let written = string(table["forward_key"], at: path.appending("forward_key")),
@@ -317,7 +332,9 @@ extension ConfigBuilder {
         {
             settings.forwardKey = key
             if !settings.forwardURL.isEmpty, key.isEmpty {
-                error(path.appending("forward_key"), "forward_url is set but the key is empty; write \"prefix.secret\" or \"env:NAME\"")
+                error(
+                    path.appending("forward_key"),
+                    "forward_url is set but the key is empty; write \"prefix.secret\" or \"env:NAME\"")
             }
         }
         return settings
@@ -330,7 +347,8 @@ extension ConfigBuilder {
         checkKeys(table, at: path, allowed: ["allow_hosts"])
         if let hosts = stringArray(table["allow_hosts"], at: path.appending("allow_hosts")) {
             for (index, host) in hosts.enumerated() where host.isEmpty || host.contains("/") || host.contains(" ") {
-                error(path.appending("allow_hosts")[index], "\"\(host)\" is not a host name; write \"shop.example.com\"")
+                error(
+                    path.appending("allow_hosts")[index], "\"\(host)\" is not a host name; write \"shop.example.com\"")
             }
             settings.allowHosts = hosts.map { $0.lowercased() }
         }
@@ -350,7 +368,9 @@ extension ConfigBuilder {
             }
             guard let written = string(table["secret"], at: keyPath.appending("secret")) else {
                 if table["secret"] == nil {
-                    error(keyPath, "API key with an empty secret: missing secret; write secret = \"env:NAME\" or a literal value")
+                    error(
+                        keyPath,
+                        "API key with an empty secret: missing secret; write secret = \"env:NAME\" or a literal value")
                 }
                 continue
             }

@@ -65,7 +65,8 @@ struct ConfigBuilder {
     }
 
     /// An array of tables (`[[route]]`); a missing key is an empty array.
-    mutating func tables(_ node: ConfigNode?, at path: ConfigPath) -> [(table: [String: ConfigNode], path: ConfigPath)] {
+    mutating func tables(_ node: ConfigNode?, at path: ConfigPath) -> [(table: [String: ConfigNode], path: ConfigPath)]
+    {
         guard let node else { return [] }
         guard case .array(let elements) = node else {
             typeError(path, expected: "an array of tables", found: node)
@@ -88,7 +89,9 @@ struct ConfigBuilder {
     }
 
     /// A string that must be present and not empty.
-    mutating func requiredString(_ table: [String: ConfigNode], _ key: String, at path: ConfigPath, example: String)
+    mutating func requiredString(
+        _ table: [String: ConfigNode], _ key: String, at path: ConfigPath, example: String
+    )
         -> String?
     {
         guard let node = table[key] else {
@@ -163,7 +166,10 @@ struct ConfigBuilder {
     mutating func duration(_ node: ConfigNode?, at path: ConfigPath) -> Duration? {
         guard let node else { return nil }
         guard case .string(let text) = node else {
-            error(path, "invalid duration: expected a string such as \"2s\", found \(node.typeName); use \(Duration.configFormHint)")
+            error(
+                path,
+                "invalid duration: expected a string such as \"2s\", found \(node.typeName); use \(Duration.configFormHint)"
+            )
             return nil
         }
         guard let duration = Duration(configText: text), duration > .zero else {
@@ -198,7 +204,8 @@ struct ConfigBuilder {
             if let date = Date(configText: text, timeZone: timeZone) { return date }
             error(path, "invalid date \"\(text)\"; use an ISO-8601 instant such as \"2026-11-01T00:00:00Z\"")
         default:
-            error(path, "invalid date: found \(node.typeName); use an ISO-8601 instant such as \"2026-11-01T00:00:00Z\"")
+            error(
+                path, "invalid date: found \(node.typeName); use an ISO-8601 instant such as \"2026-11-01T00:00:00Z\"")
         }
         return nil
     }

@@ -17,10 +17,15 @@ public enum ConfigLoader {
         path: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigErrors) -> VeneerConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigErrors(diagnostics: [ConfigDiagnostic(file: path, keyPath: "", message: "cannot read the file: it does not exist or is not readable")])
+            throw ConfigErrors(diagnostics: [
+                ConfigDiagnostic(
+                    file: path, keyPath: "", message: "cannot read the file: it does not exist or is not readable")
+            ])
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigErrors(diagnostics: [ConfigDiagnostic(file: path, keyPath: "", message: "the file is not UTF-8 text")])
+            throw ConfigErrors(diagnostics: [
+                ConfigDiagnostic(file: path, keyPath: "", message: "the file is not UTF-8 text")
+            ])
         }
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         let directory = (ConfigBuilder.normalize(absolute) as NSString).deletingLastPathComponent
@@ -52,10 +57,13 @@ public enum ConfigLoader {
                 )
             ])
         } catch {
-            throw ConfigErrors(diagnostics: [ConfigDiagnostic(file: file, keyPath: "", message: "TOML syntax error: \(error)")])
+            throw ConfigErrors(diagnostics: [
+                ConfigDiagnostic(file: file, keyPath: "", message: "TOML syntax error: \(error)")
+            ])
         }
         let base = ConfigBuilder.normalize(
-            baseDirectory.hasPrefix("/") ? baseDirectory : FileManager.default.currentDirectoryPath + "/" + baseDirectory
+            baseDirectory.hasPrefix("/")
+                ? baseDirectory : FileManager.default.currentDirectoryPath + "/" + baseDirectory
         )
         var builder = ConfigBuilder(
             file: file, baseDirectory: base, environment: environment, sourceMap: sourceMap
@@ -88,7 +96,9 @@ extension ConfigBuilder {
         templateDirectory = server.templates
         config.templateDirectory = server.templates
         if document["server"]?.tableValue?["templates"] != nil, !Self.isDirectory(server.templates) {
-            error(ConfigPath.root.appending("server").appending("templates"), "templates folder \(displayPath(server.templates)) does not exist")
+            error(
+                ConfigPath.root.appending("server").appending("templates"),
+                "templates folder \(displayPath(server.templates)) does not exist")
         }
         config.origin = readOrigin(document["origin"])
         config.visitor = readVisitor(document["visitor"])

@@ -131,7 +131,8 @@ struct ConfigSourceMap: Sendable {
             if !atEnd, current == UInt8(ascii: "]") { advance() }
             if isArray, !atEnd, current == UInt8(ascii: "]") { advance() }
             guard !keys.isEmpty else { return }
-            let location = Location(line: headerLine, column: headerColumn, valueLine: headerLine, valueColumn: headerColumn)
+            let location = Location(
+                line: headerLine, column: headerColumn, valueLine: headerLine, valueColumn: headerColumn)
             if isArray {
                 let arrayPath = resolve(keys.dropLast()).appending(keys[keys.count - 1])
                 let count = arrayCounts[arrayPath.description, default: 0]
@@ -220,7 +221,8 @@ struct ConfigSourceMap: Sendable {
         }
 
         static func isBareKeyByte(_ byte: UInt8) -> Bool {
-            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
                 || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
                 || byte == UInt8(ascii: "-")
         }
@@ -234,7 +236,8 @@ struct ConfigSourceMap: Sendable {
             default:
                 while !atEnd {
                     switch current {
-                    case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: "\n"), UInt8(ascii: "\r"),
+                    case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: "\n"),
+                        UInt8(ascii: "\r"),
                         UInt8(ascii: "#"):
                         return
                     default: advance()
@@ -271,7 +274,9 @@ struct ConfigSourceMap: Sendable {
                     return
                 }
                 if current == UInt8(ascii: "}") {
-                    if malformedSyntax == nil { malformedSyntax = (line, column, "expected a value or a closing \"]\", saw \"}\"") }
+                    if malformedSyntax == nil {
+                        malformedSyntax = (line, column, "expected a value or a closing \"]\", saw \"}\"")
+                    }
                     return
                 }
                 let start = index

@@ -13,7 +13,8 @@ extension Duration {
         while index < scalars.count {
             let numberStart = index
             while index < scalars.count, ("0"..."9").contains(scalars[index]) || scalars[index] == "." { index += 1 }
-            guard index > numberStart, let number = Double(String(String.UnicodeScalarView(scalars[numberStart..<index])))
+            guard index > numberStart,
+                let number = Double(String(String.UnicodeScalarView(scalars[numberStart..<index])))
             else { return nil }
             let unitStart = index
             while index < scalars.count, ("a"..."z").contains(scalars[index]) { index += 1 }

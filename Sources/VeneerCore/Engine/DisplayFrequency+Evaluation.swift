@@ -10,7 +10,8 @@ extension DisplayFrequency {
         case .oncePerVisit:
             return !history.contains { $0.arm == arm && ($0.sessionId ?? Engine.defaultSession) == sessionId }
         case .cap(let times, .visit):
-            let count = history.lazy.filter { $0.arm == arm && ($0.sessionId ?? Engine.defaultSession) == sessionId }.count
+            let count = history.lazy.filter { $0.arm == arm && ($0.sessionId ?? Engine.defaultSession) == sessionId }
+                .count
             return count < times
         case .cap(let times, .window(let seconds)):
             let since = nowMilliseconds - seconds * 1000

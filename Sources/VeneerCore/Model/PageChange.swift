@@ -28,7 +28,9 @@ public struct PageChange: Sendable, Hashable {
     /// The attribute name for `attribute`.
     public var name: String?
 
-    public init(selector: CSSSelector, action: Action, content: Content = .none, value: Template? = nil, name: String? = nil) {
+    public init(
+        selector: CSSSelector, action: Action, content: Content = .none, value: Template? = nil, name: String? = nil
+    ) {
         self.selector = selector
         self.action = action
         self.content = content

@@ -151,7 +151,9 @@ extension SimpleSelector {
 
 extension Character {
     /// ASCII whitespace as HTML defines it (space, tab, LF, FF, CR).
-    var isHTMLWhitespace: Bool { self == " " || self == "\t" || self == "\n" || self == "\u{0C}" || self == "\r" || self == "\r\n" }
+    var isHTMLWhitespace: Bool {
+        self == " " || self == "\t" || self == "\n" || self == "\u{0C}" || self == "\r" || self == "\r\n"
+    }
 }
 
 /// Why a selector did not compile; `column` is 1-based, in characters.

@@ -96,7 +96,9 @@ struct SelectorParser {
         var operatorText = String(character)
         if character != "=" {
             position += 1
-            guard current == "=" else { throw error("expected \"=\", \"^=\", \"$=\", \"*=\", \"~=\", \"|=\" or \"]\"", at: operatorStart) }
+            guard current == "=" else {
+                throw error("expected \"=\", \"^=\", \"$=\", \"*=\", \"~=\", \"|=\" or \"]\"", at: operatorStart)
+            }
             operatorText.append("=")
         }
         position += 1
@@ -108,7 +110,8 @@ struct SelectorParser {
         if current == "\"" || current == "'" {
             value = try parseString()
         } else {
-            value = try parseIdentifier(what: "attribute value (quote it if it is not an identifier)", allowsLeadingDigit: true)
+            value = try parseIdentifier(
+                what: "attribute value (quote it if it is not an identifier)", allowsLeadingDigit: true)
         }
         skipWhitespace()
         var caseInsensitive = false
@@ -155,7 +158,8 @@ struct SelectorParser {
             position += 1
             return .not(inner)
         default:
-            throw error("unsupported pseudo-class \":\(name)\"; supported: :first-child, :nth-child(), :not()", at: start)
+            throw error(
+                "unsupported pseudo-class \":\(name)\"; supported: :first-child, :nth-child(), :not()", at: start)
         }
     }
 
@@ -206,7 +210,9 @@ struct SelectorParser {
         throw error("unterminated string", at: start)
     }
 
-    private mutating func parseIdentifier(what: String, allowsLeadingDigit: Bool = false) throws(SelectorError) -> String {
+    private mutating func parseIdentifier(
+        what: String, allowsLeadingDigit: Bool = false
+    ) throws(SelectorError) -> String {
         var identifier = ""
         let start = position
         if !allowsLeadingDigit, let first = current, first.isASCIIDigit {

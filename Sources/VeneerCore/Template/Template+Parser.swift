@@ -102,7 +102,11 @@ struct TemplateParser {
         let openText = closer == UInt8(ascii: ">") ? "<<" : "{{"
         position += 2
         skipWhitespace()
-        if atCloser(closer) { throw error(at: open, "empty substitution: expected a path such as \(openText) attribute.user.first_name \(closeText)") }
+        if atCloser(closer) {
+            throw error(
+                at: open,
+                "empty substitution: expected a path such as \(openText) attribute.user.first_name \(closeText)")
+        }
         if position == bytes.count { throw unterminated(open, openText, closeText) }
 
         let path = try parsePath(open: open, openText: openText, closeText: closeText)
@@ -115,7 +119,8 @@ struct TemplateParser {
                 break
             }
             guard bytes[position] == UInt8(ascii: "|") else {
-                throw error(at: position, "expected \"|\" or \"\(closeText)\", found \(describeCharacter(at: position))")
+                throw error(
+                    at: position, "expected \"|\" or \"\(closeText)\", found \(describeCharacter(at: position))")
             }
             position += 1
             skipWhitespace()
@@ -126,7 +131,9 @@ struct TemplateParser {
         return Template.Substitution(path: path, filters: filters, escapesResult: escapesResult)
     }
 
-    private mutating func parsePath(open: Int, openText: String, closeText: String) throws(TemplateError) -> TemplatePath {
+    private mutating func parsePath(
+        open: Int, openText: String, closeText: String
+    ) throws(TemplateError) -> TemplatePath {
         var components: [(name: String, offset: Int)] = []
         while true {
             let start = position
@@ -149,20 +156,24 @@ struct TemplateParser {
         switch root.name {
         case "attribute":
             guard let scope = rest.first else {
-                throw error(at: root.offset, "\"attribute\" needs a scope: attribute.user.NAME or attribute.account.NAME")
+                throw error(
+                    at: root.offset, "\"attribute\" needs a scope: attribute.user.NAME or attribute.account.NAME")
             }
             let path = rest.dropFirst().map { TemplatePath.Component($0.name) }
             switch scope.name {
             case "user": return .user(path)
             case "account": return .account(path)
             default:
-                throw error(at: scope.offset, "unknown attribute scope \"\(scope.name)\"; use attribute.user or attribute.account")
+                throw error(
+                    at: scope.offset,
+                    "unknown attribute scope \"\(scope.name)\"; use attribute.user or attribute.account")
             }
         case "payload":
             return .payload(rest.map { TemplatePath.Component($0.name) })
         case "visitor":
             guard !rest.isEmpty else {
-                throw error(at: root.offset, "\"visitor\" needs a field: device, profile_id, session_id, new or returning")
+                throw error(
+                    at: root.offset, "\"visitor\" needs a field: device, profile_id, session_id, new or returning")
             }
             return .visitor(rest.map { TemplatePath.Component($0.name) })
         case "request":
@@ -182,7 +193,8 @@ struct TemplateParser {
             case "url": path = .requestURL
             case "referrer": path = .requestReferrer
             default:
-                throw error(at: field.offset, "unknown request field \"\(field.name)\"; use path, url, referrer or query.NAME")
+                throw error(
+                    at: field.offset, "unknown request field \"\(field.name)\"; use path, url, referrer or query.NAME")
             }
             if let extra = after.first {
                 throw error(at: extra.offset, "request.\(field.name) is text and has no field \"\(extra.name)\"")
@@ -191,11 +203,14 @@ struct TemplateParser {
         default:
             throw error(
                 at: root.offset,
-                "unknown path root \"\(root.name)\"; a path starts with attribute.user, attribute.account, payload, visitor or request")
+                "unknown path root \"\(root.name)\"; a path starts with attribute.user, attribute.account, payload, visitor or request"
+            )
         }
     }
 
-    private mutating func parseFilter(closer: UInt8, open: Int, openText: String, closeText: String) throws(TemplateError) -> TemplateFilter {
+    private mutating func parseFilter(
+        closer: UInt8, open: Int, openText: String, closeText: String
+    ) throws(TemplateError) -> TemplateFilter {
         let nameStart = position
         while position < bytes.count, Self.isNameByte(bytes[position]) { position += 1 }
         guard position > nameStart else {
@@ -212,7 +227,9 @@ struct TemplateParser {
         case "json": filter = .json
         case "default": filter = nil
         default:
-            throw error(at: nameStart, "unknown filter \"\(name)\"; filters are \(TemplateFilter.names.joined(separator: ", "))")
+            throw error(
+                at: nameStart, "unknown filter \"\(name)\"; filters are \(TemplateFilter.names.joined(separator: ", "))"
+            )
         }
         skipWhitespace()
         let hasColon = position < bytes.count && bytes[position] == UInt8(ascii: ":")
@@ -228,7 +245,8 @@ struct TemplateParser {
         if position == bytes.count { throw unterminated(open, openText, closeText) }
         guard bytes[position] == UInt8(ascii: "\"") else {
             throw error(
-                at: position, "filter \"default\" needs a quoted text argument, found \(describeCharacter(at: position))")
+                at: position,
+                "filter \"default\" needs a quoted text argument, found \(describeCharacter(at: position))")
         }
         return .defaultValue(try parseStringLiteral())
     }
@@ -251,7 +269,8 @@ struct TemplateParser {
                 let escaped = bytes[position + 1]
                 guard escaped == UInt8(ascii: "\"") || escaped == UInt8(ascii: "\\") else {
                     throw error(
-                        at: position, "unknown escape \"\\\(describeRaw(at: position + 1))\" in text; only \\\" and \\\\ are escapes")
+                        at: position,
+                        "unknown escape \"\\\(describeRaw(at: position + 1))\" in text; only \\\" and \\\\ are escapes")
                 }
                 text.append(escaped)
                 position += 2
@@ -283,8 +302,10 @@ struct TemplateParser {
     }
 
     private static func isNameByte(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
+            || byte == UInt8(ascii: "-")
     }
 
     private static func equals(_ slice: Slice<UnsafeBufferPointer<UInt8>>, _ text: String) -> Bool {
@@ -310,7 +331,10 @@ struct TemplateParser {
     }
 
     private func unterminated(_ open: Int, _ openText: String, _ closeText: String) -> TemplateError {
-        error(at: open, "unterminated \"\(openText)\": no \"\(closeText)\" closes it (write \\\(openText) for a literal \(openText))")
+        error(
+            at: open,
+            "unterminated \"\(openText)\": no \"\(closeText)\" closes it (write \\\(openText) for a literal \(openText))"
+        )
     }
 
     private func unterminatedString(_ quote: Int) -> TemplateError {

@@ -22,7 +22,9 @@ enum TemplatePath: Sendable, Hashable {
         init(_ key: String) {
             self.key = key
             var index: Int? = nil
-            if !key.isEmpty, key.utf8.count <= 18, key.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            if !key.isEmpty, key.utf8.count <= 18,
+                key.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+            {
                 index = Int(key)
             }
             self.index = index

@@ -106,7 +106,8 @@ struct APIHandler: Sendable {
             TrackEvent.exposure(
                 exposure, eventId: UUID().uuidString.lowercased(), timestamp: now, sourceId: identification.sourceId,
                 profileId: identification.profileId ?? identification.userId, userId: identification.userId,
-                sessionId: decisionRequest.sessionId, url: decisionRequest.page.url.isEmpty ? nil : decisionRequest.page.url,
+                sessionId: decisionRequest.sessionId,
+                url: decisionRequest.page.url.isEmpty ? nil : decisionRequest.page.url,
                 device: decisionRequest.device, applied: !exposure.control)
         }
         reporter.submit(exposures)
@@ -121,7 +122,9 @@ struct APIHandler: Sendable {
     }
 
     /// Auth, project, encoding and size checks, then the parsed JSON body.
-    private func prepare(_ request: inout Request, _ context: BasicRequestContext, _ config: VeneerConfig) async throws
+    private func prepare(
+        _ request: inout Request, _ context: BasicRequestContext, _ config: VeneerConfig
+    ) async throws
         -> Any
     {
         let authenticator = APIAuthenticator(keys: config.apiKeys)

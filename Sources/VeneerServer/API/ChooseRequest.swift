@@ -28,7 +28,9 @@ enum ChooseRequest {
             request.device = device
         default: throw APIError(.badRequest, "device must be one of all, desktop, mobile")
         }
-        if let sessionId = try WireJSON.identifier(root["sessionId"], field: "sessionId") { request.sessionId = sessionId }
+        if let sessionId = try WireJSON.identifier(root["sessionId"], field: "sessionId") {
+            request.sessionId = sessionId
+        }
         if let kind = (root["optimizationType"] as? String).flatMap({ Optimization.Kind(rawValue: $0.lowercased()) }) {
             request.optimizationType = kind
         }
@@ -43,13 +45,16 @@ enum ChooseRequest {
     }
 
     /// nil when absent (everything), `[]` filters to nothing.
-    private static func selectors(_ root: [String: Any], plural: String, singular: String) throws(APIError) -> [String]? {
+    private static func selectors(_ root: [String: Any], plural: String, singular: String) throws(APIError) -> [String]?
+    {
         var values: [String]?
         switch root[plural] {
         case nil, is NSNull: values = nil
         case let array as [Any]:
             values = try array.map { element throws(APIError) -> String in
-                guard let text = element as? String else { throw APIError(.badRequest, "\(plural) must be an array of strings") }
+                guard let text = element as? String else {
+                    throw APIError(.badRequest, "\(plural) must be an array of strings")
+                }
                 return text
             }
         default: throw APIError(.badRequest, "\(plural) must be an array of strings")

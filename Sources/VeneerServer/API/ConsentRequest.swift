@@ -40,9 +40,11 @@ enum ConsentRequest {
         case nil, is NSNull: break
         case let number as NSNumber where !WireJSON.isBoolean(number):
             let milliseconds = number.doubleValue * 1000
-            if milliseconds.isFinite, Int64(exactly: milliseconds.rounded()).map({
-                $0 >= TrackRequest.earliest && $0 <= TrackRequest.latest
-            }) == true {
+            if milliseconds.isFinite,
+                Int64(exactly: milliseconds.rounded()).map({
+                    $0 >= TrackRequest.earliest && $0 <= TrackRequest.latest
+                }) == true
+            {
                 timestamp = Int64(milliseconds.rounded())
             }
         default: throw APIError(.badRequest, "timestamp must be epoch seconds")

@@ -1,7 +1,7 @@
 import Foundation
+import Synchronization
 public import VeneerCore
 public import VeneerStore
-import Synchronization
 
 /// Profile views in a bounded LRU, read through the store. The proxy's own writes (exposures, page views)
 /// reach cached views at once, and are laid over views read from the store until the store has them, so a
@@ -62,7 +62,9 @@ public final class ProfileCache: Sendable {
         return nil
     }
 
-    public func view(for identification: DecisionRequest.Identification, keys: Set<EventKey>) async throws
+    public func view(
+        for identification: DecisionRequest.Identification, keys: Set<EventKey>
+    ) async throws
         -> ProfileView
     {
         guard let key = Self.key(userId: identification.userId, profileId: identification.profileId) else {
@@ -124,7 +126,8 @@ public final class ProfileCache: Sendable {
         state.withLock { state in
             for (key, eventIds) in stored where state.pending[key] != nil {
                 // In place: copying a busy visitor's list per event made a batch quadratic (seen in bench-proxy).
-                for index in state.pending[key]!.indices where eventIds.contains(state.pending[key]![index].event.eventId) {
+                for index in state.pending[key]!.indices
+                where eventIds.contains(state.pending[key]![index].event.eventId) {
                     state.pending[key]![index].storedAt = now
                 }
             }
@@ -174,7 +177,9 @@ public final class ProfileCache: Sendable {
                 arm: exposure.arm, timestamp: event.timestamp, sessionId: event.sessionId, control: exposure.control)
             if skipDuplicates, view.exposures[exposure.selector]?.contains(record) == true { return }
         } else if skipDuplicates,
-            keys.contains(where: { $0.event == event.name && view.eventSummaries[$0]?.timestamps.contains(event.timestamp) == true })
+            keys.contains(where: {
+                $0.event == event.name && view.eventSummaries[$0]?.timestamps.contains(event.timestamp) == true
+            })
         {
             return
         }

@@ -37,7 +37,9 @@ enum TrackRequest {
             var eventIdUses: [String: Int] = [:]
             for (itemIndex, itemValue) in payload.enumerated() {
                 let path = "track[\(entryIndex)].payload[\(itemIndex)]"
-                guard let item = itemValue as? [String: Any] else { throw APIError(.badRequest, "\(path) must be an object") }
+                guard let item = itemValue as? [String: Any] else {
+                    throw APIError(.badRequest, "\(path) must be an object")
+                }
                 var event = try self.event(item, name: name, type: type, path: path, sourceId: pathSourceId, now: now)
                 // Commerce lines of one order share an eventId: each line is its own event, and a replay of the
                 // same request names them the same way.
@@ -68,7 +70,9 @@ enum TrackRequest {
         let accountId = try identifier("accountId")
         let data = try object("data")
         let productId = data["productId"].flatMap { $0 == .null ? nil : $0 }
-        guard profileId != nil || userId != nil || accountId != nil || productId != nil else { throw APIError.noIdentity }
+        guard profileId != nil || userId != nil || accountId != nil || productId != nil else {
+            throw APIError.noIdentity
+        }
         if profileId == nil, let userId { profileId = userId }
         return TrackEvent(
             eventId: try identifier("eventId") ?? UUID().uuidString.lowercased(),

@@ -84,7 +84,9 @@ struct ConfigReloader: Service {
                 return .success(try ProxyConfiguration(config: config))
             } catch {
                 return .failure(
-                    ConfigErrors(diagnostics: [ConfigDiagnostic(file: path, keyPath: "origin.url", message: error.message)]))
+                    ConfigErrors(diagnostics: [
+                        ConfigDiagnostic(file: path, keyPath: "origin.url", message: error.message)
+                    ]))
             }
         } catch {
             return .failure(error)

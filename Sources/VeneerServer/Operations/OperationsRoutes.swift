@@ -25,7 +25,8 @@ enum OperationsRoutes {
         }
         router.get("/-/ready") { _, _ in
             let state = readiness.current
-            return plain(state.ready ? .ok : .serviceUnavailable, state.ready ? "ready\n" : "not ready: \(state.reason)\n")
+            return plain(
+                state.ready ? .ok : .serviceUnavailable, state.ready ? "ready\n" : "not ready: \(state.reason)\n")
         }
         router.get("/-/metrics") { _, _ in
             beforeScrape()

@@ -29,7 +29,9 @@ public enum OriginTarget: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `file:demo/site`, `http://host:port` or `https://host`. A relative folder resolves against
     /// `relativeTo` (the folder of proxy.conf).
-    public init(url: String, relativeTo folder: String = FileManager.default.currentDirectoryPath) throws(OriginTargetError) {
+    public init(
+        url: String, relativeTo folder: String = FileManager.default.currentDirectoryPath
+    ) throws(OriginTargetError) {
         if url.hasPrefix("file:") {
             var path = String(url.dropFirst(5))
             if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
@@ -44,7 +46,8 @@ public enum OriginTarget: Sendable, Hashable, CustomStringConvertible {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
             scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
         else {
-            throw OriginTargetError(url: url, message: "expected file:FOLDER, http://host[:port] or https://host[:port]")
+            throw OriginTargetError(
+                url: url, message: "expected file:FOLDER, http://host[:port] or https://host[:port]")
         }
         let isTLS = scheme == "https"
         var basePath = components.percentEncodedPath

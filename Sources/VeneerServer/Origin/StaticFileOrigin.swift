@@ -4,9 +4,9 @@ import NIOHTTP1
 import NIOPosix
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// The `file:` origin: serves one folder the way a careful static server does. No path leaves the folder
@@ -44,7 +44,9 @@ final class StaticFileOrigin: Sendable {
         let boundReceiver = NIOLoopBound(receiver, eventLoop: eventLoop)
         guard head.method == .GET || head.method == .HEAD else {
             var headers = HTTPHeaders([("Allow", "GET, HEAD")])
-            Self.deliverPlain(.methodNotAllowed, "Method Not Allowed\n", headers: &headers, head: head, context: context, receiver: receiver)
+            Self.deliverPlain(
+                .methodNotAllowed, "Method Not Allowed\n", headers: &headers, head: head, context: context,
+                receiver: receiver)
             return
         }
         let uri = head.uri
@@ -56,16 +58,22 @@ final class StaticFileOrigin: Sendable {
             switch result {
             case .failure:
                 var headers = HTTPHeaders()
-                Self.deliverPlain(.internalServerError, "Internal Server Error\n", headers: &headers, head: head, context: context, receiver: receiver)
+                Self.deliverPlain(
+                    .internalServerError, "Internal Server Error\n", headers: &headers, head: head, context: context,
+                    receiver: receiver)
             case .success(.notFound):
                 var headers = HTTPHeaders()
-                Self.deliverPlain(.notFound, "Not Found\n", headers: &headers, head: head, context: context, receiver: receiver)
+                Self.deliverPlain(
+                    .notFound, "Not Found\n", headers: &headers, head: head, context: context, receiver: receiver)
             case .success(.badRequest):
                 var headers = HTTPHeaders()
-                Self.deliverPlain(.badRequest, "Bad Request\n", headers: &headers, head: head, context: context, receiver: receiver)
+                Self.deliverPlain(
+                    .badRequest, "Bad Request\n", headers: &headers, head: head, context: context, receiver: receiver)
             case .success(.directoryWithoutSlash(let location)):
                 var headers = HTTPHeaders([("Location", location)])
-                Self.deliverPlain(.movedPermanently, "Moved Permanently\n", headers: &headers, head: head, context: context, receiver: receiver)
+                Self.deliverPlain(
+                    .movedPermanently, "Moved Permanently\n", headers: &headers, head: head, context: context,
+                    receiver: receiver)
             case .success(.file(let file)):
                 Self.deliver(file, head: head, context: context, receiver: receiver)
             }

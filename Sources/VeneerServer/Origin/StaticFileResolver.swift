@@ -2,9 +2,9 @@ import Foundation
 import NIOCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// Maps a request URI to a file inside one folder, refusing every way out of it. Blocking (it calls
@@ -33,7 +33,8 @@ struct StaticFileResolver {
     let root: String
 
     func resolve(uri: String, wholeFileLimit: Int) throws -> Outcome {
-        let rawPath = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "/"
+        let rawPath =
+            uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "/"
         let query = uri.firstIndex(of: "?").map { String(uri[$0...]) } ?? ""
         guard rawPath.hasPrefix("/"), let decoded = rawPath.removingPercentEncoding,
             !decoded.utf8.contains(0), !decoded.contains("\\")
@@ -58,7 +59,8 @@ struct StaticFileResolver {
         guard (info.st_mode & S_IFMT) == S_IFREG else { return .notFound }
         let size = Int(info.st_size)
         let modified = Int64(info.st_mtim.tv_sec)
-        let etag = "\"\(String(size, radix: 16))-\(String(modified, radix: 16))-\(String(Int64(info.st_mtim.tv_nsec), radix: 16))\""
+        let etag =
+            "\"\(String(size, radix: 16))-\(String(modified, radix: 16))-\(String(Int64(info.st_mtim.tv_nsec), radix: 16))\""
         var contents: ByteBuffer?
         if size <= wholeFileLimit {
             guard let data = FileManager.default.contents(atPath: real) else { return .notFound }
@@ -89,7 +91,8 @@ struct StaticFileResolver {
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+        return
+            "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 }

@@ -42,7 +42,9 @@ enum ContentCoding {
 
     static func inflate(_ input: [UInt8], windowBits: Int32, limit: Int) throws(CodingError) -> [UInt8] {
         var stream = z_stream()
-        guard veneer_inflate_init2(&stream, windowBits) == Z_OK else { throw CodingError(message: "inflateInit failed") }
+        guard veneer_inflate_init2(&stream, windowBits) == Z_OK else {
+            throw CodingError(message: "inflateInit failed")
+        }
         defer { inflateEnd(&stream) }
         var output: [UInt8] = []
         output.reserveCapacity(min(limit, max(input.count * 4, 4096)))

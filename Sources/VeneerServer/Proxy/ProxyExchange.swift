@@ -84,7 +84,8 @@ final class ProxyExchange {
         return (requestHead.headers.contentLength ?? 0) > 0
     }
 
-    init(id: UInt64, configuration: ProxyConfiguration, requestHead: HTTPRequestHead, started: ContinuousClock.Instant) {
+    init(id: UInt64, configuration: ProxyConfiguration, requestHead: HTTPRequestHead, started: ContinuousClock.Instant)
+    {
         self.id = id
         self.configuration = configuration
         self.requestHead = requestHead

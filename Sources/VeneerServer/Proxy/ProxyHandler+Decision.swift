@@ -15,7 +15,8 @@ extension ProxyHandler {
         exchange.phase = .deciding
         let config = exchange.configuration.config
         let request = DecisionRequest(
-            identification: .init(sourceId: config.project.sourceId, profileId: visitor.profileId, userId: visitor.userId),
+            identification: .init(
+                sourceId: config.project.sourceId, profileId: visitor.profileId, userId: visitor.userId),
             names: route.route.names, groups: route.route.groups, device: visitor.device,
             sessionId: visitor.sessionId, page: page, isNewVisitor: visitor.isNewSession)
         if visitor.isNewProfile, visitor.userId == nil {
@@ -148,9 +149,11 @@ extension ProxyHandler {
             case .skipped(let reason): return "\(decision.selector)=skipped:\(reason.rawValue)"
             }
         }.joined(separator: "; ")
-        let ascii = String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
-            (scalar.value >= 0x20 && scalar.value < 0x7F) ? scalar : "?"
-        }))
+        let ascii = String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map { scalar in
+                    (scalar.value >= 0x20 && scalar.value < 0x7F) ? scalar : "?"
+                }))
         return ascii.isEmpty ? "none" : ascii
     }
 }

@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
-import NIOPosix
 import NIOHTTP1
+import NIOPosix
 import VeneerCore
 import VeneerHTML
 
@@ -52,7 +52,8 @@ extension ProxyHandler {
         // forwarded) may never come, so the connection closes; a bodyless request's end is on its way.
         let waitForRequestEnd = !exchange.requestEnded && !exchange.closeAfterResponse && !exchange.expectsRequestBody
         if !exchange.requestEnded, !waitForRequestEnd { exchange.closeAfterResponse = true }
-        recordRequest(route: exchange.routeLabel, status: exchange.responseStatus, duration: clock.now - exchange.started)
+        recordRequest(
+            route: exchange.routeLabel, status: exchange.responseStatus, duration: clock.now - exchange.started)
         // Events before the flush that completes the answer (`submit` journals synchronously): a process killed
         // once the client has the whole page has kept its view and exposures, and one killed earlier has not,
         // so the client's retry is not counted twice. Origins hand over the last body bytes and the end
@@ -87,9 +88,11 @@ extension ProxyHandler {
         headers.replaceOrAdd(name: "Content-Length", value: String(body.utf8.count))
         decorate(&headers, exchange: exchange, isPage: isPage)
         writeResponseHead(
-            HTTPResponseHead(version: exchange.requestHead.version, status: status, headers: headers), exchange: exchange)
+            HTTPResponseHead(version: exchange.requestHead.version, status: status, headers: headers),
+            exchange: exchange)
         if !body.isEmpty, exchange.requestHead.method != .HEAD {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+            context.write(
+                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
         }
         writeResponseEnd(exchange: exchange)
     }
@@ -129,7 +132,8 @@ extension ProxyHandler {
         var headers = HTTPHeaders()
         headers.add(name: "Location", value: location)
         respondLocally(
-            status: HTTPResponseStatus(statusCode: status), headers: headers, body: "", exchange: exchange, isPage: true)
+            status: HTTPResponseStatus(statusCode: status), headers: headers, body: "", exchange: exchange, isPage: true
+        )
     }
 
     func failOpen(_ cause: FailOpenCause, detail: String, exchange: ProxyExchange) {
@@ -165,7 +169,9 @@ extension ProxyHandler {
         }
     }
 
-    private func rewriteFinished(_ result: Result<PageRewriteJob.Outcome, any Error>, original: ByteBuffer, exchangeID: UInt64) {
+    private func rewriteFinished(
+        _ result: Result<PageRewriteJob.Outcome, any Error>, original: ByteBuffer, exchangeID: UInt64
+    ) {
         guard let exchange, exchange.id == exchangeID, let context, let head = exchange.originResponseHead,
             let personalization = exchange.personalization
         else { return }
@@ -190,7 +196,9 @@ extension ProxyHandler {
                     appliedExposures.insert(personalization.changeOwners[index])
                 }
                 body = context.channel.allocator.buffer(bytes: bytes)
-                for name in ["content-length", "etag", "last-modified", "content-encoding", "content-md5", "accept-ranges"] {
+                for name in [
+                    "content-length", "etag", "last-modified", "content-encoding", "content-md5", "accept-ranges",
+                ] {
                     headers.remove(name: name)
                 }
                 if gzip { headers.add(name: "Content-Encoding", value: "gzip") }

@@ -183,10 +183,15 @@ final class ProxyHandler: ChannelDuplexHandler {
         for (name, value) in head.headers {
             let lowered = name.lowercased()
             if lowered == "cookie" { continue }
-            if let existing = headers[lowered] { headers[lowered] = existing + ", " + value } else { headers[lowered] = value }
+            if let existing = headers[lowered] {
+                headers[lowered] = existing + ", " + value
+            } else {
+                headers[lowered] = value
+            }
         }
         let host = head.headers.first(name: "host") ?? exchange.configuration.config.server.listen.description
-        let proto = head.headers.first(name: "x-forwarded-proto").map { $0.trimmingASCIISpaces().lowercased() } ?? "http"
+        let proto =
+            head.headers.first(name: "x-forwarded-proto").map { $0.trimmingASCIISpaces().lowercased() } ?? "http"
         let language = head.headers.first(name: "accept-language").flatMap { value in
             value.split(separator: ",").first.map { $0.split(separator: ";").first.map(String.init) ?? "" }
         }.map { $0.trimmingASCIISpaces().lowercased() }
@@ -207,9 +212,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         var result: [String: String] = [:]
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(parts[0])
-            let value = parts.count > 1
-                ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(parts[1])) : ""
+            let name =
+                String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(parts[0])
+            let value =
+                parts.count > 1
+                ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(parts[1]))
+                : ""
             if !name.isEmpty, result[name] == nil { result[name] = value }
         }
         return result
@@ -222,7 +230,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         exchange.originRequestHead = originHead
         switch exchange.configuration.origin {
         case .folder:
-            guard let staticOrigin = exchange.configuration.staticOrigin, let receiver = exchange.receiver else { return }
+            guard let staticOrigin = exchange.configuration.staticOrigin, let receiver = exchange.receiver else {
+                return
+            }
             exchange.phase = .forwarding
             exchange.pendingRequestParts.removeAll()
             let fileContext = StaticFileOrigin.ResponseContext(
@@ -333,7 +343,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             if !origin.basePath.isEmpty, uri != "*" { uri = origin.basePath + uri }
         }
         if forRewrite {
-            let acceptsGzip = ContentCoding.acceptsGzip(clientHead.headers[canonicalForm: "accept-encoding"].map(String.init))
+            let acceptsGzip = ContentCoding.acceptsGzip(
+                clientHead.headers[canonicalForm: "accept-encoding"].map(String.init))
             headers.replaceOrAdd(name: "Accept-Encoding", value: acceptsGzip ? "gzip" : "identity")
             for name in ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"] {
                 headers.remove(name: name)
@@ -385,7 +396,9 @@ final class ProxyHandler: ChannelDuplexHandler {
                 if let head = exchange.originResponseHead {
                     writeResponseHead(decoratedHead(head, exchange: exchange), exchange: exchange)
                 }
-                if let held = exchange.bufferedBody { context.write(wrapOutboundOut(.body(.byteBuffer(held))), promise: nil) }
+                if let held = exchange.bufferedBody {
+                    context.write(wrapOutboundOut(.body(.byteBuffer(held))), promise: nil)
+                }
                 exchange.bufferedBody = nil
                 context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             } else {
@@ -474,4 +487,3 @@ final class ProxyHandler: ChannelDuplexHandler {
         releaseClientReadsIfPossible()
     }
 }
-

@@ -6,7 +6,9 @@ import VeneerHTML
 /// Where the proxy reads a person's profile view from. The store-backed `ProfileCache` is the production
 /// source; the proxy asks once per personalized page.
 protocol ProfileSource: Sendable {
-    func profileView(for identification: DecisionRequest.Identification, keys: Set<EventKey>) async throws
+    func profileView(
+        for identification: DecisionRequest.Identification, keys: Set<EventKey>
+    ) async throws
         -> ProfileView
 }
 

@@ -45,7 +45,8 @@ enum RedirectPlanner {
             if let query = components.percentEncodedQuery { targetPath += "?" + query }
         }
         if let fragment = targetPath.firstIndex(of: "#") { targetPath = String(targetPath[..<fragment]) }
-        let targetPathOnly = targetPath.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let targetPathOnly =
+            targetPath.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
             .first.map(String.init) ?? targetPath
         let sameHost = targetHost == nil || targetHost == requestHost?.lowercased()
         if sameHost, targetPathOnly == requestPath {
@@ -55,7 +56,8 @@ enum RedirectPlanner {
         if keepQuery, let requestQuery, !requestQuery.isEmpty {
             if let hash = location.firstIndex(of: "#") {
                 let fragment = location[hash...]
-                location = String(location[..<hash]) + (location[..<hash].contains("?") ? "&" : "?") + requestQuery
+                location =
+                    String(location[..<hash]) + (location[..<hash].contains("?") ? "&" : "?") + requestQuery
                     + fragment
             } else {
                 location += (location.contains("?") ? "&" : "?") + requestQuery

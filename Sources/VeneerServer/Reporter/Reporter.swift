@@ -217,8 +217,9 @@ public final class Reporter: Service, Sendable {
                 // Write what is queued now, a batch at a time, without waiting for the next tick.
                 var remaining = count
                 while remaining > 0, !isStopping {
-                    let written = await flushOne(storeReady: retryAt.map { ContinuousClock.now >= $0 } ?? true,
-                                                 retryAt: &retryAt, backoff: &backoff)
+                    let written = await flushOne(
+                        storeReady: retryAt.map { ContinuousClock.now >= $0 } ?? true,
+                        retryAt: &retryAt, backoff: &backoff)
                     if written == 0 { break }
                     remaining -= written
                 }
@@ -249,7 +250,8 @@ public final class Reporter: Service, Sendable {
             let left = state.queueCount
             if left > 0 {
                 state.statistics.spooled += left
-                logger.warning("reporter: \(left) events left in the journal at shutdown; they are replayed at the next start")
+                logger.warning(
+                    "reporter: \(left) events left in the journal at shutdown; they are replayed at the next start")
             }
         }
         sealJournal(sync: true)
@@ -257,7 +259,9 @@ public final class Reporter: Service, Sendable {
     }
 
     /// Writes one batch; returns how many events it took off the queue.
-    private func flushOne(storeReady: Bool, retryAt: inout ContinuousClock.Instant?, backoff: inout Backoff) async -> Int {
+    private func flushOne(
+        storeReady: Bool, retryAt: inout ContinuousClock.Instant?, backoff: inout Backoff
+    ) async -> Int {
         let batchSize = max(1, settings.batchSize)
         let batch: [Queued] = state.withLock { state in
             let end = min(state.queue.count, state.queueHead + batchSize)
@@ -448,7 +452,8 @@ public final class Reporter: Service, Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "X-Intempt-Lib", value: "veneer")
         if let dot = settings.forwardKey.firstIndex(of: ".") {
-            let credentials = "\(settings.forwardKey[..<dot]):\(settings.forwardKey[settings.forwardKey.index(after: dot)...])"
+            let credentials =
+                "\(settings.forwardKey[..<dot]):\(settings.forwardKey[settings.forwardKey.index(after: dot)...])"
             request.headers.add(name: "Authorization", value: "Basic " + Data(credentials.utf8).base64EncodedString())
         }
         request.body = .bytes(ByteBuffer(string: TrackEvent.wireBody(events).jsonText()))
