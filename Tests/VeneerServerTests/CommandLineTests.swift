@@ -13,37 +13,8 @@ struct CommandLineTests {
 
     /// Runs `veneer` with these arguments; returns the exit status, standard output and standard error.
     static func veneer(_ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
-        let binary = try VeneerProcess.binary()
-        return try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(
-                    with: Result {
-                        let folder = TestScratch.root.appendingPathComponent(
-                            "veneer-cli-\(UUID().uuidString)"
-                        ).path
-                        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                        defer { try? FileManager.default.removeItem(atPath: folder) }
-                        var actions = posix_spawn_file_actions_t()
-                        posix_spawn_file_actions_init(&actions)
-                        defer { posix_spawn_file_actions_destroy(&actions) }
-                        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-                        posix_spawn_file_actions_addopen(
-                            &actions, 1, folder + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-                        posix_spawn_file_actions_addopen(
-                            &actions, 2, folder + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-                        let argv = ([binary] + arguments).map { strdup($0) } + [nil]
-                        defer { for pointer in argv { free(pointer) } }
-                        var pid: pid_t = 0
-                        let spawned = posix_spawn(&pid, binary, &actions, nil, argv, environ)
-                        guard spawned == 0 else { throw CocoaError(.executableLoad) }
-                        var status: Int32 = 0
-                        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
-                        let output = (try? String(contentsOfFile: folder + "/out", encoding: .utf8)) ?? ""
-                        let errors = (try? String(contentsOfFile: folder + "/err", encoding: .utf8)) ?? ""
-                        return ((status >> 8) & 0xff, output, errors)
-                    })
-            }.start()
-        }
+        let result = try await ChildProcess.runDetached(try VeneerProcess.binary(), arguments)
+        return (result.status, result.output, result.errors)
     }
 
     @Test("check: the repository's proxy.conf is valid and summarized on one line")

@@ -304,28 +304,8 @@ struct RestartablePostgres {
 
     /// The exit status (0 on success) and standard output of a command.
     static func runReturningStatus(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
-        // posix_spawn + waitpid, not Foundation's Process: on Linux, Process learns of the exit through a
-        // descriptor the child inherits, and a daemon the child starts (postgres) keeps it open for ever.
-        let outputPath = TestScratch.root.appendingPathComponent("veneer-run-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        guard spawned == 0 else {
-            throw APIError(.internalServerError, "cannot start \(executable): errno \(spawned)")
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
-        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        let exitCode = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (exitCode, output.trimmingCharacters(in: .whitespacesAndNewlines))
+        let result = try ChildProcess.run(executable, arguments)
+        return (result.status, result.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     static func runDetachedReturningStatus(_ executable: String, _ arguments: [String]) async throws -> (Int32, String)

@@ -43,7 +43,7 @@ public struct VeneerApplication: Sendable {
         let metrics = ProxyMetrics()
         let store = try await StoreFactory.open(url: config.store.url, logger: logger)
         let cache = ProfileCache(store: store) { fromCache, duration in
-            metrics.profileLookup(source: fromCache ? "cache" : "store", duration: duration)
+            metrics.profileLookup(fromCache: fromCache, duration: duration)
         }
         let reporter = Reporter(
             settings: config.events, store: store, cache: cache, eventKeys: { holder.current.eventKeys },

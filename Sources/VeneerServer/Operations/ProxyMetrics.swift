@@ -28,6 +28,8 @@ public final class ProxyMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
+        self.lookupFromCache = Self.lookupHistogram(registry, source: "cache")
+        self.lookupFromStore = Self.lookupHistogram(registry, source: "store")
     }
 
     /// The Prometheus text exposition of every metric.
@@ -136,13 +138,22 @@ public final class ProxyMetrics: Sendable {
         counter("veneer_profile_lookups", "total", "Profile view lookups by result", [("result", result)]).increment()
     }
 
-    /// How long one profile view took to get, by where it came from: `cache` or `store` (a miss, read from
-    /// the store). The proxy and choose-api share the cache, so both show here.
-    public func profileLookup(source: String, duration: Duration) {
-        histogram(
-            "veneer_profile_lookup_duration", "seconds", "Time to get a profile view, from the cache or the store",
-            [("source", source)], buckets: Self.lookupBuckets
-        ).record(duration)
+    /// How long one profile view took to get, by where it came from: the cache, or the store (a miss). The
+    /// proxy and choose-api share the cache, so both show here. Called per request: the two histograms are
+    /// resolved once, not looked up by label each time.
+    public func profileLookup(fromCache: Bool, duration: Duration) {
+        (fromCache ? lookupFromCache : lookupFromStore).record(duration)
+    }
+
+    private let lookupFromCache: DurationHistogram
+    private let lookupFromStore: DurationHistogram
+
+    private static func lookupHistogram(_ registry: PrometheusCollectorRegistry, source: String) -> DurationHistogram {
+        registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(
+                metricName: "veneer_profile_lookup_duration", unitName: "seconds",
+                helpText: "Time to get a profile view, from the cache or the store"),
+            labels: [("source", source)], buckets: lookupBuckets)
     }
 
     func cache(hits: Int64, misses: Int64) {
