@@ -49,6 +49,18 @@ public final class PageRewriter: Sendable {
         rewrite(page, contentTypeCharset: contentTypeCharset, changes: changes, diagnostics: nil)
     }
 
+    /// The edits `rewrite` would splice in, when they are cheap to find: nil when the page would have to be
+    /// parsed first (its parse is not cached). The result's `output` stays empty; its `edits`, in page order
+    /// and with replacements in the page's encoding, say what to send in place of which input bytes. A caller
+    /// on an event loop answers a cached page at once, without copying it, and sends the rest elsewhere.
+    public func editsIfParsed(
+        _ page: UnsafeBufferPointer<UInt8>, contentTypeCharset: String?, changes: [RenderedChange]
+    ) -> RewriteResult? {
+        rewrite(
+            bytes: page, contentTypeCharset: contentTypeCharset, changes: changes, parseWhenNotCached: false,
+            buildsOutput: false, diagnostics: nil)
+    }
+
     /// What happened inside one `rewrite`, for tests and benchmarks.
     struct Diagnostics {
         var cacheHit = false
@@ -63,16 +75,45 @@ public final class PageRewriter: Sendable {
     )
         -> RewriteResult
     {
+        // Always some result: a parse is allowed.
+        rewrite(
+            page, contentTypeCharset: contentTypeCharset, changes: changes, parseWhenNotCached: true,
+            diagnostics: diagnostics)!
+    }
+
+    private func rewrite(
+        _ page: [UInt8], contentTypeCharset: String?, changes: [RenderedChange], parseWhenNotCached: Bool,
+        diagnostics: UnsafeMutablePointer<Diagnostics>? = nil
+    )
+        -> RewriteResult?
+    {
+        let result = page.withUnsafeBufferPointer { bytes in
+            rewrite(
+                bytes: bytes, contentTypeCharset: contentTypeCharset, changes: changes,
+                parseWhenNotCached: parseWhenNotCached, buildsOutput: true, diagnostics: diagnostics)
+        }
+        guard var result else { return nil }
+        if !result.changed { result.output = page }
+        return result
+    }
+
+    /// The rewrite of `bytes`; an unchanged page comes back with an empty `output` (the caller has the input).
+    private func rewrite(
+        bytes: UnsafeBufferPointer<UInt8>, contentTypeCharset: String?, changes: [RenderedChange],
+        parseWhenNotCached: Bool, buildsOutput: Bool, diagnostics: UnsafeMutablePointer<Diagnostics>?
+    )
+        -> RewriteResult?
+    {
         func unchanged(_ reason: String) -> RewriteResult {
             RewriteResult(
-                output: page, applied: 0,
+                output: [], applied: 0,
                 skipped: changes.map { SkippedChange(selector: $0.selector.source, reason: reason) },
                 changed: false)
         }
-        guard !changes.isEmpty else { return RewriteResult(output: page, applied: 0, skipped: [], changed: false) }
-        guard page.count <= maximumPageBytes else {
+        guard !changes.isEmpty else { return RewriteResult(output: [], applied: 0, skipped: [], changed: false) }
+        guard bytes.count <= maximumPageBytes else {
             return unchanged(
-                "the page (\(page.count) bytes) is larger than the rewrite limit of \(maximumPageBytes) bytes")
+                "the page (\(bytes.count) bytes) is larger than the rewrite limit of \(maximumPageBytes) bytes")
         }
         // The distinct selectors, in first-use order; the cache entry is for this list.
         var selectors: [CSSSelector] = []
@@ -85,32 +126,29 @@ public final class PageRewriter: Sendable {
                 selectors.append(change.selector)
             }
         }
-        var result = page.withUnsafeBufferPointer { bytes -> RewriteResult in
-            let charset: PageCharset
-            switch PageCharset.detect(bytes, contentTypeCharset: contentTypeCharset) {
-            case .success(let detected): charset = detected
-            case .failure(let unsupported):
-                return unchanged(
-                    "the page's encoding \"\(unsupported.label)\" is not supported (UTF-8 and windows-1252 are)")
-            }
-            let key = ParseCache.Key(
-                hash: BodyHash.hash(bytes), length: bytes.count, charset: charset, selectors: selectors.map(\.source))
-            let scan: ScanResult
-            if let cached = cache.withLock({ $0.lookup(key) }) {
-                scan = cached
-                diagnostics?.pointee.cacheHit = true
-            } else {
-                scan = Self.scan(bytes, charset: charset, selectors: selectors)
-                cache.withLock { $0.insert(scan, for: key) }
-            }
-            diagnostics?.pointee.skippedByPrecheck = scan.skippedByPrecheck
-            diagnostics?.pointee.stoppedEarly = scan.stoppedEarly
-            diagnostics?.pointee.parsedByPullParser = scan.parsedByPullParser
-            var splicer = PageSplicer(page: bytes, charset: charset)
-            return splicer.apply(changes, selectorIndex: selectorIndex, scan: scan)
+        let charset: PageCharset
+        switch PageCharset.detect(bytes, contentTypeCharset: contentTypeCharset) {
+        case .success(let detected): charset = detected
+        case .failure(let unsupported):
+            return unchanged(
+                "the page's encoding \"\(unsupported.label)\" is not supported (UTF-8 and windows-1252 are)")
         }
-        if !result.changed { result.output = page }
-        return result
+        let key = ParseCache.Key(
+            hash: BodyHash.hash(bytes), length: bytes.count, charset: charset, selectors: selectors.map(\.source))
+        let scan: ScanResult
+        if let cached = cache.withLock({ $0.lookup(key, countingMiss: parseWhenNotCached) }) {
+            scan = cached
+            diagnostics?.pointee.cacheHit = true
+        } else {
+            guard parseWhenNotCached else { return nil }
+            scan = Self.scan(bytes, charset: charset, selectors: selectors)
+            cache.withLock { $0.insert(scan, for: key) }
+        }
+        diagnostics?.pointee.skippedByPrecheck = scan.skippedByPrecheck
+        diagnostics?.pointee.stoppedEarly = scan.stoppedEarly
+        diagnostics?.pointee.parsedByPullParser = scan.parsedByPullParser
+        var splicer = PageSplicer(page: bytes, charset: charset)
+        return splicer.apply(changes, selectorIndex: selectorIndex, scan: scan, buildsOutput: buildsOutput)
     }
 
     /// Finds the elements `selectors` match: byte pre-check, then the parse (stopped early when it can be).

@@ -43,7 +43,10 @@ struct PageSplicer {
     }
 
     /// `selectorIndex[i]` is the index in `scan` of change `i`'s selector.
-    mutating func apply(_ changes: [RenderedChange], selectorIndex: [Int], scan: ScanResult) -> RewriteResult {
+    /// `buildsOutput: false` leaves `output` empty: the caller splices the edits itself.
+    mutating func apply(
+        _ changes: [RenderedChange], selectorIndex: [Int], scan: ScanResult, buildsOutput: Bool = true
+    ) -> RewriteResult {
         for (index, change) in changes.enumerated() {
             let selector = change.selector.source
             if let problem = change.problem {
@@ -76,7 +79,7 @@ struct PageSplicer {
             }
         }
         planAttributeEdits(changes)
-        return splice(changes)
+        return splice(changes, buildsOutput: buildsOutput)
     }
 
     private mutating func skip(_ selector: String, _ reason: String) {
@@ -232,7 +235,7 @@ struct PageSplicer {
         return nil
     }
 
-    private mutating func splice(_ changes: [RenderedChange]) -> RewriteResult {
+    private mutating func splice(_ changes: [RenderedChange], buildsOutput: Bool) -> RewriteResult {
         // Change order first, then document order within a change.
         let ordered = candidates.sorted {
             ($0.changeIndices.min()!, $0.range.lowerBound, $0.order) < (
@@ -287,14 +290,14 @@ struct PageSplicer {
             return left.offset < right.offset
         }.map(\.element)
         var output: [UInt8] = []
-        output.reserveCapacity(page.count + accepted.reduce(0) { $0 + $1.replacement.count })
+        if buildsOutput { output.reserveCapacity(page.count + accepted.reduce(0) { $0 + $1.replacement.count }) }
         var cursor = 0
-        for edit in accepted {
+        for edit in accepted where buildsOutput {
             output.append(contentsOf: UnsafeBufferPointer(rebasing: page[cursor..<edit.range.lowerBound]))
             output.append(contentsOf: edit.replacement)
             cursor = edit.range.upperBound
         }
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: page[cursor..<page.count]))
+        if buildsOutput { output.append(contentsOf: UnsafeBufferPointer(rebasing: page[cursor..<page.count])) }
         let edits = accepted.map {
             SplicedEdit(range: $0.range, replacement: $0.replacement, changeIndex: $0.changeIndices.min()!)
         }

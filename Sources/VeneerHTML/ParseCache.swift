@@ -21,10 +21,11 @@ struct ParseCache: ~Copyable {
 
     var count: Int { entries.count }
 
-    mutating func lookup(_ key: Key) -> ScanResult? {
+    /// `countingMiss: false` for a look that will be followed by the parse and a counted look.
+    mutating func lookup(_ key: Key, countingMiss: Bool = true) -> ScanResult? {
         clock += 1
         guard let entry = entries[key] else {
-            misses += 1
+            if countingMiss { misses += 1 }
             return nil
         }
         hits += 1

@@ -16,22 +16,45 @@ extension RelationalStore {
                 for row in rows { if let id = row[0].text { existing.insert(id) } }
             }
             var added = 0
-            // Within one batch the same few people recur: a settled resolution is reused until anything links
-            // or merges identities. Events are inserted many rows at a time, always before a resolution that
-            // might merge the persons they point at.
-            var resolved: [String: ResolvedPerson] = [:]
+            let fresh = unique.filter { !existing.contains($0.eventId) }
+            // Most events come from people already known: one query for the batch answers who they are.
+            var wanted = Set<String>()
+            var lookups: [(kind: String, value: String)] = []
+            for event in fresh {
+                for identity in Self.identities(
+                    profileId: event.profileId, userId: event.userId, anotherUserId: event.anotherUserId)
+                where wanted.insert("\(identity.kind):\(identity.value)").inserted {
+                    lookups.append(identity)
+                }
+            }
+            var known = try await Self.knownOwners(of: lookups, in: session)
+            // Events are inserted many rows at a time, always before a resolution that might merge the persons
+            // they point at.
             var pending: [(event: TrackEvent, person: ResolvedPerson?)] = []
-            for event in unique where !existing.contains(event.eventId) {
-                let key = [event.profileId ?? "", event.userId ?? "", event.anotherUserId ?? ""].joined(
-                    separator: "\u{0}")
-                var person = resolved[key]
-                if person == nil {
+            for event in fresh {
+                let identities = Self.identities(
+                    profileId: event.profileId, userId: event.userId, anotherUserId: event.anotherUserId)
+                var person: ResolvedPerson?
+                if let first = identities.first, let owner = known["\(first.kind):\(first.value)"],
+                    identities.allSatisfy({ known["\($0.kind):\($0.value)"]?.person == owner.person })
+                {
+                    person = ResolvedPerson(id: owner.person, optedOut: owner.optedOut, settled: true)
+                } else if !identities.isEmpty {
                     added += try await Self.insert(pending, in: session)
                     pending.removeAll(keepingCapacity: true)
                     person = try await Self.resolvePerson(
                         profileId: event.profileId, userId: event.userId, anotherUserId: event.anotherUserId,
                         at: event.timestamp, in: session)
-                    if let person, person.settled { resolved[key] = person } else { resolved = [:] }
+                    if let resolved = person {
+                        if resolved.reassigned {
+                            known = [:]
+                        } else if !resolved.optedOut {
+                            // Linked now (or already): later events of this person need no resolution.
+                            for identity in identities {
+                                known["\(identity.kind):\(identity.value)"] = (resolved.id, false)
+                            }
+                        }
+                    }
                 }
                 if person?.optedOut == true { continue }
                 pending.append((event, person))
@@ -75,13 +98,77 @@ extension RelationalStore {
                 ON CONFLICT (event_id) DO NOTHING RETURNING event_id
                 """, binds
             ).compactMap { $0[0].text })
+        var exposures: [(event: TrackEvent, person: String, exposure: Exposure)] = []
         for (event, person) in batch where inserted.contains(event.eventId) {
             try await storeCarried(event, person: person, in: session)
+            if let person, let exposure = event.exposure { exposures.append((event, person.id, exposure)) }
         }
+        try await storeExposures(exposures, in: session)
         return inserted.count
     }
 
-    /// Attributes, account links and exposure history of one newly stored event.
+    /// Exposure history and sticky assignments of newly stored events, many rows a statement.
+    private static func storeExposures(
+        _ exposures: [(event: TrackEvent, person: String, exposure: Exposure)], in session: any SQLSession
+    ) async throws {
+        guard !exposures.isEmpty else { return }
+        for chunkStart in stride(from: 0, to: exposures.count, by: 100) {
+            let chunk = exposures[chunkStart..<min(chunkStart + 100, exposures.count)]
+            var rows: [String] = []
+            var binds: [SQLValue] = []
+            for (event, person, exposure) in chunk {
+                rows.append("(\(placeholders(8, from: binds.count + 1)))")
+                binds += [
+                    .text(event.eventId), .text(person), .text(exposure.selector), .text(exposure.arm),
+                    SQLValue(exposure.control), .integer(Int64(exposure.bucketVersion)), SQLValue(event.sessionId),
+                    .integer(event.timestamp),
+                ]
+            }
+            try await session.execute(
+                """
+                INSERT INTO exposures (event_id, person_id, selector, arm, control, bucket_version, session_id, ts)
+                VALUES \(rows.joined(separator: ", ")) ON CONFLICT (event_id) DO NOTHING
+                """, binds)
+        }
+        // The first exposure's arm sticks until the bucket version moves on. One statement may not upsert a row
+        // twice, so the batch is reduced first to what its rows in order would leave: per person and
+        // optimization, the first row of the highest bucket version.
+        var order: [String] = []
+        var assignments: [String: (person: String, exposure: Exposure, at: Int64)] = [:]
+        for (event, person, exposure) in exposures {
+            let key = person + "\u{0}" + exposure.selector
+            if let current = assignments[key] {
+                if exposure.bucketVersion > current.exposure.bucketVersion {
+                    assignments[key] = (person, exposure, event.timestamp)
+                }
+            } else {
+                order.append(key)
+                assignments[key] = (person, exposure, event.timestamp)
+            }
+        }
+        for chunkStart in stride(from: 0, to: order.count, by: 100) {
+            var rows: [String] = []
+            var binds: [SQLValue] = []
+            for key in order[chunkStart..<min(chunkStart + 100, order.count)] {
+                guard let (person, exposure, at) = assignments[key] else { continue }
+                rows.append("(\(placeholders(6, from: binds.count + 1)))")
+                binds += [
+                    .text(person), .text(exposure.selector), .text(exposure.arm), SQLValue(exposure.control),
+                    .integer(Int64(exposure.bucketVersion)), .integer(at),
+                ]
+            }
+            try await session.execute(
+                """
+                INSERT INTO assignments (person_id, selector, arm, control, bucket_version, assigned_at)
+                VALUES \(rows.joined(separator: ", "))
+                ON CONFLICT (person_id, selector) DO UPDATE SET arm = excluded.arm, control = excluded.control,
+                  bucket_version = excluded.bucket_version, assigned_at = excluded.assigned_at
+                WHERE excluded.bucket_version > assignments.bucket_version
+                """, binds)
+        }
+    }
+
+    /// Attributes and account links of one newly stored event.
     private static func storeCarried(
         _ event: TrackEvent, person: ResolvedPerson?, in session: any SQLSession
     )
@@ -103,31 +190,6 @@ extension RelationalStore {
                     table: "account_attributes", owner: "account_id", id: accountId, event.accountAttributes,
                     at: event.timestamp, in: session)
             }
-        }
-        if let person, let exposure = event.exposure {
-            try await session.execute(
-                """
-                INSERT INTO exposures (event_id, person_id, selector, arm, control, bucket_version, session_id, ts)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING
-                """,
-                [
-                    .text(event.eventId), .text(person.id), .text(exposure.selector), .text(exposure.arm),
-                    SQLValue(exposure.control), .integer(Int64(exposure.bucketVersion)), SQLValue(event.sessionId),
-                    .integer(event.timestamp),
-                ])
-            // The first exposure's arm sticks until the bucket version moves on.
-            try await session.execute(
-                """
-                INSERT INTO assignments (person_id, selector, arm, control, bucket_version, assigned_at)
-                VALUES ($1, $2, $3, $4, $5, $6)
-                ON CONFLICT (person_id, selector) DO UPDATE SET arm = excluded.arm, control = excluded.control,
-                  bucket_version = excluded.bucket_version, assigned_at = excluded.assigned_at
-                WHERE excluded.bucket_version > assignments.bucket_version
-                """,
-                [
-                    .text(person.id), .text(exposure.selector), .text(exposure.arm), SQLValue(exposure.control),
-                    .integer(Int64(exposure.bucketVersion)), .integer(event.timestamp),
-                ])
         }
     }
 

@@ -8,6 +8,54 @@ extension RelationalStore {
         /// Every identity was already linked to this one person: resolving them again gives the same answer
         /// until something links or merges.
         var settled = false
+        /// Identities that belonged to some person now belong to another (a merge, or a device's profile id
+        /// moving to the user who signed in): what was read about other identities before may be stale.
+        var reassigned = false
+    }
+
+    /// The identities an event names, in the order `resolvePerson` links them.
+    static func identities(
+        profileId: String?, userId: String?, anotherUserId: String?
+    ) -> [(
+        kind: String, value: String
+    )] {
+        var identities: [(kind: String, value: String)] = []
+        if let profileId, !profileId.isEmpty { identities.append(("profile", profileId)) }
+        if let userId, !userId.isEmpty { identities.append(("user", userId)) }
+        if let anotherUserId, !anotherUserId.isEmpty, anotherUserId != userId {
+            identities.append(("user", anotherUserId))
+        }
+        return identities
+    }
+
+    /// Owners of already linked identities, with whether each owner is opted out now: one query for a whole
+    /// batch. An event whose identities all belong to one of these persons resolves to that person with
+    /// nothing to link or merge, which is what `resolvePerson` would find in the same transaction.
+    static func knownOwners(
+        of identities: some Collection<(kind: String, value: String)>, in session: any SQLSession
+    ) async throws -> [String: (person: String, optedOut: Bool)] {
+        var owners: [String: (person: String, optedOut: Bool)] = [:]
+        let now = EpochClock.milliseconds()
+        let all = Array(identities)
+        for chunkStart in stride(from: 0, to: all.count, by: 200) {
+            let chunk = all[chunkStart..<min(chunkStart + 200, all.count)]
+            var conditions: [String] = []
+            var binds: [SQLValue] = []
+            for identity in chunk {
+                conditions.append("(i.kind = $\(binds.count + 1) AND i.value = $\(binds.count + 2))")
+                binds.append(.text(identity.kind))
+                binds.append(.text(identity.value))
+            }
+            let rows = try await session.query(
+                "SELECT i.kind, i.value, i.person_id, p.opted_out_until FROM identities i JOIN persons p ON p.id = i.person_id WHERE "
+                    + conditions.joined(separator: " OR "), binds)
+            for row in rows {
+                if let kind = row[0].text, let value = row[1].text, let person = row[2].text {
+                    owners["\(kind):\(value)"] = (person, (row[3].integer ?? 0) > now)
+                }
+            }
+        }
+        return owners
     }
 
     /// Finds or creates the person that owns these identities, linking the new ones and merging persons the
@@ -17,12 +65,7 @@ extension RelationalStore {
         profileId: String?, userId: String?, anotherUserId: String?, at timestamp: Int64, in session: any SQLSession,
         linkWhenOptedOut: Bool = false
     ) async throws -> ResolvedPerson? {
-        var identities: [(kind: String, value: String)] = []
-        if let profileId, !profileId.isEmpty { identities.append(("profile", profileId)) }
-        if let userId, !userId.isEmpty { identities.append(("user", userId)) }
-        if let anotherUserId, !anotherUserId.isEmpty, anotherUserId != userId {
-            identities.append(("user", anotherUserId))
-        }
+        let identities = Self.identities(profileId: profileId, userId: userId, anotherUserId: anotherUserId)
         guard !identities.isEmpty else { return nil }
 
         var conditions: [String] = []
@@ -56,6 +99,7 @@ extension RelationalStore {
         let isAlias = anotherUserId.map { !$0.isEmpty } ?? false
 
         var winner: String
+        var reassigned = false
         let persons = Array(Set(owners.values))
         if persons.isEmpty {
             winner = try await createPerson(at: timestamp, in: session)
@@ -72,6 +116,7 @@ extension RelationalStore {
             try await session.execute(
                 "UPDATE identities SET person_id = $1 WHERE kind = 'profile' AND value = $2",
                 [.text(winner), .text(profileId)])
+            reassigned = true
         } else if persons.count == 1 {
             winner = persons[0]
         } else {
@@ -82,6 +127,7 @@ extension RelationalStore {
             for loser in persons where loser != winner {
                 try await merge(loser, into: winner, in: session)
             }
+            reassigned = true
         }
 
         let settled = persons.count == 1 && owners.count == identities.count
@@ -93,7 +139,7 @@ extension RelationalStore {
         let optedOut =
             try await session.query("SELECT opted_out_until FROM persons WHERE id = $1", [.text(winner)])
             .first.map { ($0[0].integer ?? 0) > now } ?? false
-        return ResolvedPerson(id: winner, optedOut: optedOut, settled: settled)
+        return ResolvedPerson(id: winner, optedOut: optedOut, settled: settled, reassigned: reassigned)
     }
 
     private static func createPerson(at timestamp: Int64, in session: any SQLSession) async throws -> String {

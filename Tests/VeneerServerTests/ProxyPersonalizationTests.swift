@@ -107,6 +107,25 @@ struct ProxyPersonalizationTests {
         }
     }
 
+    @Test("a page whose parse is cached is answered from slices of the origin's bytes, with the same result")
+    func cachedParseSplicesTheOriginBytes() async throws {
+        try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
+            let first = try await harness.get("/shop/plain")
+            let cookie = first.headers["set-cookie"].map { String($0.prefix { $0 != ";" }) }.joined(separator: "; ")
+            let hero = Self.page.replacingOccurrences(of: "<h1>Original hero</h1>", with: "<h1>Hi friend</h1>")
+            let both = hero.replacingOccurrences(of: "class=\"cta\"", with: "class=\"cta cta--back\"")
+            // The second and third views: two edits each (the hero and the returning visitor's class), from the
+            // parse the first view left in the cache.
+            for _ in 0..<2 {
+                let again = try await harness.get("/shop/plain", headers: [("Cookie", cookie)])
+                #expect(again.status == 200)
+                #expect(again.body == both)
+                #expect(again.headers.first(name: "content-length") == String(both.utf8.count))
+            }
+            #expect(first.body == hero)
+        }
+    }
+
     @Test(
         "gzip, deflate and br pages are decoded, changed, and sent gzip to a client that accepts it",
         arguments: ["gzip", "deflate", "br"])

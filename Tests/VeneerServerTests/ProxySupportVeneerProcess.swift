@@ -83,6 +83,24 @@ final class VeneerProcess: Sendable {
         fullConfig: (_ proxyPort: Int, _ apiPort: Int, _ directory: String) -> String,
         prepare: (_ directory: String) throws -> Void = { _ in }, client: HTTPClient
     ) async throws -> VeneerProcess {
+        // A port `freePort` found free can be taken by another test's server before veneer binds it; veneer then
+        // exits, and the readiness check must not wait on whoever holds the port. Such a start is tried again
+        // on new ports.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await startOnce(fullConfig: fullConfig, prepare: prepare, client: client)
+            } catch let error as VeneerProcessError where error.exitedEarly && attempt < 3 {
+                continue
+            }
+        }
+    }
+
+    private static func startOnce(
+        fullConfig: (_ proxyPort: Int, _ apiPort: Int, _ directory: String) -> String,
+        prepare: (_ directory: String) throws -> Void, client: HTTPClient
+    ) async throws -> VeneerProcess {
         let directory = TestScratch.root.appendingPathComponent("veneer-process-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try prepare(directory)
@@ -111,16 +129,24 @@ final class VeneerProcess: Sendable {
         let started = VeneerProcess(
             pid: pid, proxyPort: proxyPort, apiPort: apiPort, directory: directory, configPath: configPath,
             logPath: logPath)
-        for _ in 0..<300 {
-            if let (status, _) = try? await started.get("http://127.0.0.1:\(apiPort)/-/ready", client: client),
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            guard started.isRunning else {
+                let log = started.log
+                started.stop()
+                throw VeneerProcessError(message: "veneer serve exited while starting: \(log)", exitedEarly: true)
+            }
+            if let (status, _) = try? await started.get(
+                "http://127.0.0.1:\(apiPort)/-/ready", client: client, timeout: .seconds(2)),
                 status == 200
             {
                 return started
             }
             try await Task.sleep(for: .milliseconds(50))
         }
+        let log = started.log
         started.stop()
-        throw VeneerProcessError(message: "veneer serve did not become ready: \(started.log)")
+        throw VeneerProcessError(message: "veneer serve did not become ready within 30 s: \(log)")
     }
 
     static func header(proxyPort: Int, apiPort: Int, directory: String) -> String {
@@ -144,10 +170,12 @@ final class VeneerProcess: Sendable {
             .write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    func get(_ url: String, headers: [(String, String)] = [], client: HTTPClient) async throws -> (Int, String) {
+    func get(
+        _ url: String, headers: [(String, String)] = [], client: HTTPClient, timeout: TimeAmount = .seconds(10)
+    ) async throws -> (Int, String) {
         var request = HTTPClientRequest(url: url)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await client.execute(request, timeout: .seconds(10))
+        let response = try await client.execute(request, timeout: timeout)
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
     }
 
@@ -196,5 +224,7 @@ final class VeneerProcess: Sendable {
 
 struct VeneerProcessError: Error, CustomStringConvertible {
     var message: String
+    /// The process exited before it was ready (typically: one of its ports was taken meanwhile).
+    var exitedEarly = false
     var description: String { message }
 }

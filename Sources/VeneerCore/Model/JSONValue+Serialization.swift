@@ -76,6 +76,17 @@ extension JSONValue {
 
     static func writeQuoted(_ string: String, into output: inout String) {
         output += "\""
+        // Most strings (ids, names, URLs) need no escape: copy them whole, and go scalar by scalar only when a
+        // byte that may need one shows up.
+        if string.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x3C || $0 == 0xE2 }) {
+            writeEscaped(string, into: &output)
+        } else {
+            output += string
+        }
+        output += "\""
+    }
+
+    private static func writeEscaped(_ string: String, into output: inout String) {
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""
@@ -95,6 +106,5 @@ extension JSONValue {
                 }
             }
         }
-        output += "\""
     }
 }

@@ -70,19 +70,7 @@ public final class ProfileCache: Sendable {
         guard let key = Self.key(userId: identification.userId, profileId: identification.profileId) else {
             return ProfileView()
         }
-        let now = ContinuousClock.now
-        let cached: ProfileView? = state.withLock { state in
-            if let entry = state.entries[key], entry.keys == keys, now - entry.loadedAt < timeToLive {
-                state.hits += 1
-                return entry.view
-            }
-            state.misses += 1
-            return nil
-        }
-        if let cached {
-            observe?(true, ContinuousClock.now - now)
-            return cached
-        }
+        if let cached = cachedView(key: key, keys: keys) { return cached }
 
         let readStarted = ContinuousClock.now
         var view = try await store.profileView(for: identification, keys: keys)
@@ -95,6 +83,32 @@ public final class ProfileCache: Sendable {
             state.entries.set(key, Entry(view: view, keys: keys, loadedAt: readStarted), capacity: capacity)
             return view
         }
+    }
+
+    /// The view when the cache holds a fresh one (or the visitor has no identity), without waiting: what an
+    /// event loop asks first, so that only a miss costs a trip to the store. A miss is counted by the `view`
+    /// call that follows it.
+    public func cachedView(
+        for identification: DecisionRequest.Identification, keys: Set<EventKey>
+    ) -> ProfileView? {
+        guard let key = Self.key(userId: identification.userId, profileId: identification.profileId) else {
+            return ProfileView()
+        }
+        return cachedView(key: key, keys: keys, countingMiss: false)
+    }
+
+    private func cachedView(key: String, keys: Set<EventKey>, countingMiss: Bool = true) -> ProfileView? {
+        let now = ContinuousClock.now
+        let cached: ProfileView? = state.withLock { state in
+            if let entry = state.entries[key], entry.keys == keys, now - entry.loadedAt < timeToLive {
+                state.hits += 1
+                return entry.view
+            }
+            if countingMiss { state.misses += 1 }
+            return nil
+        }
+        if cached != nil { observe?(true, ContinuousClock.now - now) }
+        return cached
     }
 
     /// The proxy's own events, not yet stored: applied to cached views now and to views read later.

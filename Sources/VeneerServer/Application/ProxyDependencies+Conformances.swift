@@ -11,6 +11,10 @@ extension ProfileCache: ProfileSource {
     {
         try await view(for: identification, keys: keys)
     }
+
+    func cachedProfileView(for identification: DecisionRequest.Identification, keys: Set<EventKey>) -> ProfileView? {
+        cachedView(for: identification, keys: keys)
+    }
 }
 
 extension Reporter: EventSink {}

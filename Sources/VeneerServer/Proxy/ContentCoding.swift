@@ -20,6 +20,11 @@ enum ContentCoding {
         ["", "identity", "gzip", "x-gzip", "deflate", "br"].contains(encoding)
     }
 
+    /// A `Content-Encoding` value (lower-cased, trimmed) that means the bytes are the page itself.
+    static func isIdentity(_ encoding: String) -> Bool {
+        encoding.isEmpty || encoding == "identity"
+    }
+
     static func decode(_ bytes: [UInt8], encoding: String, limit: Int) throws(CodingError) -> [UInt8] {
         switch encoding {
         case "", "identity":

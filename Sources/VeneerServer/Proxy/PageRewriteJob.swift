@@ -1,3 +1,4 @@
+import NIOCore
 import VeneerHTML
 
 /// Decode, rewrite, re-encode: the synchronous work on one buffered page, run on the event loop for small
@@ -6,6 +7,8 @@ struct PageRewriteJob: Sendable {
     enum Result: Sendable {
         /// The page changed: send `body`, gzip-encoded when `gzip`.
         case changed(body: [UInt8], gzip: Bool)
+        /// The page changed: send the origin's bytes with these edits (in page order) spliced in.
+        case spliced([SplicedEdit])
         /// No change applied: send the origin's bytes as they were.
         case unchanged
         case failed(FailOpenCause, String)
@@ -30,6 +33,27 @@ struct PageRewriteJob: Sendable {
 
     /// Pages at least this large are rewritten on the thread pool, so one big page cannot stall a loop.
     static let offLoopThreshold = 64 * 1024
+
+    /// The outcome when the page needs no decoding, the answer no gzip, and the page's parse is cached: what is
+    /// left is a hash and the edits, cheap enough for the event loop, and the page is not copied. nil sends the
+    /// page to `run`.
+    static func spliceIfCheap(
+        _ body: ByteBuffer, contentEncoding: String, charset: String?, changes: [RenderedChange],
+        clientAcceptsGzip: Bool, limit: Int, rewriter: any PageRewriting
+    ) -> Outcome? {
+        guard ContentCoding.isIdentity(contentEncoding), !(clientAcceptsGzip && body.readableBytes >= 256),
+            body.readableBytes <= limit
+        else { return nil }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let found = body.withUnsafeReadableBytes { raw in
+            rewriter.editsIfParsed(raw.bindMemory(to: UInt8.self), contentTypeCharset: charset, changes: changes)
+        }
+        guard let found else { return nil }
+        return Outcome(
+            result: found.changed ? .spliced(found.edits) : .unchanged, applied: found.applied,
+            skipped: found.skipped, appliedChanges: Set(found.edits.map(\.changeIndex)), duration: clock.now - start)
+    }
 
     func run() -> Outcome {
         let clock = ContinuousClock()

@@ -24,10 +24,16 @@ extension ProxyHandler {
             decide(exchange, request: request, profile: ProfileView())
             return
         }
-        let id = exchange.id
         let profiles = services.profiles
         let keys = exchange.configuration.eventKeys
         let identification = request.identification
+        if let cached = profiles.cachedProfileView(for: identification, keys: keys) {
+            // Most lookups: no task, no hop off the loop.
+            services.metrics.profileLookup(result: "ok")
+            decide(exchange, request: request, profile: cached)
+            return
+        }
+        let id = exchange.id
         let promise = context.eventLoop.makePromise(of: ProfileView.self)
         promise.completeWithTask {
             try await profiles.profileView(for: identification, keys: keys)

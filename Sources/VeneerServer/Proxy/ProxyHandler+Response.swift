@@ -149,15 +149,24 @@ extension ProxyHandler {
         else { return }
         exchange.phase = .rewriting
         exchange.bufferedBody = nil
-        let job = PageRewriteJob(
-            page: Array(body.readableBytesView),
-            contentEncoding: head.headers.first(name: "content-encoding")?.trimmingASCIISpaces().lowercased() ?? "",
-            charset: head.headers.contentTypeCharset,
-            changes: personalization.changes,
-            clientAcceptsGzip: ContentCoding.acceptsGzip(
-                exchange.requestHead.headers[canonicalForm: "accept-encoding"].map(String.init)),
-            limit: exchange.configuration.config.origin.maxHTMLBytes,
+        let contentEncoding =
+            head.headers.first(name: "content-encoding")?.trimmingASCIISpaces().lowercased() ?? ""
+        let clientAcceptsGzip = ContentCoding.acceptsGzip(
+            exchange.requestHead.headers[canonicalForm: "accept-encoding"].map(String.init))
+        let limit = exchange.configuration.config.origin.maxHTMLBytes
+        if let outcome = PageRewriteJob.spliceIfCheap(
+            body, contentEncoding: contentEncoding, charset: head.headers.contentTypeCharset,
+            changes: personalization.changes, clientAcceptsGzip: clientAcceptsGzip, limit: limit,
             rewriter: services.rewriter)
+        {
+            // Most pages: the parse is cached, so a hash and the edits, here, with no copy of the page.
+            rewriteFinished(.success(outcome), original: body, exchangeID: exchange.id)
+            return
+        }
+        let job = PageRewriteJob(
+            page: Array(body.readableBytesView), contentEncoding: contentEncoding,
+            charset: head.headers.contentTypeCharset, changes: personalization.changes,
+            clientAcceptsGzip: clientAcceptsGzip, limit: limit, rewriter: services.rewriter)
         let id = exchange.id
         if body.readableBytes < PageRewriteJob.offLoopThreshold {
             rewriteFinished(.success(job.run()), original: body, exchangeID: id)
@@ -177,7 +186,7 @@ extension ProxyHandler {
         else { return }
         exchange.personalization = nil
         var appliedExposures = Set<Int>()
-        var body: ByteBuffer = original
+        var body: [ByteBuffer] = [original]
         var headers = head.headers
         switch result {
         case .failure(let error):
@@ -190,12 +199,18 @@ extension ProxyHandler {
                 failOpen(.rewriteError, detail: first.description, exchange: exchange)
             }
             switch outcome.result {
-            case .changed(let bytes, let gzip):
+            case .changed, .spliced:
                 services.metrics.rewrite(duration: outcome.duration, changed: true)
                 for index in outcome.appliedChanges where index < personalization.changeOwners.count {
                     appliedExposures.insert(personalization.changeOwners[index])
                 }
-                body = context.channel.allocator.buffer(bytes: bytes)
+                var gzip = false
+                if case .changed(let bytes, let encoded) = outcome.result {
+                    body = [context.channel.allocator.buffer(bytes: bytes)]
+                    gzip = encoded
+                } else if case .spliced(let edits) = outcome.result {
+                    body = Self.splice(edits, into: original, allocator: context.channel.allocator)
+                }
                 for name in [
                     "content-length", "etag", "last-modified", "content-encoding", "content-md5", "accept-ranges",
                 ] {
@@ -203,7 +218,7 @@ extension ProxyHandler {
                 }
                 if gzip { headers.add(name: "Content-Encoding", value: "gzip") }
                 headers.addToken("Accept-Encoding", to: "Vary")
-                headers.add(name: "Content-Length", value: String(bytes.count))
+                headers.add(name: "Content-Length", value: String(body.reduce(0) { $0 + $1.readableBytes }))
             case .unchanged:
                 services.metrics.rewrite(duration: outcome.duration, changed: false)
             case .failed(let cause, let detail):
@@ -216,10 +231,32 @@ extension ProxyHandler {
         var responseHead = HTTPResponseHead(version: head.version, status: head.status, headers: headers)
         responseHead = decoratedHead(responseHead, exchange: exchange)
         writeResponseHead(responseHead, exchange: exchange)
-        if body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        for part in body where part.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
         }
         exchange.phase = .answered
         writeResponseEnd(exchange: exchange)
+    }
+
+    /// The page as parts to write: slices of the origin's buffer (not copied) between the edits' replacements.
+    static func splice(_ edits: [SplicedEdit], into page: ByteBuffer, allocator: ByteBufferAllocator) -> [ByteBuffer] {
+        var parts: [ByteBuffer] = []
+        parts.reserveCapacity(edits.count * 2 + 1)
+        var cursor = 0
+        for edit in edits {
+            if edit.range.lowerBound > cursor,
+                let slice = page.getSlice(at: page.readerIndex + cursor, length: edit.range.lowerBound - cursor)
+            {
+                parts.append(slice)
+            }
+            if !edit.replacement.isEmpty { parts.append(allocator.buffer(bytes: edit.replacement)) }
+            cursor = edit.range.upperBound
+        }
+        if page.readableBytes > cursor,
+            let slice = page.getSlice(at: page.readerIndex + cursor, length: page.readableBytes - cursor)
+        {
+            parts.append(slice)
+        }
+        return parts
     }
 }

@@ -10,6 +10,8 @@ protocol ProfileSource: Sendable {
         for identification: DecisionRequest.Identification, keys: Set<EventKey>
     ) async throws
         -> ProfileView
+    /// The view when it can be had without waiting (cached); nil sends the caller to `profileView`.
+    func cachedProfileView(for identification: DecisionRequest.Identification, keys: Set<EventKey>) -> ProfileView?
 }
 
 /// Where the proxy sends exposures and page views: the `Reporter`, whose `submit` never blocks.
@@ -22,6 +24,10 @@ protocol EventSink: Sendable {
 /// Applies rendered changes to a page; VeneerHTML's `PageRewriter` in production.
 protocol PageRewriting: Sendable {
     func rewrite(_ page: [UInt8], contentTypeCharset: String?, changes: [RenderedChange]) -> RewriteResult
+    /// The edits of the rewrite when no parse is needed to find them (the page's parse is cached); nil otherwise.
+    func editsIfParsed(
+        _ page: UnsafeBufferPointer<UInt8>, contentTypeCharset: String?, changes: [RenderedChange]
+    ) -> RewriteResult?
 }
 
 /// What the proxy's handlers use besides the configuration: shared by every connection.

@@ -258,11 +258,16 @@ public final class Reporter: Service, Sendable {
         removeDeliveredFiles()
     }
 
+    /// The most events one store transaction takes.
+    static let largestWrite = 500
+
     /// Writes one batch; returns how many events it took off the queue.
     private func flushOne(
         storeReady: Bool, retryAt: inout ContinuousClock.Instant?, backoff: inout Backoff
     ) async -> Int {
-        let batchSize = max(1, settings.batchSize)
+        // `batch_size` events start a write; one write takes what has queued up since, to a bound, so that
+        // under load the store commits (and syncs) a few times a second, not once per `batch_size` events.
+        let batchSize = max(1, settings.batchSize, Self.largestWrite)
         let batch: [Queued] = state.withLock { state in
             let end = min(state.queue.count, state.queueHead + batchSize)
             let batch = Array(state.queue[state.queueHead..<end])
