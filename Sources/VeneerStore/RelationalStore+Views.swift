@@ -2,6 +2,9 @@ import Foundation
 import VeneerCore
 
 extension RelationalStore {
+    /// Two statements, whatever the view holds: the person, then everything the view needs in one compound
+    /// query whose rows say by their first column what they are (each statement is a trip to the database, and
+    /// a view is read on every profile cache miss).
     func profileView(
         for identification: DecisionRequest.Identification, keys: Set<EventKey>
     ) async throws
@@ -9,24 +12,67 @@ extension RelationalStore {
     {
         guard let person = try await lookUpPerson(userId: identification.userId, profileId: identification.profileId)
         else { return ProfileView() }
-        var view = ProfileView()
-        view.userAttributes = try await userAttributes(of: person)
-        view.accountAttributes = try await accountAttributes(of: person)
-
         let names = Array(Set(keys.map(\.event))).sorted()
+        var parts = [
+            // PostgreSQL types a compound query's columns from its first part: the NULLs there say what they stand for.
+            """
+            SELECT 0 AS part, key AS a, value AS b, CAST(NULL AS BIGINT) AS n, CAST(NULL AS TEXT) AS c,
+              CAST(NULL AS BIGINT) AS m, CAST(NULL AS TEXT) AS o FROM attributes WHERE person_id = $1
+            """,
+            """
+            SELECT 1, a.key, a.value, a.updated_at, NULL, NULL, NULL FROM person_accounts p
+            JOIN account_attributes a ON a.account_id = p.account_id WHERE p.person_id = $1
+            """,
+            "SELECT 3, selector, arm, ts, session_id, control, event_id FROM exposures WHERE person_id = $1",
+            "SELECT 4, selector, arm, bucket_version, NULL, control, NULL FROM assignments WHERE person_id = $1",
+        ]
         if !names.isEmpty {
-            let filtered = Set(keys.filter { $0.filter != nil }.map(\.event))
-            let rows = try await backend.read(
-                "SELECT name, ts, data FROM events WHERE person_id = $1 AND name IN (\(placeholders(names.count, from: 2))) ORDER BY ts",
-                [.text(person)] + names.map(SQLValue.text))
-            for row in rows {
-                guard let name = row[0].text, let timestamp = row[1].integer else { continue }
-                let data = filtered.contains(name) ? Self.parseObject(row[2].text) : [:]
-                view.record(event: name, data: data, timestamp: timestamp, keys: keys)
+            parts.append(
+                "SELECT 2, name, data, ts, NULL, NULL, NULL FROM events WHERE person_id = $1 AND name IN (\(placeholders(names.count, from: 2)))"
+            )
+        }
+        let rows = try await backend.read(
+            parts.joined(separator: " UNION ALL "), [.text(person)] + names.map(SQLValue.text))
+
+        var view = ProfileView()
+        var accountRows: [SQLRow] = []
+        var eventRows: [SQLRow] = []
+        var exposureRows: [SQLRow] = []
+        for row in rows {
+            switch row[0].integer {
+            case 0:
+                if let key = row[1].text { view.userAttributes[key] = Self.parseValue(row[2].text) }
+            case 1: accountRows.append(row)
+            case 2: eventRows.append(row)
+            case 3: exposureRows.append(row)
+            case 4:
+                guard let selector = row[1].text, let arm = row[2].text else { continue }
+                view.assignments[selector] = StickyAssignment(
+                    arm: arm, control: row[5].bool, bucketVersion: Int(row[3].integer ?? 1))
+            default: continue
             }
         }
-        view.exposures = try await exposures(of: person)
-        view.assignments = try await assignments(of: person)
+        // Where two accounts set one key, the later wins.
+        accountRows.sort { ($0[3].integer ?? 0) < ($1[3].integer ?? 0) }
+        for row in accountRows {
+            if let key = row[1].text { view.accountAttributes[key] = Self.parseValue(row[2].text) }
+        }
+        let filtered = Set(keys.filter { $0.filter != nil }.map(\.event))
+        eventRows.sort { ($0[3].integer ?? 0) < ($1[3].integer ?? 0) }
+        for row in eventRows {
+            guard let name = row[1].text, let timestamp = row[3].integer else { continue }
+            let data = filtered.contains(name) ? Self.parseObject(row[2].text) : [:]
+            view.record(event: name, data: data, timestamp: timestamp, keys: keys)
+        }
+        exposureRows.sort { left, right in
+            let (a, b) = (left[3].integer ?? 0, right[3].integer ?? 0)
+            return a != b ? a < b : (left[6].text ?? "") < (right[6].text ?? "")
+        }
+        for row in exposureRows {
+            guard let selector = row[1].text, let arm = row[2].text else { continue }
+            view.exposures[selector, default: []].append(
+                ExposureRecord(arm: arm, timestamp: row[3].integer ?? 0, sessionId: row[4].text, control: row[5].bool))
+        }
         return view
     }
 

@@ -17,22 +17,22 @@ final class RelationalStore: Store {
     }
 
     /// The person a user id (preferred) or profile id belongs to, without creating one.
+    /// The person a user id names, else the one a profile id names: one statement for both.
     func lookUpPerson(userId: String?, profileId: String?) async throws -> String? {
-        if let userId, !userId.isEmpty,
-            let row = try await backend.read(
-                "SELECT person_id FROM identities WHERE kind = 'user' AND value = $1", [.text(userId)]
-            ).first
-        {
-            return row[0].text
+        var conditions: [String] = []
+        var binds: [SQLValue] = []
+        if let userId, !userId.isEmpty {
+            binds.append(.text(userId))
+            conditions.append("(kind = 'user' AND value = $\(binds.count))")
         }
-        if let profileId, !profileId.isEmpty,
-            let row = try await backend.read(
-                "SELECT person_id FROM identities WHERE kind = 'profile' AND value = $1", [.text(profileId)]
-            ).first
-        {
-            return row[0].text
+        if let profileId, !profileId.isEmpty {
+            binds.append(.text(profileId))
+            conditions.append("(kind = 'profile' AND value = $\(binds.count))")
         }
-        return nil
+        guard !conditions.isEmpty else { return nil }
+        let rows = try await backend.read(
+            "SELECT kind, person_id FROM identities WHERE " + conditions.joined(separator: " OR "), binds)
+        return (rows.first { $0[0].text == "user" } ?? rows.first)?[1].text
     }
 
     static func json(_ object: [String: JSONValue]) -> String {
