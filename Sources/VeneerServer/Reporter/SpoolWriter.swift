@@ -37,7 +37,7 @@ struct SpoolWriter {
             self.path = path
             lines = 0
         }
-        try handle!.seekToEnd()
+        // The file is new and only this writer writes it: the position stays at its end between appends.
         try handle!.write(contentsOf: Data(text.utf8))
         lines += count
         if durable { try handle!.synchronize() }
