@@ -44,6 +44,8 @@ struct PageSplicer {
 
     /// `selectorIndex[i]` is the index in `scan` of change `i`'s selector.
     mutating func apply(_ changes: [RenderedChange], selectorIndex: [Int], scan: ScanResult) -> RewriteResult {
+        // Sized once: growing the map element by element rehashes it every time it doubles.
+        attributeEditIndex.reserveCapacity(scan.elements.reduce(0) { $0 + $1.count })
         for (index, change) in changes.enumerated() {
             let selector = change.selector.source
             if let problem = change.problem {
