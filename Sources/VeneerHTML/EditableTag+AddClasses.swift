@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension EditableTag {
     /// The tag with `names` (escaped) added to its class list, built in one pass for the common
     /// case: a `class="…"` written just so, its value not ending in whitespace. The bytes are the
@@ -15,9 +21,8 @@ extension EditableTag {
             value.isEmpty || !isHTMLWhitespace(page[value.upperBound - 1]),
             !names.contains(where: { $0.contains(quote) })
         else { return nil }
-        let present = page[value].split(whereSeparator: isHTMLWhitespace)
         var added: [[UInt8]] = []
-        for name in names where !present.contains(where: { $0.elementsEqual(name) }) && !added.contains(name) {
+        for name in names where !hasClass(name, in: page, value) && !added.contains(name) {
             added.append(name)
         }
         var result: [UInt8] = []
@@ -31,6 +36,22 @@ extension EditableTag {
         }
         result.append(contentsOf: UnsafeBufferPointer(rebasing: page[value.upperBound..<tag.end]))
         return result
+    }
+
+    /// Whether the whitespace-separated list at `value` holds `name`, read in place (no token array).
+    private static func hasClass(_ name: [UInt8], in page: UnsafeBufferPointer<UInt8>, _ value: Range<Int>) -> Bool {
+        var index = value.lowerBound
+        while index < value.upperBound {
+            while index < value.upperBound, isHTMLWhitespace(page[index]) { index += 1 }
+            let start = index
+            while index < value.upperBound, !isHTMLWhitespace(page[index]) { index += 1 }
+            if index > start, index - start == name.count,
+                name.withUnsafeBufferPointer({ memcmp(page.baseAddress! + start, $0.baseAddress!, $0.count) == 0 })
+            {
+                return true
+            }
+        }
+        return false
     }
 
     private static let classAttributeName = Array("class".utf8)

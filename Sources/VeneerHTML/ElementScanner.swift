@@ -28,8 +28,9 @@ import VeneerCore
 ///
 /// A struct reached through a pointer from the callbacks, its open elements in buffers it manages
 /// itself, so the per-element work pays no exclusivity, uniqueness or bounds checks. Only matched
-/// elements and the elements inside them read the input position (and every 16th end event, for
-/// the early stop); elsewhere an element costs its id and class lookup and a few bit operations.
+/// elements and the elements inside them read the input position (and every 16th start event, for
+/// the early stop), and libxml2 calls back at element ends only while a matched element is open;
+/// elsewhere an element costs its id and class lookup and a few bit operations.
 struct ElementScanner {
     /// How libxml2 reads the page.
     enum Mode: Sendable {
@@ -87,10 +88,16 @@ struct ElementScanner {
     private var topLevelCount = 0
     private var pending: [PendingMatch] = []
     private var pendingSelectors: [Int] = []
+    /// Matched elements whose end is still to come. While there are none, libxml2 is given no
+    /// end callback at all (`listenForEnds`): the open elements are brought in line with its
+    /// stack at the next start event instead, which costs nothing per element.
     private var openMatches = 0
+    private let endHandler: endElementSAXFunc
     private var found: [[(ElementBoundary, Int)]]
     private var problems: [[String]]
     private var stopped = false
+    /// The input position when the parser was stopped (libxml2 then empties its input).
+    private var stopPosition = 0
     private var stopCountdown = 0
     private var outOfStep = false
     private var matchedSelectors: [Int] = []
@@ -115,6 +122,10 @@ struct ElementScanner {
         self.horizon = horizon
         self.mode = mode
         self.inputOffset = inputOffset
+        self.endHandler = { userData, name in
+            guard let userData, let name else { return }
+            userData.assumingMemoryBound(to: ElementScanner.self).pointee.elementEnded(name)
+        }
         self.found = Array(repeating: [], count: program.selectors.count)
         self.problems = Array(repeating: [], count: program.selectors.count)
         capacity = 64
@@ -156,20 +167,46 @@ struct ElementScanner {
             result.failure = "the page is too large for the parser"
             return result
         }
-        if let mode { return run(bytes, program: program, horizon: horizon, mode: mode).result }
+        if let mode { return run(bytes, program: program, horizon: horizon, mode: mode, firstChunkEnd: nil).result }
         if !hasLateDoctype(bytes) {
-            let push = run(bytes, program: program, horizon: horizon, mode: .push)
+            var push = run(
+                bytes, program: program, horizon: horizon, mode: .push,
+                firstChunkEnd: firstChunkEnd(bytes, horizon: horizon))
+            if push.cutShort {
+                push = run(bytes, program: program, horizon: horizon, mode: .push, firstChunkEnd: nil)
+            }
             if push.complete { return push.result }
         }
-        var result = run(bytes, program: program, horizon: horizon, mode: .pull).result
+        var result = run(bytes, program: program, horizon: horizon, mode: .pull, firstChunkEnd: nil).result
         result.parsedByPullParser = true
         return result
     }
 
+    /// Where the push parser's first chunk ends when the early stop is likely to come well before
+    /// the end of a large page: just after the first `<` 16 KB past the horizon, so libxml2 does
+    /// not copy the rest of the page into its input buffer unless the parse goes on into it. nil
+    /// hands the page over in one chunk.
+    static func firstChunkEnd(_ bytes: UnsafeBufferPointer<UInt8>, horizon: Int) -> Int? {
+        let margin = 16_384
+        guard horizon < bytes.count - 2 * margin,
+            let found = ByteSearch.first(Self.tagOpen, in: bytes, from: horizon + margin)
+        else { return nil }
+        return found + 1
+    }
+
+    private static let tagOpen: [UInt8] = [UInt8(ascii: "<")]
+
+    /// One parse. With `firstChunkEnd` the push parser is given the page up to there first, not
+    /// yet the end of input: it parses only constructs it has all of and waits at the `<` the
+    /// chunk ends with, so everything it reported before that point is what a one-chunk parse
+    /// reports (ParserModeTests checks both). It gets the rest only if it did not stop. If it
+    /// consumed the whole chunk (a construct cut short by its end, say a start tag whose quoting
+    /// libxml2's look-ahead reads differently from its parser) or stopped there, the run is
+    /// `cutShort` and the caller parses the page again in one chunk.
     private static func run(
-        _ bytes: UnsafeBufferPointer<UInt8>, program: SelectorProgram, horizon: Int, mode: Mode
+        _ bytes: UnsafeBufferPointer<UInt8>, program: SelectorProgram, horizon: Int, mode: Mode, firstChunkEnd: Int?
     ) -> (
-        result: ScanResult, complete: Bool
+        result: ScanResult, complete: Bool, cutShort: Bool
     ) {
         var result = ScanResult.empty(program.selectors.count)
         let base = bytes.baseAddress!
@@ -188,10 +225,8 @@ struct ElementScanner {
             guard let userData, let name else { return }
             userData.assumingMemoryBound(to: ElementScanner.self).pointee.elementStarted(name, attributes)
         }
-        handler.endElement = { userData, name in
-            guard let userData, let name else { return }
-            userData.assumingMemoryBound(to: ElementScanner.self).pointee.elementEnded(name)
-        }
+        // No end callback until an element matches (see `openMatches`).
+        handler.endElement = nil
         let created: htmlParserCtxtPtr?
         switch mode {
         case .push:
@@ -212,21 +247,36 @@ struct ElementScanner {
         }
         guard let context = created else {
             result.failure = "the HTML parser could not start"
-            return (result, true)
+            return (result, true, false)
         }
         defer { htmlFreeParserCtxt(context) }
         scanner.pointee.context = context
         _ = htmlCtxtUseOptions(context, options)
+        var cutShort = false
         withExtendedLifetime(program) {
             switch mode {
             case .push:
-                _ = (base + skip).withMemoryRebound(to: CChar.self, capacity: bytes.count - skip) {
-                    htmlParseChunk(context, $0, Int32(bytes.count - skip), 1)
+                let end = firstChunkEnd ?? bytes.count
+                _ = (base + skip).withMemoryRebound(to: CChar.self, capacity: end - skip) {
+                    htmlParseChunk(context, $0, Int32(end - skip), end == bytes.count ? 1 : 0)
+                }
+                guard end < bytes.count else { return }
+                if scanner.pointee.stopped {
+                    cutShort = scanner.pointee.stopPosition >= end - 1
+                } else if scanner.pointee.outOfStep {
+                    return
+                } else if scanner.pointee.position >= end {
+                    cutShort = true
+                } else {
+                    _ = (base + end).withMemoryRebound(to: CChar.self, capacity: bytes.count - end) {
+                        htmlParseChunk(context, $0, Int32(bytes.count - end), 1)
+                    }
                 }
             case .pull:
                 _ = htmlParseDocument(context)
             }
         }
+        if cutShort { return (result, false, true) }
         let complete =
             mode == .pull || scanner.pointee.stopped
             || (!scanner.pointee.outOfStep && context.pointee.nameNr == 0
@@ -234,14 +284,14 @@ struct ElementScanner {
         scanner.pointee.finish()
         if scanner.pointee.outOfStep {
             result.failure = "the parser's element events did not nest; the page was left unchanged"
-            return (result, complete)
+            return (result, complete, false)
         }
         for (index, list) in scanner.pointee.found.enumerated() {
             result.elements[index] = list.sorted { $0.1 < $1.1 }.map(\.0)
         }
         result.problems = scanner.pointee.problems
         result.stoppedEarly = scanner.pointee.stopped
-        return (result, complete)
+        return (result, complete, false)
     }
 
     /// Whether `bytes[offset...]` holds only whitespace and complete comments, which a parser that
@@ -325,9 +375,19 @@ struct ElementScanner {
         _ name: UnsafePointer<UInt8>, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?
     ) {
         guard !stopped, !outOfStep, let context else { return }
-        // An element whose start tag had no `>` is dropped by libxml2 without an end event.
-        let parserDepth = Int(context.pointee.nameNr)
-        if count > 0, count > parserDepth &- 1 { dropUnclosed(downTo: parserDepth &- 1) }
+        // libxml2 has pushed this element. The elements it closed since the last event (without
+        // an end callback while nothing is tracked, or dropped because their start tag had no
+        // `>`) are popped here.
+        let parentDepth = Int(context.pointee.nameNr) &- 1
+        if count > parentDepth {
+            if openMatches == 0, parentDepth >= 0 { count = parentDepth } else { dropUnclosed(downTo: parentDepth) }
+        }
+        // Every element libxml2 pushes has a start event, so its stack below this element is
+        // ours: the same depth, and the parent under the same (interned) name.
+        guard count == parentDepth, count == 0 || stack[count &- 1].name == context.pointee.nameTab[count &- 1] else {
+            outOfStep = true
+            return
+        }
         let depth = count
         if depth == capacity { grow() }
         let siblingIndex: Int
@@ -344,7 +404,26 @@ struct ElementScanner {
             to: OpenElement(name: name, childCount: 0, contentFloor: 0, match: -1, tracked: insideMatch))
         count = depth &+ 1
         let isSubject = matchCompounds(depth: depth, name: name, attributes: attributes, siblingIndex: siblingIndex)
-        if isSubject || insideMatch { started(depth: depth, name: name, isSubject: isSubject) }
+        if isSubject || insideMatch {
+            started(depth: depth, name: name, isSubject: isSubject)
+        } else if openMatches == 0, horizon != Int.max {
+            // The early stop is checked at every 16th start event outside matches (and at the end
+            // of every match), after this element was matched: an element that did not match and
+            // every later one, whose start tag comes after the input position, are past the
+            // horizon. Stopping a few elements later than possible only parses a few more bytes.
+            stopCountdown &-= 1
+            if stopCountdown <= 0 {
+                stopCountdown = 16
+                let offset = Self.position(context, inputOffset)
+                if offset > horizon { stop(at: offset) }
+            }
+        }
+    }
+
+    /// Turns libxml2's end callback on while a matched element is open, off otherwise.
+    @inline(never)
+    private func listenForEnds(_ listening: Bool) {
+        context?.pointee.sax.pointee.endElement = listening ? endHandler : nil
     }
 
     @inline(never)
@@ -365,17 +444,7 @@ struct ElementScanner {
             return
         }
         count &-= 1
-        if stack[count].tracked {
-            ended(stack[count])
-        } else if openMatches == 0, horizon != Int.max {
-            // The stop is checked at every 16th end event outside matches (and at the end of every
-            // match): stopping a few elements later than possible only parses a few more bytes.
-            stopCountdown &-= 1
-            if stopCountdown <= 0 {
-                stopCountdown = 16
-                if Self.position(context, inputOffset) > horizon { stop() }
-            }
-        }
+        if stack[count].tracked { ended(stack[count]) }
     }
 
     /// The end of a matched element or of an element inside one.
@@ -393,6 +462,7 @@ struct ElementScanner {
         }
         if element.match >= 0 {
             openMatches -= 1
+            if openMatches == 0 { listenForEnds(false) }
             let match = pending[element.match]
             if let boundary, boundary.contentEnd >= match.startTagEnd {
                 let located = ElementBoundary(
@@ -407,7 +477,7 @@ struct ElementScanner {
                 for selector in pendingSelectors[match.selectors] { problems[selector].append(problem) }
             }
         }
-        if openMatches == 0, offset > horizon { stop() }
+        if openMatches == 0, offset > horizon { stop(at: offset) }
     }
 
     private mutating func grow() {
@@ -566,6 +636,7 @@ struct ElementScanner {
         stack[count - 1].tracked = true
         stack[count - 1].contentFloor = startTagEnd
         openMatches += 1
+        if openMatches == 1 { listenForEnds(true) }
     }
 
     /// The start tag named `name` that ends exactly at `end`: the last `<` candidates before it are
@@ -735,6 +806,7 @@ struct ElementScanner {
             let element = stack[count]
             guard element.match >= 0 else { continue }
             openMatches -= 1
+            if openMatches == 0 { listenForEnds(false) }
             let match = pending[element.match]
             let problem =
                 "the start tag of <\(String(cString: match.name))> at byte \(match.startTagStart) is not closed with \">\""
@@ -743,9 +815,10 @@ struct ElementScanner {
     }
 
     @inline(never)
-    private mutating func stop() {
+    private mutating func stop(at offset: Int) {
         guard let context else { return }
         stopped = true
+        stopPosition = offset
         xmlStopParser(context)
     }
 

@@ -47,6 +47,8 @@ struct PageSplicer {
     mutating func apply(
         _ changes: [RenderedChange], selectorIndex: [Int], scan: ScanResult, buildsOutput: Bool = true
     ) -> RewriteResult {
+        // Sized once: growing the map element by element rehashes it every time it doubles.
+        attributeEditIndex.reserveCapacity(scan.elements.reduce(0) { $0 + $1.count })
         for (index, change) in changes.enumerated() {
             let selector = change.selector.source
             if let problem = change.problem {

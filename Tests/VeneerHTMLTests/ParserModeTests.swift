@@ -219,6 +219,53 @@ import VeneerCore
         #expect(TestPages.text(result).hasPrefix("<html><body><a class=\"btn cta green\" href=\"/x\">Go</a>"))
     }
 
+    /// A large page whose targets sit early is given to the push parser in two chunks (see
+    /// `ElementScanner.firstChunkEnd`); what it finds must be what a parse of the whole page in
+    /// one chunk finds, wherever it stops and whatever construct runs across the chunk's end.
+    @Test func aLargePageParsedInTwoChunksGivesTheOneChunkAnswer() {
+        let selectors = ["#target", ".special", "p.special", "div > span#inner"].map { try! CSSSelector(parsing: $0) }
+        // Soup that cannot close the target div (so the match stays open until its `</div>`) and
+        // has no late doctype (which sends a page to the pull parser).
+        let soup = Self.fragments.filter { fragment in
+            !["div", "body", "html", "table", "tr", "td", "form", "section", "doctype"].contains {
+                fragment.lowercased().contains($0)
+            }
+        }
+        let crossing = [
+            "<p title='it's > here' class=b>", "<p title=\"a", "<!-- long comment ", "<script>if (a < b) {",
+            "<style>", "<textarea>", "<span a=b'c d=\"e>f\">", "<p>", "<![CDATA[", "<p title='x' <i>",
+        ]
+        var random = TestPages.Random(state: 0x5EED_0000_7777_0003)
+        var stopped = 0
+        for index in 0..<60 {
+            var page = "<html><body><div class=\"special\" id=\"target\"><p class=special>a</p><span id=inner>s</span>"
+            // The first chunk ends near byte 16,500 (16 KB past the last "special"); the match closes around it.
+            let closing = 14_500 + random.below(4_000)
+            while page.utf8.count < closing { page += soup[random.below(soup.count)] }
+            page += crossing[index % crossing.count] + "</div>"
+            while page.utf8.count < 60_000 { page += soup[random.below(soup.count)] }
+            let bytes = Array(page.utf8)
+            bytes.withUnsafeBufferPointer { buffer in
+                let program = SelectorProgram(selectors: selectors)
+                var search = FragmentSearch(page: buffer)
+                #expect(program.precheck(&search))
+                let horizon = program.horizon(&search)
+                #expect(ElementScanner.firstChunkEnd(buffer, horizon: horizon) != nil, "page \(index)")
+                let early = ElementScanner.scan(buffer, program: program, horizon: horizon)
+                let whole = ElementScanner.scan(
+                    buffer, program: SelectorProgram(selectors: selectors), horizon: Int.max)
+                // Stopped after the match closed, before the end of the page.
+                if early.stoppedEarly, let end = early.elements[0].first?.end, end < buffer.count - 100 { stopped += 1 }
+                #expect(early.elements == whole.elements, "page \(index)")
+                #expect(early.problems == whole.problems, "page \(index)")
+                #expect(early.failure == whole.failure, "page \(index)")
+            }
+        }
+        // Half the pages close the match and stop (in either chunk); in the others the construct
+        // before `</div>` swallows it, which exercises the parse going on into the second chunk.
+        #expect(stopped > 10, "\(stopped) of 60 pages stopped before their end")
+    }
+
     @Test func aSelectorWithoutTextInItsSubjectParsesToTheEnd() throws {
         let page = Array("<div class=\"cta\"><p>a</p></div>\(String(repeating: "<p>b</p>", count: 100))".utf8)
         let rewriter = PageRewriter(cacheCapacity: 0)
