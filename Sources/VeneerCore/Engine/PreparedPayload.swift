@@ -4,8 +4,9 @@ enum PreparedPayload: Sendable {
     case none
     /// A payload without substitutions, returned as written: `PayloadProgram.constants[index]`.
     case constant(Int32)
-    /// `PayloadProgram.nodes[index]`.
-    case rendered(Int32)
+    /// `PayloadProgram.nodes[node]`, whose strings with substitutions are `PayloadProgram.texts[firstText ..<
+    /// firstText + textCount]` (a payload's texts are numbered one after another).
+    case rendered(node: Int32, firstText: Int32, textCount: Int32)
 }
 
 /// Every payload of a configuration compiled once into flat tables of plain data. Every template path gets a
@@ -15,7 +16,7 @@ enum PreparedPayload: Sendable {
 ///
 /// ```swift
 /// var builder = PayloadProgram.Builder()
-/// let payload = builder.payload(for: arm)  // .rendered(node) when a string has substitutions
+/// let payload = builder.payload(for: arm)  // .rendered(node:…) when a string has substitutions
 /// let program = builder.program()
 /// ```
 struct PayloadProgram: Sendable {
@@ -93,7 +94,9 @@ struct PayloadProgram: Sendable {
         /// `arm`'s payload: its compiled template when it has substitutions, else the payload as written.
         mutating func payload(for arm: Arm) -> PreparedPayload {
             if let compiled = arm.compiledPayload, !compiled.isConstant {
-                return .rendered(node(compiled.root))
+                let firstText = texts.count
+                let root = node(compiled.root)
+                return .rendered(node: root, firstText: Int32(firstText), textCount: Int32(texts.count - firstText))
             }
             guard let payload = arm.payload else { return .none }
             constants.append(payload)
@@ -166,9 +169,9 @@ struct PayloadProgram: Sendable {
     }
 }
 
-/// Renders the payloads of one `choose` call. A template path is resolved, and a substitution rendered, the
-/// first time a payload needs it; both are remembered in the call's scratch memory (a substitution's text
-/// as a run of `rendered`), so a string costs its literal copies and one `String`.
+/// Renders the strings of one `choose` call's payloads. A template path is resolved, and a substitution
+/// rendered, the first time a payload needs it; both are remembered in the call's scratch memory (a
+/// substitution's text as a run of `rendered`), so a string costs its literal copies and one `String`.
 struct PayloadRenderer {
     enum Resolution {
         case unresolved
@@ -195,30 +198,14 @@ struct PayloadRenderer {
         self.runs = runs
     }
 
-    mutating func render(_ payload: PreparedPayload, request: DecisionRequest, profile: ProfileView) -> JSONValue? {
-        switch payload {
-        case .none: return nil
-        case .constant(let index): return program.constants[Int(index)]
-        case .rendered(let node): return render(node, request: request, profile: profile)
-        }
-    }
-
-    private mutating func render(_ node: Int32, request: DecisionRequest, profile: ProfileView) -> JSONValue {
-        switch program.nodes[Int(node)] {
-        case .constant(let index):
-            return program.constants[Int(index)]
-        case .text(let index):
-            return .string(render(text: Int(index), request: request, profile: profile))
-        case .array(let start, let count):
-            var elements: [JSONValue] = []
-            elements.reserveCapacity(Int(count))
-            for offset in 0..<Int(count) {
-                elements.append(render(program.children[Int(start) + offset], request: request, profile: profile))
-            }
-            return .array(elements)
-        case .object(let index):
-            // Same keys, same layout: no key is hashed again.
-            return .object(program.objects[Int(index)].mapValues { render($0, request: request, profile: profile) })
+    /// Renders texts `first ..< first + count` (one payload's strings with substitutions) onto the end of
+    /// `payloads`.
+    mutating func render(
+        texts first: Int32, count: Int32, into payloads: RenderedPayloads, request: DecisionRequest,
+        profile: ProfileView
+    ) {
+        for index in Int(first)..<Int(first + count) {
+            payloads.append(render(text: index, request: request, profile: profile))
         }
     }
 
