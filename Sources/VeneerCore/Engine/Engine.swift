@@ -40,7 +40,7 @@ public struct Engine: Sendable {
             let scratch = ChooseScratch(memory, layout: layout, assignmentKey: assignmentKey)
             defer { scratch.deinitialize() }
             Self.locateHistory(of: profile, in: scratch.history, selectors: tables.selectors)
-            // Immutable, so passing it to `decide` copies nothing; the renderer is the one mutable part.
+            // Immutable, so passing it to `decide` copies nothing.
             let visit = Visit(
                 now: now, nowMilliseconds: nowMilliseconds, sessionId: sessionId, assignmentKey: assignmentKey,
                 assignmentKeyUnits: scratch.keyUnits,
@@ -62,15 +62,28 @@ public struct Engine: Sendable {
             var renderer = PayloadRenderer(
                 program: tables.payloadProgram, values: scratch.values.baseAddress.unsafelyUnwrapped,
                 runs: scratch.runs)
-            let payloads = textCount > 0 ? RenderedPayloads.make(tables: tables, capacity: textCount) : nil
+            var payloads: RenderedPayloads?
+            if textCount > 0 {
+                // Then their length, which renders each substitution once, so that one allocation holds them.
+                var byteCount = 0
+                for index in 0..<count {
+                    if case .served(let arm) = scratch.verdicts[index],
+                        case .rendered(_, let firstText, let texts) = tables.payloads[arm]
+                    {
+                        byteCount += renderer.byteCount(
+                            ofTexts: firstText, count: texts, request: request, profile: profile)
+                    }
+                }
+                payloads = RenderedPayloads.make(tables: tables, textCapacity: textCount, byteCapacity: byteCount)
+            }
             // Each decision is built once, in its place in the array: `decision` returns plain data.
             let decisions = [Decision](unsafeUninitializedCapacity: count) { buffer, initialized in
                 let base = buffer.baseAddress.unsafelyUnwrapped
                 for index in 0..<count {
                     (base + index).initialize(
                         to: decision(
-                            index, scratch.verdicts[index], assignmentKey: assignmentKey, request: request,
-                            profile: profile, renderer: &renderer, payloads: payloads))
+                            index, scratch.verdicts[index], assignmentKey: assignmentKey,
+                            renderer: &renderer, payloads: payloads))
                     initialized = index + 1
                 }
             }
@@ -105,10 +118,11 @@ public struct Engine: Sendable {
         }
     }
 
-    /// The decision for a verdict, with the served arm's payload strings rendered onto the end of `payloads`.
+    /// The decision for a verdict, with the served arm's payload strings (their substitutions already
+    /// rendered) written onto the end of `payloads`.
     func decision(
-        _ index: Int, _ verdict: Verdict, assignmentKey: String?, request: DecisionRequest, profile: ProfileView,
-        renderer: inout PayloadRenderer, payloads: RenderedPayloads?
+        _ index: Int, _ verdict: Verdict, assignmentKey: String?, renderer: inout PayloadRenderer,
+        payloads: RenderedPayloads?
     ) -> Decision {
         let identity = tables.optimizations[index].identity.takeUnretainedValue()
         switch verdict {
@@ -128,9 +142,8 @@ public struct Engine: Sendable {
             case .rendered(let node, let firstText, let textCount):
                 // Set by the first pass whenever a served payload has texts.
                 let payloads = payloads.unsafelyUnwrapped
-                let textOffset = Int32(payloads.count) - firstText
-                renderer.render(
-                    texts: firstText, count: textCount, into: payloads, request: request, profile: profile)
+                let textOffset = Int32(payloads.textCount) - firstText
+                renderer.write(texts: firstText, count: textCount, into: payloads)
                 payload = .rendered(payloads, node: node, textOffset: textOffset)
             }
             return Decision(

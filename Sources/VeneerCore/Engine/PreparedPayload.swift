@@ -198,29 +198,33 @@ struct PayloadRenderer {
         self.runs = runs
     }
 
-    /// Renders texts `first ..< first + count` (one payload's strings with substitutions) onto the end of
-    /// `payloads`.
-    mutating func render(
-        texts first: Int32, count: Int32, into payloads: RenderedPayloads, request: DecisionRequest,
-        profile: ProfileView
-    ) {
+    /// The bytes texts `first ..< first + count` (one payload's strings with substitutions) render to; their
+    /// substitutions are rendered here the first time any text asks.
+    mutating func byteCount(
+        ofTexts first: Int32, count: Int32, request: DecisionRequest, profile: ProfileView
+    ) -> Int {
+        var total = 0
         for index in Int(first)..<Int(first + count) {
-            payloads.append(render(text: index, request: request, profile: profile))
+            let text = program.texts[index]
+            total += Int(text.literalCount)
+            for cut in Int(text.cutStart)..<Int(text.cutStart + text.cutCount) {
+                total += Int(run(program.cuts[cut].substitution, request: request, profile: profile).count)
+            }
         }
+        return total
     }
 
-    private mutating func render(text index: Int, request: DecisionRequest, profile: ProfileView) -> String {
-        let text = program.texts[index]
-        var count = Int(text.literalCount)
-        for cut in Int(text.cutStart)..<Int(text.cutStart + text.cutCount) {
-            count += Int(run(program.cuts[cut].substitution, request: request, profile: profile).count)
-        }
-        let literals = program.bytes.elements.baseAddress.unsafelyUnwrapped + Int(text.literalStart)
-        let cuts = program.cuts.elements.baseAddress.unsafelyUnwrapped + Int(text.cutStart)
+    /// Appends texts `first ..< first + count` to `payloads`; `byteCount(ofTexts:)` rendered their substitutions.
+    func write(texts first: Int32, count: Int32, into payloads: RenderedPayloads) {
         let runs = self.runs
-        return rendered.withUnsafeBufferPointer { rendered in
-            String(unsafeUninitializedCapacity: count) { output in
-                let output = UnsafeMutableRawPointer(output.baseAddress.unsafelyUnwrapped)
+        rendered.withUnsafeBufferPointer { rendered in
+            for index in Int(first)..<Int(first + count) {
+                let text = program.texts[index]
+                let cuts = program.cuts.elements.baseAddress.unsafelyUnwrapped + Int(text.cutStart)
+                var byteCount = Int(text.literalCount)
+                for cut in 0..<Int(text.cutCount) { byteCount += Int(runs[Int(cuts[cut].substitution)].count) }
+                let output = payloads.appendText(byteCount: byteCount)
+                let literals = program.bytes.elements.baseAddress.unsafelyUnwrapped + Int(text.literalStart)
                 var written = 0
                 var literalStart = 0
                 for cut in 0..<Int(text.cutCount) {
@@ -229,6 +233,7 @@ struct PayloadRenderer {
                     written += literalEnd - literalStart
                     literalStart = literalEnd
                     let run = runs[Int(cuts[cut].substitution)]
+                    // An empty `rendered` has no base address; only empty runs point into it then.
                     if run.count > 0 {
                         (output + written).copyMemory(
                             from: rendered.baseAddress.unsafelyUnwrapped + Int(run.start), byteCount: Int(run.count))
@@ -237,7 +242,6 @@ struct PayloadRenderer {
                 }
                 (output + written).copyMemory(
                     from: literals + literalStart, byteCount: Int(text.literalCount) - literalStart)
-                return written + Int(text.literalCount) - literalStart
             }
         }
     }

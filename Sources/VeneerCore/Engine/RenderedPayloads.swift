@@ -1,64 +1,83 @@
-/// The strings one `choose` call rendered for the payloads it served, end to end in one allocation that
-/// those decisions share. A decision's payload names its node of the `PayloadProgram` and where its strings
-/// start here; the `JSONValue` is built only when someone reads it, so a call allocates no dictionary or
-/// array per payload.
+/// The strings one `choose` call rendered for the payloads it served, as UTF-8 end to end in one allocation
+/// that those decisions share. A decision's payload names its node of the `PayloadProgram` and where its
+/// strings start here; the `JSONValue` (and each `String`) is built only when someone reads it, so a call
+/// allocates no dictionary, array or string per payload.
+///
+/// The tail holds the end offset of each text (`textCapacity` of them), then the bytes.
 ///
 /// ```swift
-/// let payloads = RenderedPayloads.make(tables: tables, capacity: 2)
-/// payloads.append("Hello Ada")
+/// let payloads = RenderedPayloads.make(tables: tables, textCapacity: 1, byteCapacity: 9)
+/// payloads.appendText(byteCount: 9).copyMemory(from: "Hello Ada", byteCount: 9)
 /// payloads.json(node: node, textOffset: 0 - firstText)  // the payload with "Hello Ada" in its string
 /// ```
-final class RenderedPayloads: ManagedBuffer<RenderedPayloads.Header, String> {
+final class RenderedPayloads: ManagedBuffer<RenderedPayloads.Header, Int32> {
     struct Header {
         /// Owns the program the nodes and texts are read from.
         let tables: EngineTables
-        var count: Int
+        let textCapacity: Int
+        var textCount: Int
     }
 
-    static func make(tables: EngineTables, capacity: Int) -> RenderedPayloads {
-        unsafeDowncast(
-            create(minimumCapacity: capacity) { _ in Header(tables: tables, count: 0) }, to: RenderedPayloads.self)
+    static func make(tables: EngineTables, textCapacity: Int, byteCapacity: Int) -> RenderedPayloads {
+        let capacity = textCapacity + (byteCapacity + MemoryLayout<Int32>.size - 1) / MemoryLayout<Int32>.size
+        return unsafeDowncast(
+            create(minimumCapacity: capacity) { _ in
+                Header(tables: tables, textCapacity: textCapacity, textCount: 0)
+            }, to: RenderedPayloads.self)
     }
 
-    /// How many strings are held.
-    var count: Int { header.count }
+    /// How many texts are held.
+    var textCount: Int { header.textCount }
 
-    /// Only while the call that made the buffer renders, within the capacity it was made with.
-    func append(_ string: String) {
-        withUnsafeMutablePointers { header, elements in
-            (elements + header.pointee.count).initialize(to: string)
-            header.pointee.count += 1
+    /// Room for the next text, `byteCount` bytes, which the caller fills. Only while the call that made the
+    /// buffer renders, within the capacities it was made with.
+    func appendText(byteCount: Int) -> UnsafeMutableRawPointer {
+        withUnsafeMutablePointers { header, ends in
+            let slot = header.pointee.textCount
+            let start = slot == 0 ? 0 : Int(ends[slot - 1])
+            ends[slot] = Int32(start + byteCount)
+            header.pointee.textCount = slot + 1
+            return UnsafeMutableRawPointer(ends + header.pointee.textCapacity) + start
         }
     }
 
-    /// The payload at `node`, a text `index` of the program read from `index + textOffset` here.
+    /// The payload at `node`, a text `index` of the program read from slot `index + textOffset` here.
     func json(node: Int32, textOffset: Int32) -> JSONValue {
-        withUnsafeMutablePointers { header, elements in
-            Self.json(node, program: header.pointee.tables.payloadProgram, texts: elements + Int(textOffset))
+        withUnsafeMutablePointers { header, ends in
+            Self.json(
+                node, program: header.pointee.tables.payloadProgram, textOffset: Int(textOffset), ends: ends,
+                bytes: UnsafeRawPointer(ends + header.pointee.textCapacity))
         }
     }
 
-    /// `texts[index]` is the string of the program's text `index` (the pointer is offset so that it is).
-    private static func json(_ node: Int32, program: PayloadProgram, texts: UnsafeMutablePointer<String>) -> JSONValue {
+    private static func json(
+        _ node: Int32, program: PayloadProgram, textOffset: Int, ends: UnsafePointer<Int32>, bytes: UnsafeRawPointer
+    ) -> JSONValue {
         switch program.nodes[Int(node)] {
         case .constant(let index):
             return program.constants[Int(index)]
         case .text(let index):
-            return .string(texts[Int(index)])
+            let slot = Int(index) + textOffset
+            let start = slot == 0 ? 0 : Int(ends[slot - 1])
+            let utf8 = UnsafeBufferPointer(
+                start: (bytes + start).assumingMemoryBound(to: UInt8.self), count: Int(ends[slot]) - start)
+            return .string(String(decoding: utf8, as: UTF8.self))
         case .array(let start, let count):
             var elements: [JSONValue] = []
             elements.reserveCapacity(Int(count))
             for offset in 0..<Int(count) {
-                elements.append(json(program.children[Int(start) + offset], program: program, texts: texts))
+                elements.append(
+                    json(
+                        program.children[Int(start) + offset], program: program, textOffset: textOffset, ends: ends,
+                        bytes: bytes))
             }
             return .array(elements)
         case .object(let index):
             // Same keys, same layout: no key is hashed again.
-            return .object(program.objects[Int(index)].mapValues { json($0, program: program, texts: texts) })
+            return .object(
+                program.objects[Int(index)].mapValues {
+                    json($0, program: program, textOffset: textOffset, ends: ends, bytes: bytes)
+                })
         }
-    }
-
-    deinit {
-        _ = withUnsafeMutablePointers { header, elements in elements.deinitialize(count: header.pointee.count) }
     }
 }
