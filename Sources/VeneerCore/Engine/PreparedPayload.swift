@@ -189,7 +189,8 @@ struct PayloadRenderer {
     let values: UnsafeMutablePointer<Resolution>
     /// One per substitution, initialized to `Run(start: -1, count: 0)`.
     let runs: UnsafeMutablePointer<Run>
-    private var context: TemplateContext?
+    /// `visitor.*`, built the first time a path reads it.
+    private var visitorFacts: [String: JSONValue]?
     private var rendered: [UInt8] = []
 
     init(program: PayloadProgram, values: UnsafeMutablePointer<Resolution>, runs: UnsafeMutablePointer<Run>) {
@@ -263,14 +264,13 @@ struct PayloadRenderer {
 
     private mutating func value(_ slot: Int32, request: DecisionRequest, profile: ProfileView) -> JSONValue? {
         if case .resolved(let value) = values[Int(slot)] { return value }
-        if context == nil {
-            // The payload itself is not in scope while its own strings render (`payload.*` is missing).
-            context = TemplateContext(
-                user: profile.userAttributes, account: profile.accountAttributes, payload: .null,
-                visitor: program.readsVisitorFacts ? TemplateContext.visitorFacts(for: request) : [:],
-                request: request.page)
+        if program.readsVisitorFacts, visitorFacts == nil {
+            visitorFacts = TemplateContext.visitorFacts(for: request)
         }
-        let value = program.paths[Int(slot)].resolve(in: context!)
+        // The payload itself is not in scope while its own strings render (`payload.*` is missing).
+        let value = program.paths[Int(slot)].resolve(
+            user: profile.userAttributes, account: profile.accountAttributes, payload: .null,
+            visitor: visitorFacts ?? [:], request: request.page)
         values[Int(slot)] = .resolved(value)
         return value
     }
