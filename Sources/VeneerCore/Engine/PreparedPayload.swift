@@ -171,7 +171,8 @@ struct PayloadProgram: Sendable {
 
 /// Renders the strings of one `choose` call's payloads. A template path is resolved, and a substitution
 /// rendered, the first time a payload needs it; both are remembered in the call's scratch memory (a
-/// substitution's text as a run of `rendered`), so a string costs its literal copies and one `String`.
+/// substitution's text as a run of `rendered`), so a string costs the copies of its literals and runs into the
+/// call's `RenderedPayloads`.
 struct PayloadRenderer {
     enum Resolution {
         case unresolved
