@@ -72,4 +72,37 @@ struct RenderedPayloadTests {
         #expect(changed != result.decisions[0])
         #expect(result.decisions[0].payload == rendered)
     }
+
+    /// The proxy renders change templates over `TemplateContext(decision:)`, which reads `payload.*` in place;
+    /// every path must give what it gives over the whole payload.
+    @Test func pathsReadInPlaceEqualPathsReadFromTheWholePayload() throws {
+        let engine = Fixture.engine([
+            Fixture.personalization("p", experiences: [Fixture.experience("e", payload: Self.payload)]),
+            Fixture.personalization("q", experiences: [Fixture.experience("e", payload: ["plain": ["a": [1, "x"]]])]),
+            Fixture.experiment("x", variants: [("control", 100)]),
+        ])
+        let request = Fixture.request(user: "u1", device: .mobile, page: PageFacts(path: "/shop"))
+        let result = engine.choose(
+            request, profile: ProfileView(userAttributes: ["name": "Zoë, a name longer than fifteen bytes"]),
+            now: Fixture.now)
+        let paths = [
+            "payload", "payload.title", "payload.short", "payload.list", "payload.list.0", "payload.list.1",
+            "payload.list.2", "payload.list.2.deep", "payload.list.3", "payload.list.x", "payload.fixed",
+            "payload.fixed.n", "payload.fixed.text", "payload.fixed.text.more", "payload.empty", "payload.missing",
+            "payload.title.0", "payload.plain.a.1", "payload.plain.a.2", "payload.plain.b",
+        ]
+        var found = 0
+        for decision in result.decisions {
+            let inPlace = TemplateContext(decision: decision, request: request.page)
+            let whole = TemplateContext(payload: decision.payload ?? .null, request: request.page)
+            for path in paths {
+                let template = try Template(source: "[<< \(path) >>]", mode: .payload)
+                #expect(template.render(inPlace) == template.render(whole), "\(decision.selector) \(path)")
+                if template.render(whole) != "[]" { found += 1 }
+            }
+            #expect(inPlace.payload == (decision.payload ?? .null))
+        }
+        // Paths that find something and paths that do not, or the comparison would prove little.
+        #expect(found > 10 && found < paths.count * 2)
+    }
 }

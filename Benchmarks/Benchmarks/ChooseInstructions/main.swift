@@ -13,22 +13,38 @@ import Darwin
 // of a spread of visitors and configurations, to compare two versions of the engine byte for byte.
 //
 //   ChooseInstructions scenario <iterations>
+//   ChooseInstructions payloads <iterations>   (each call's served payloads read whole too, as choose-api does)
+//   ChooseInstructions templates <iterations>  (a change template reading payload.title per served decision,
+//                                               as the proxy does)
 //   ChooseInstructions dump <proxy.conf>
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
-    print("usage: ChooseInstructions scenario <iterations> | dump <proxy.conf>")
+    print("usage: ChooseInstructions scenario|payloads|templates <iterations> | dump <proxy.conf>")
     exit(2)
 }
 
-if arguments[1] == "scenario" {
+if ["scenario", "payloads", "templates"].contains(arguments[1]) {
     let iterations = Int(arguments[2]) ?? 0
+    let readPayloads = arguments[1] == "payloads"
+    let renderTemplates = arguments[1] == "templates"
+    let change = try Template(source: "<h1><< payload.title >></h1>", mode: .payload)
     let scenario = ChooseScenario()
     var served = scenario.engine.choose(scenario.request, profile: scenario.profile, now: scenario.now).served.count
     for _ in 0..<iterations {
-        served &+=
-            scenario.engine.choose(scenario.request, profile: scenario.profile, now: scenario.now).decisions
-            .count
+        let result = scenario.engine.choose(scenario.request, profile: scenario.profile, now: scenario.now)
+        served &+= result.decisions.count
+        if readPayloads {
+            for decision in result.decisions where decision.servedArm != nil {
+                served &+= decision.payload?.objectValue?.count ?? 0
+            }
+        }
+        if renderTemplates {
+            for decision in result.decisions where decision.servedArm != nil {
+                let context = TemplateContext(decision: decision, request: scenario.request.page)
+                served &+= change.render(context).utf8.count
+            }
+        }
     }
     print(served)
     exit(0)

@@ -41,6 +41,8 @@ public struct Decision: Sendable, Hashable {
         get { storedPayload?.json }
         set { storedPayload = newValue.map(DecisionPayload.value) }
     }
+    /// The payload as `choose` left it, for reading in place (`TemplateContext(decision:)`).
+    var preparedPayload: DecisionPayload? { storedPayload }
     /// The key the visitor was bucketed on; nil when skipped.
     public var assignmentKey: String? {
         get { storedAssignmentKey }

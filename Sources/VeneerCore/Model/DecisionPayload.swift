@@ -15,6 +15,17 @@ enum DecisionPayload: @unchecked Sendable, Hashable {
         }
     }
 
+    /// The value at `components` (object keys, array indices), as `TemplatePath` follows it through `json`,
+    /// built alone.
+    func value(at components: [TemplatePath.Component]) -> JSONValue? {
+        switch self {
+        case .value(let value):
+            return TemplatePath.follow(components, from: value)
+        case .rendered(let payloads, let node, let textOffset):
+            return payloads.value(at: components, node: node, textOffset: textOffset)
+        }
+    }
+
     // Payloads are equal when their JSON is, however each is held.
     static func == (left: DecisionPayload, right: DecisionPayload) -> Bool { left.json == right.json }
 

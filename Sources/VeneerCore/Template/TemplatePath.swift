@@ -33,8 +33,15 @@ enum TemplatePath: Sendable, Hashable {
 
     /// The value at this path; nil when any step is missing. Null counts as missing.
     func resolve(in context: TemplateContext) -> JSONValue? {
-        resolve(
-            user: context.user, account: context.account, payload: context.payload, visitor: context.visitor,
+        if case .payload(let components) = self {
+            // Only the value the path names is built, not the whole payload.
+            let value = context.payloadValue(at: components)
+            if case .null? = value { return nil }
+            return value
+        }
+        // Every other root leaves the payload unread.
+        return resolve(
+            user: context.user, account: context.account, payload: .null, visitor: context.visitor,
             request: context.request)
     }
 
@@ -65,7 +72,7 @@ enum TemplatePath: Sendable, Hashable {
         return follow(components.dropFirst(), from: value)
     }
 
-    private static func follow(_ components: some Collection<Component>, from value: JSONValue) -> JSONValue? {
+    static func follow(_ components: some Collection<Component>, from value: JSONValue) -> JSONValue? {
         var current = value
         for component in components {
             switch current {
