@@ -15,6 +15,7 @@ let package = Package(
         .executableTarget(
             name: "CoreBenchmarks",
             dependencies: [
+                "ChooseScenario",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "VeneerCore", package: "veneer"),
             ],
@@ -30,6 +31,21 @@ let package = Package(
             ],
             path: "Benchmarks/HTMLBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The engine and visitor CoreBenchmarks measures, shared with ChooseInstructions.
+        .target(
+            name: "ChooseScenario",
+            dependencies: [.product(name: "VeneerCore", package: "veneer")],
+            path: "Benchmarks/ChooseScenario"
+        ),
+        // The first CoreBenchmarks case for callgrind or perf, and a dump of decisions to compare engines.
+        .executableTarget(
+            name: "ChooseInstructions",
+            dependencies: [
+                "ChooseScenario",
+                .product(name: "VeneerCore", package: "veneer"),
+            ],
+            path: "Benchmarks/ChooseInstructions"
         ),
         // The page and changes HTMLBenchmarks measures, shared with HTMLInstructions.
         .target(

@@ -1,11 +1,13 @@
 /// The memory one `choose` call works in, carved out of one temporary allocation (on the stack when it is
 /// small): an answer per audience node and a value per fact, where each optimization's history sits in the
-/// profile, each template path's value and each substitution's text once known, and the assignment key's
-/// UTF-16 code units (hashed once per optimization).
+/// profile, each optimization's verdict, each template path's value and each substitution's text once known,
+/// and the assignment key's UTF-16 code units (hashed once per optimization).
 struct ChooseScratch {
     let answers: UnsafeMutablePointer<UInt8>
     let facts: UnsafeMutableBufferPointer<AudienceEvaluator.FactValue>
     let history: UnsafeMutableBufferPointer<HistorySlot>
+    /// One per optimization, written by the first pass of `choose` (uninitialized until then; plain data).
+    let verdicts: UnsafeMutablePointer<Engine.Verdict>
     let values: UnsafeMutableBufferPointer<PayloadRenderer.Resolution>
     let runs: UnsafeMutablePointer<PayloadRenderer.Run>
     let keyUnits: UnsafeBufferPointer<UInt16>
@@ -17,6 +19,7 @@ struct ChooseScratch {
         let answers: Int
         let facts: Int
         let history: Int
+        let verdicts: Int
         let values: Int
         let runs: Int
         let keyUnits: Int
@@ -35,6 +38,7 @@ struct ChooseScratch {
             answers = region(UInt8.self, count: tables.audiences.nodeCount)
             facts = region(AudienceEvaluator.FactValue.self, count: tables.audiences.facts.count)
             history = region(HistorySlot.self, count: tables.optimizations.count)
+            verdicts = region(Engine.Verdict.self, count: tables.optimizations.count)
             values = region(PayloadRenderer.Resolution.self, count: tables.payloadProgram.paths.count)
             runs = region(PayloadRenderer.Run.self, count: tables.payloadProgram.substitutions.count)
             keyUnits = region(UInt16.self, count: keyUnitCount)
@@ -44,6 +48,7 @@ struct ChooseScratch {
         /// The largest alignment a region needs.
         static let alignment = max(
             MemoryLayout<AudienceEvaluator.FactValue>.alignment, MemoryLayout<HistorySlot>.alignment,
+            MemoryLayout<Engine.Verdict>.alignment,
             MemoryLayout<PayloadRenderer.Resolution>.alignment,
             MemoryLayout<PayloadRenderer.Run>.alignment, MemoryLayout<UInt16>.alignment)
     }
@@ -62,6 +67,7 @@ struct ChooseScratch {
             start: (base + layout.history).initializeMemory(
                 as: HistorySlot.self, repeating: HistorySlot(), count: tables.optimizations.count),
             count: tables.optimizations.count)
+        verdicts = (base + layout.verdicts).bindMemory(to: Engine.Verdict.self, capacity: tables.optimizations.count)
         values = UnsafeMutableBufferPointer(
             start: (base + layout.values).initializeMemory(
                 as: PayloadRenderer.Resolution.self, repeating: .unresolved, count: tables.payloadProgram.paths.count),

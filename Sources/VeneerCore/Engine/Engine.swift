@@ -40,7 +40,7 @@ public struct Engine: Sendable {
             let scratch = ChooseScratch(memory, layout: layout, assignmentKey: assignmentKey)
             defer { scratch.deinitialize() }
             Self.locateHistory(of: profile, in: scratch.history, selectors: tables.selectors)
-            // Immutable, so passing it to `decide` copies nothing; the renderer is the one mutable part.
+            // Immutable, so passing it to `decide` copies nothing.
             let visit = Visit(
                 now: now, nowMilliseconds: nowMilliseconds, sessionId: sessionId, assignmentKey: assignmentKey,
                 assignmentKeyUnits: scratch.keyUnits,
@@ -48,19 +48,42 @@ public struct Engine: Sendable {
                     program: tables.audiences, answers: scratch.answers,
                     facts: scratch.facts.baseAddress.unsafelyUnwrapped, nowMilliseconds: nowMilliseconds),
                 history: scratch.history.baseAddress.unsafelyUnwrapped)
-            var payloads = PayloadRenderer(
+            let count = tables.optimizations.count
+            // First every verdict, so that the strings of the served payloads are counted before the one
+            // allocation that holds them.
+            var textCount = 0
+            for index in 0..<count {
+                let verdict = decide(index, request: request, profile: profile, visit: visit)
+                (scratch.verdicts + index).initialize(to: verdict)
+                if case .served(let arm) = verdict, case .rendered(_, _, let texts) = tables.payloads[arm] {
+                    textCount += Int(texts)
+                }
+            }
+            var renderer = PayloadRenderer(
                 program: tables.payloadProgram, values: scratch.values.baseAddress.unsafelyUnwrapped,
                 runs: scratch.runs)
-            let count = tables.optimizations.count
-            // Each decision is built once, in its place in the array: `decide` returns plain data.
+            var payloads: RenderedPayloads?
+            if textCount > 0 {
+                // Then their length, which renders each substitution once, so that one allocation holds them.
+                var byteCount = 0
+                for index in 0..<count {
+                    if case .served(let arm) = scratch.verdicts[index],
+                        case .rendered(_, let firstText, let texts) = tables.payloads[arm]
+                    {
+                        byteCount += renderer.byteCount(
+                            ofTexts: firstText, count: texts, request: request, profile: profile)
+                    }
+                }
+                payloads = RenderedPayloads.make(tables: tables, textCapacity: textCount, byteCapacity: byteCount)
+            }
+            // Each decision is built once, in its place in the array: `decision` returns plain data.
             let decisions = [Decision](unsafeUninitializedCapacity: count) { buffer, initialized in
                 let base = buffer.baseAddress.unsafelyUnwrapped
                 for index in 0..<count {
-                    let verdict = decide(index, request: request, profile: profile, visit: visit)
                     (base + index).initialize(
                         to: decision(
-                            index, verdict, assignmentKey: assignmentKey, request: request, profile: profile,
-                            payloads: &payloads))
+                            index, scratch.verdicts[index], assignmentKey: assignmentKey,
+                            renderer: &renderer, payloads: payloads))
                     initialized = index + 1
                 }
             }
@@ -95,22 +118,36 @@ public struct Engine: Sendable {
         }
     }
 
-    /// The decision for a verdict, with the served arm's payload rendered.
+    /// The decision for a verdict, with the served arm's payload strings (their substitutions already
+    /// rendered) written onto the end of `payloads`.
     func decision(
-        _ index: Int, _ verdict: Verdict, assignmentKey: String?, request: DecisionRequest, profile: ProfileView,
-        payloads: inout PayloadRenderer
+        _ index: Int, _ verdict: Verdict, assignmentKey: String?, renderer: inout PayloadRenderer,
+        payloads: RenderedPayloads?
     ) -> Decision {
         let identity = tables.optimizations[index].identity.takeUnretainedValue()
         switch verdict {
         case .skipped(let reason):
-            return Decision(optimization: identity, outcome: .skipped(reason))
+            return Decision(optimization: identity, outcome: .skipped(reason), preparedPayload: nil, assignmentKey: nil)
         case .control(let arm):
             return Decision(
-                optimization: identity, outcome: .control(arm: tables.armNames[arm]), assignmentKey: assignmentKey)
+                optimization: identity, outcome: .control(arm: tables.armNames[arm]), preparedPayload: nil,
+                assignmentKey: assignmentKey)
         case .served(let arm):
+            let payload: DecisionPayload?
+            switch tables.payloads[arm] {
+            case .none:
+                payload = nil
+            case .constant(let constant):
+                payload = .value(tables.payloadProgram.constants[Int(constant)])
+            case .rendered(let node, let firstText, let textCount):
+                // Set by the first pass whenever a served payload has texts.
+                let payloads = payloads.unsafelyUnwrapped
+                let textOffset = Int32(payloads.textCount) - firstText
+                renderer.write(texts: firstText, count: textCount, into: payloads)
+                payload = .rendered(payloads, node: node, textOffset: textOffset)
+            }
             return Decision(
-                optimization: identity, outcome: .served(arm: tables.armNames[arm]),
-                payload: payloads.render(tables.payloads[arm], request: request, profile: profile),
+                optimization: identity, outcome: .served(arm: tables.armNames[arm]), preparedPayload: payload,
                 assignmentKey: assignmentKey)
         }
     }

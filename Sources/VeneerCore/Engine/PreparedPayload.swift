@@ -4,8 +4,9 @@ enum PreparedPayload: Sendable {
     case none
     /// A payload without substitutions, returned as written: `PayloadProgram.constants[index]`.
     case constant(Int32)
-    /// `PayloadProgram.nodes[index]`.
-    case rendered(Int32)
+    /// `PayloadProgram.nodes[node]`, whose strings with substitutions are `PayloadProgram.texts[firstText ..<
+    /// firstText + textCount]` (a payload's texts are numbered one after another).
+    case rendered(node: Int32, firstText: Int32, textCount: Int32)
 }
 
 /// Every payload of a configuration compiled once into flat tables of plain data. Every template path gets a
@@ -15,7 +16,7 @@ enum PreparedPayload: Sendable {
 ///
 /// ```swift
 /// var builder = PayloadProgram.Builder()
-/// let payload = builder.payload(for: arm)  // .rendered(node) when a string has substitutions
+/// let payload = builder.payload(for: arm)  // .rendered(node:…) when a string has substitutions
 /// let program = builder.program()
 /// ```
 struct PayloadProgram: Sendable {
@@ -93,7 +94,9 @@ struct PayloadProgram: Sendable {
         /// `arm`'s payload: its compiled template when it has substitutions, else the payload as written.
         mutating func payload(for arm: Arm) -> PreparedPayload {
             if let compiled = arm.compiledPayload, !compiled.isConstant {
-                return .rendered(node(compiled.root))
+                let firstText = texts.count
+                let root = node(compiled.root)
+                return .rendered(node: root, firstText: Int32(firstText), textCount: Int32(texts.count - firstText))
             }
             guard let payload = arm.payload else { return .none }
             constants.append(payload)
@@ -166,9 +169,10 @@ struct PayloadProgram: Sendable {
     }
 }
 
-/// Renders the payloads of one `choose` call. A template path is resolved, and a substitution rendered, the
-/// first time a payload needs it; both are remembered in the call's scratch memory (a substitution's text
-/// as a run of `rendered`), so a string costs its literal copies and one `String`.
+/// Renders the strings of one `choose` call's payloads. A template path is resolved, and a substitution
+/// rendered, the first time a payload needs it; both are remembered in the call's scratch memory (a
+/// substitution's text as a run of `rendered`), so a string costs the copies of its literals and runs into the
+/// call's `RenderedPayloads`.
 struct PayloadRenderer {
     enum Resolution {
         case unresolved
@@ -186,7 +190,8 @@ struct PayloadRenderer {
     let values: UnsafeMutablePointer<Resolution>
     /// One per substitution, initialized to `Run(start: -1, count: 0)`.
     let runs: UnsafeMutablePointer<Run>
-    private var context: TemplateContext?
+    /// `visitor.*`, built the first time a path reads it.
+    private var visitorFacts: [String: JSONValue]?
     private var rendered: [UInt8] = []
 
     init(program: PayloadProgram, values: UnsafeMutablePointer<Resolution>, runs: UnsafeMutablePointer<Run>) {
@@ -195,45 +200,33 @@ struct PayloadRenderer {
         self.runs = runs
     }
 
-    mutating func render(_ payload: PreparedPayload, request: DecisionRequest, profile: ProfileView) -> JSONValue? {
-        switch payload {
-        case .none: return nil
-        case .constant(let index): return program.constants[Int(index)]
-        case .rendered(let node): return render(node, request: request, profile: profile)
-        }
-    }
-
-    private mutating func render(_ node: Int32, request: DecisionRequest, profile: ProfileView) -> JSONValue {
-        switch program.nodes[Int(node)] {
-        case .constant(let index):
-            return program.constants[Int(index)]
-        case .text(let index):
-            return .string(render(text: Int(index), request: request, profile: profile))
-        case .array(let start, let count):
-            var elements: [JSONValue] = []
-            elements.reserveCapacity(Int(count))
-            for offset in 0..<Int(count) {
-                elements.append(render(program.children[Int(start) + offset], request: request, profile: profile))
+    /// The bytes texts `first ..< first + count` (one payload's strings with substitutions) render to; their
+    /// substitutions are rendered here the first time any text asks.
+    mutating func byteCount(
+        ofTexts first: Int32, count: Int32, request: DecisionRequest, profile: ProfileView
+    ) -> Int {
+        var total = 0
+        for index in Int(first)..<Int(first + count) {
+            let text = program.texts[index]
+            total += Int(text.literalCount)
+            for cut in Int(text.cutStart)..<Int(text.cutStart + text.cutCount) {
+                total += Int(run(program.cuts[cut].substitution, request: request, profile: profile).count)
             }
-            return .array(elements)
-        case .object(let index):
-            // Same keys, same layout: no key is hashed again.
-            return .object(program.objects[Int(index)].mapValues { render($0, request: request, profile: profile) })
         }
+        return total
     }
 
-    private mutating func render(text index: Int, request: DecisionRequest, profile: ProfileView) -> String {
-        let text = program.texts[index]
-        var count = Int(text.literalCount)
-        for cut in Int(text.cutStart)..<Int(text.cutStart + text.cutCount) {
-            count += Int(run(program.cuts[cut].substitution, request: request, profile: profile).count)
-        }
-        let literals = program.bytes.elements.baseAddress.unsafelyUnwrapped + Int(text.literalStart)
-        let cuts = program.cuts.elements.baseAddress.unsafelyUnwrapped + Int(text.cutStart)
+    /// Appends texts `first ..< first + count` to `payloads`; `byteCount(ofTexts:)` rendered their substitutions.
+    func write(texts first: Int32, count: Int32, into payloads: RenderedPayloads) {
         let runs = self.runs
-        return rendered.withUnsafeBufferPointer { rendered in
-            String(unsafeUninitializedCapacity: count) { output in
-                let output = UnsafeMutableRawPointer(output.baseAddress.unsafelyUnwrapped)
+        rendered.withUnsafeBufferPointer { rendered in
+            for index in Int(first)..<Int(first + count) {
+                let text = program.texts[index]
+                let cuts = program.cuts.elements.baseAddress.unsafelyUnwrapped + Int(text.cutStart)
+                var byteCount = Int(text.literalCount)
+                for cut in 0..<Int(text.cutCount) { byteCount += Int(runs[Int(cuts[cut].substitution)].count) }
+                let output = payloads.appendText(byteCount: byteCount)
+                let literals = program.bytes.elements.baseAddress.unsafelyUnwrapped + Int(text.literalStart)
                 var written = 0
                 var literalStart = 0
                 for cut in 0..<Int(text.cutCount) {
@@ -242,6 +235,7 @@ struct PayloadRenderer {
                     written += literalEnd - literalStart
                     literalStart = literalEnd
                     let run = runs[Int(cuts[cut].substitution)]
+                    // An empty `rendered` has no base address; only empty runs point into it then.
                     if run.count > 0 {
                         (output + written).copyMemory(
                             from: rendered.baseAddress.unsafelyUnwrapped + Int(run.start), byteCount: Int(run.count))
@@ -250,7 +244,6 @@ struct PayloadRenderer {
                 }
                 (output + written).copyMemory(
                     from: literals + literalStart, byteCount: Int(text.literalCount) - literalStart)
-                return written + Int(text.literalCount) - literalStart
             }
         }
     }
@@ -272,14 +265,13 @@ struct PayloadRenderer {
 
     private mutating func value(_ slot: Int32, request: DecisionRequest, profile: ProfileView) -> JSONValue? {
         if case .resolved(let value) = values[Int(slot)] { return value }
-        if context == nil {
-            // The payload itself is not in scope while its own strings render (`payload.*` is missing).
-            context = TemplateContext(
-                user: profile.userAttributes, account: profile.accountAttributes, payload: .null,
-                visitor: program.readsVisitorFacts ? TemplateContext.visitorFacts(for: request) : [:],
-                request: request.page)
+        if program.readsVisitorFacts, visitorFacts == nil {
+            visitorFacts = TemplateContext.visitorFacts(for: request)
         }
-        let value = program.paths[Int(slot)].resolve(in: context!)
+        // The payload itself is not in scope while its own strings render (`payload.*` is missing).
+        let value = program.paths[Int(slot)].resolve(
+            user: profile.userAttributes, account: profile.accountAttributes, payload: .null,
+            visitor: visitorFacts ?? [:], request: request.page)
         values[Int(slot)] = .resolved(value)
         return value
     }

@@ -23,7 +23,7 @@ public struct Decision: Sendable, Hashable {
     // decision in `Engine.choose`.
     private var storedOptimization: OptimizationIdentity
     private var storedOutcome: Outcome
-    private var storedPayload: JSONValue?
+    private var storedPayload: DecisionPayload?
     private var storedAssignmentKey: String?
 
     /// Which optimization; shared by every decision about it, so a decision copies one reference.
@@ -35,11 +35,14 @@ public struct Decision: Sendable, Hashable {
         get { storedOutcome }
         set { storedOutcome = newValue }
     }
-    /// The arm's payload with its strings rendered for this visitor (served outcomes only).
+    /// The arm's payload with its strings rendered for this visitor (served outcomes only). Built on each
+    /// reading from the strings `choose` rendered, so read it once per decision.
     public var payload: JSONValue? {
-        get { storedPayload }
-        set { storedPayload = newValue }
+        get { storedPayload?.json }
+        set { storedPayload = newValue.map(DecisionPayload.value) }
     }
+    /// The payload as `choose` left it, for reading in place (`TemplateContext(decision:)`).
+    var preparedPayload: DecisionPayload? { storedPayload }
     /// The key the visitor was bucketed on; nil when skipped.
     public var assignmentKey: String? {
         get { storedAssignmentKey }
@@ -48,11 +51,21 @@ public struct Decision: Sendable, Hashable {
 }
 
 extension Decision {
+    /// A decision as `choose` builds it, in place.
+    init(
+        optimization: OptimizationIdentity, outcome: Outcome, preparedPayload: DecisionPayload?,
+        assignmentKey: String?
+    ) {
+        self.init(
+            storedOptimization: optimization, storedOutcome: outcome, storedPayload: preparedPayload,
+            storedAssignmentKey: assignmentKey)
+    }
+
     public init(
         optimization: OptimizationIdentity, outcome: Outcome, payload: JSONValue? = nil, assignmentKey: String? = nil
     ) {
         self.init(
-            storedOptimization: optimization, storedOutcome: outcome, storedPayload: payload,
+            storedOptimization: optimization, storedOutcome: outcome, storedPayload: payload.map(DecisionPayload.value),
             storedAssignmentKey: assignmentKey)
     }
 
@@ -81,7 +94,7 @@ extension Decision {
         case .served(let served):
             arm = served
             // An experiment's variant without a payload is its unchanged control.
-            control = kind == .experiment && payload == nil
+            control = kind == .experiment && storedPayload == nil
         case .control(let held):
             arm = held
             control = true

@@ -33,16 +33,34 @@ enum TemplatePath: Sendable, Hashable {
 
     /// The value at this path; nil when any step is missing. Null counts as missing.
     func resolve(in context: TemplateContext) -> JSONValue? {
+        if case .payload(let components) = self {
+            // Only the value the path names is built, not the whole payload.
+            let value = context.payloadValue(at: components)
+            if case .null? = value { return nil }
+            return value
+        }
+        // Every other root leaves the payload unread.
+        return resolve(
+            user: context.user, account: context.account, payload: .null, visitor: context.visitor,
+            request: context.request)
+    }
+
+    /// `resolve(in:)` over the parts of a context, read where they are: the engine resolves payload paths
+    /// from the profile and request without copying them into a `TemplateContext` (a retain per field).
+    func resolve(
+        user: [String: JSONValue], account: [String: JSONValue], payload: JSONValue, visitor: [String: JSONValue],
+        request: PageFacts
+    ) -> JSONValue? {
         let value: JSONValue?
         switch self {
-        case .user(let components): value = Self.follow(components, from: context.user)
-        case .account(let components): value = Self.follow(components, from: context.account)
-        case .payload(let components): value = Self.follow(components, from: context.payload)
-        case .visitor(let components): value = Self.follow(components, from: context.visitor)
-        case .requestPath: value = .string(context.request.path)
-        case .requestURL: value = .string(context.request.url)
-        case .requestReferrer: value = context.request.referrer.map(JSONValue.string)
-        case .requestQuery(let name): value = context.request.query[name].map(JSONValue.string)
+        case .user(let components): value = Self.follow(components, from: user)
+        case .account(let components): value = Self.follow(components, from: account)
+        case .payload(let components): value = Self.follow(components, from: payload)
+        case .visitor(let components): value = Self.follow(components, from: visitor)
+        case .requestPath: value = .string(request.path)
+        case .requestURL: value = .string(request.url)
+        case .requestReferrer: value = request.referrer.map(JSONValue.string)
+        case .requestQuery(let name): value = request.query[name].map(JSONValue.string)
         }
         if case .null? = value { return nil }
         return value
@@ -54,7 +72,7 @@ enum TemplatePath: Sendable, Hashable {
         return follow(components.dropFirst(), from: value)
     }
 
-    private static func follow(_ components: some Collection<Component>, from value: JSONValue) -> JSONValue? {
+    static func follow(_ components: some Collection<Component>, from value: JSONValue) -> JSONValue? {
         var current = value
         for component in components {
             switch current {

@@ -90,7 +90,7 @@ extension ProxyHandler {
                 continue
             }
             let templateContext = TemplateContext(
-                user: profile.userAttributes, account: profile.accountAttributes, payload: decision.payload ?? .null,
+                user: profile.userAttributes, account: profile.accountAttributes, decision: decision,
                 visitor: visitorFacts, request: request.page)
             if let rule = arm.redirect {
                 let plan = RedirectPlanner.plan(
