@@ -38,17 +38,10 @@ extension RelationalStore {
         let now = EpochClock.milliseconds()
         let all = Array(identities)
         for chunkStart in stride(from: 0, to: all.count, by: 200) {
-            let chunk = all[chunkStart..<min(chunkStart + 200, all.count)]
-            var conditions: [String] = []
-            var binds: [SQLValue] = []
-            for identity in chunk {
-                conditions.append("(i.kind = $\(binds.count + 1) AND i.value = $\(binds.count + 2))")
-                binds.append(.text(identity.kind))
-                binds.append(.text(identity.value))
-            }
+            let (condition, binds) = matching(all[chunkStart..<min(chunkStart + 200, all.count)], prefix: "i.")
             let rows = try await session.query(
                 "SELECT i.kind, i.value, i.person_id, p.opted_out_until FROM identities i JOIN persons p ON p.id = i.person_id WHERE "
-                    + conditions.joined(separator: " OR "), binds)
+                    + condition, binds)
             for row in rows {
                 if let kind = row[0].text, let value = row[1].text, let person = row[2].text {
                     owners["\(kind):\(value)"] = (person, (row[3].integer ?? 0) > now)
@@ -56,6 +49,20 @@ extension RelationalStore {
             }
         }
         return owners
+    }
+
+    /// `(kind = $1 AND value = $2) OR …` for these identities, with its binds; `prefix` names the table.
+    private static func matching(
+        _ identities: some Collection<(kind: String, value: String)>, prefix: String
+    ) -> (String, [SQLValue]) {
+        var conditions: [String] = []
+        var binds: [SQLValue] = []
+        for identity in identities {
+            conditions.append("(\(prefix)kind = $\(binds.count + 1) AND \(prefix)value = $\(binds.count + 2))")
+            binds.append(.text(identity.kind))
+            binds.append(.text(identity.value))
+        }
+        return (conditions.joined(separator: " OR "), binds)
     }
 
     /// Finds or creates the person that owns these identities, linking the new ones and merging persons the
@@ -68,15 +75,8 @@ extension RelationalStore {
         let identities = Self.identities(profileId: profileId, userId: userId, anotherUserId: anotherUserId)
         guard !identities.isEmpty else { return nil }
 
-        var conditions: [String] = []
-        var binds: [SQLValue] = []
-        for identity in identities {
-            conditions.append("(kind = $\(binds.count + 1) AND value = $\(binds.count + 2))")
-            binds.append(.text(identity.kind))
-            binds.append(.text(identity.value))
-        }
-        let rows = try await session.query(
-            "SELECT kind, value, person_id FROM identities WHERE " + conditions.joined(separator: " OR "), binds)
+        let (condition, binds) = matching(identities, prefix: "")
+        let rows = try await session.query("SELECT kind, value, person_id FROM identities WHERE " + condition, binds)
         var owners: [String: String] = [:]  // "kind:value" → person
         for row in rows {
             if let kind = row[0].text, let value = row[1].text, let person = row[2].text {
