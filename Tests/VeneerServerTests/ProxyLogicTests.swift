@@ -95,6 +95,19 @@ struct ProxyLogicTests {
         #expect(visitor.userId == "u-7")
     }
 
+    @Test("event ids: 32 hex digits, ordered by time, distinct within a millisecond")
+    func eventIdentifiers() {
+        let early = Visitor.makeEventIdentifier(at: 1_764_000_000_000)
+        let later = Visitor.makeEventIdentifier(at: 1_764_000_000_001)
+        #expect(early.count == 32 && later.count == 32)
+        #expect(early.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        #expect(early < later)
+        #expect(early.hasPrefix(String(1_764_000_000_000, radix: 16).leftPadded(to: 12)))
+        let sameMillisecond = Set((0..<1000).map { _ in Visitor.makeEventIdentifier(at: 1_764_000_000_000) })
+        #expect(sameMillisecond.count == 1000)
+        #expect(Visitor.validIdentifier(early) == early)
+    }
+
     @Test("Accept-Encoding: gzip unless refused with q=0")
     func acceptEncoding() {
         #expect(ContentCoding.acceptsGzip(["gzip, deflate, br"]))
@@ -128,5 +141,11 @@ struct ProxyLogicTests {
         #expect(ProxyExchange.originForm("http://host/a/b?c=1") == "/a/b?c=1")
         #expect(ProxyExchange.originForm("http://host") == "/")
         #expect(ProxyExchange.originForm("http://host?x=1") == "/?x=1")
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to length: Int) -> String {
+        String(repeating: "0", count: max(0, length - count)) + self
     }
 }

@@ -58,8 +58,9 @@ extension ProxyHandler {
     )
         -> TrackEvent
     {
-        TrackEvent.exposure(
-            exposure, eventId: Visitor.makeIdentifier(), timestamp: Self.nowMilliseconds(),
+        let now = Self.nowMilliseconds()
+        return TrackEvent.exposure(
+            exposure, eventId: Visitor.makeEventIdentifier(at: now), timestamp: now,
             sourceId: exchange.configuration.config.project.sourceId, profileId: visitor.profileId,
             userId: visitor.userId, sessionId: visitor.sessionId, url: exchange.page?.url, device: visitor.device,
             applied: applied)
@@ -70,8 +71,9 @@ extension ProxyHandler {
     )
         -> TrackEvent
     {
-        TrackEvent(
-            eventId: Visitor.makeIdentifier(), name: name, timestamp: Self.nowMilliseconds(),
+        let now = Self.nowMilliseconds()
+        return TrackEvent(
+            eventId: Visitor.makeEventIdentifier(at: now), name: name, timestamp: now,
             sourceId: exchange.configuration.config.project.sourceId, profileId: visitor.profileId,
             userId: visitor.userId, sessionId: visitor.sessionId, data: data)
     }
