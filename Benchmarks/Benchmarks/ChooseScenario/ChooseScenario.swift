@@ -1,7 +1,13 @@
 import Foundation
 public import VeneerCore
 
-/// The scenario of the `choose` benchmarks, shared with ChooseInstructions.
+/// The scenario of the `choose` benchmarks, shared with ChooseInstructions: 100 running optimizations with
+/// mixed audiences and a visitor whose history holds 1,000 events.
+///
+/// ```swift
+/// let scenario = ChooseScenario()
+/// let result = scenario.engine.choose(scenario.request, profile: scenario.profile, now: scenario.now)
+/// ```
 public struct ChooseScenario: Sendable {
     public let engine: Engine
     public let request: DecisionRequest
