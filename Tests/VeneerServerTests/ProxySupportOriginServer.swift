@@ -122,9 +122,10 @@ private final class TestOriginHandler: ChannelInboundHandler {
             sendMore(context: context)
         case "slow":
             let milliseconds = segments.count > 1 ? Int64(segments[1]) ?? 0 : 0
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
             context.eventLoop.scheduleTask(in: .milliseconds(milliseconds)) {
-                self.send(bound.value, status: .ok, headers: [("Content-Type", "text/plain")], body: "slow")
+                bound.value.handler.send(
+                    bound.value.context, status: .ok, headers: [("Content-Type", "text/plain")], body: "slow")
             }
         case "cookies":
             send(

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Runs a command to completion for a test: posix_spawn and waitpid, not Foundation's `Process` (on Linux it
 /// learns of the exit through a descriptor the child inherits, and a daemon the child starts, like postgres,
