@@ -16,14 +16,18 @@ extension RelationalStore {
                 for row in rows { if let id = row[0].text { existing.insert(id) } }
             }
             var added = 0
-            let fresh = unique.filter { !existing.contains($0.eventId) }
+            let fresh = unique.filter { !existing.contains($0.eventId) }.map { event in
+                (
+                    event,
+                    Self.identities(
+                        profileId: event.profileId, userId: event.userId, anotherUserId: event.anotherUserId)
+                )
+            }
             // Most events come from people already known: one query for the batch answers who they are.
             var wanted = Set<String>()
             var lookups: [(kind: String, value: String)] = []
-            for event in fresh {
-                for identity in Self.identities(
-                    profileId: event.profileId, userId: event.userId, anotherUserId: event.anotherUserId)
-                where wanted.insert("\(identity.kind):\(identity.value)").inserted {
+            for (_, identities) in fresh {
+                for identity in identities where wanted.insert("\(identity.kind):\(identity.value)").inserted {
                     lookups.append(identity)
                 }
             }
@@ -31,9 +35,7 @@ extension RelationalStore {
             // Events are inserted many rows at a time, always before a resolution that might merge the persons
             // they point at.
             var pending: [(event: TrackEvent, person: ResolvedPerson?)] = []
-            for event in fresh {
-                let identities = Self.identities(
-                    profileId: event.profileId, userId: event.userId, anotherUserId: event.anotherUserId)
+            for (event, identities) in fresh {
                 var person: ResolvedPerson?
                 if let first = identities.first, let owner = known["\(first.kind):\(first.value)"],
                     identities.allSatisfy({ known["\($0.kind):\($0.value)"]?.person == owner.person })
