@@ -19,7 +19,7 @@ public final class ProfileCache: Sendable {
         var loadedAt: ContinuousClock.Instant
     }
 
-    private struct Pending {
+    fileprivate struct Pending {
         var event: TrackEvent
         var submittedAt: ContinuousClock.Instant
         /// When the store confirmed it; kept a little longer so a read that began before is still covered.
@@ -33,6 +33,9 @@ public final class ProfileCache: Sendable {
         var lastPrune: ContinuousClock.Instant?
         var hits = 0
         var misses = 0
+        var staleHits = 0
+        /// Keys whose view is being read again while the old one is served.
+        var refreshing: Set<String> = []
     }
 
     private let store: any Store
@@ -40,6 +43,10 @@ public final class ProfileCache: Sendable {
     private let observe: (@Sendable (_ fromCache: Bool, _ duration: Duration) -> Void)?
     private let capacity: Int
     private let timeToLive: Duration
+    /// How long past its life a view may still answer the proxy while it is read again in the background.
+    private let staleGrace: Duration
+    /// The clock every age is measured by; tests move it by hand.
+    private let now: @Sendable () -> ContinuousClock.Instant
     private let state = Mutex(State())
     /// How long a stored event stays in the overlay after the store confirmed it.
     private let overlayGrace: Duration = .seconds(5)
@@ -47,12 +54,16 @@ public final class ProfileCache: Sendable {
 
     public init(
         store: any Store, capacity: Int = 50_000, timeToLive: Duration = .seconds(5),
-        observe: (@Sendable (_ fromCache: Bool, _ duration: Duration) -> Void)? = nil
+        staleGrace: Duration = .seconds(5),
+        observe: (@Sendable (_ fromCache: Bool, _ duration: Duration) -> Void)? = nil,
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
     ) {
+        self.now = now
         self.store = store
         self.observe = observe
         self.capacity = max(1, capacity)
         self.timeToLive = timeToLive
+        self.staleGrace = staleGrace
     }
 
     /// The cache key: the user id when there is one, else the profile id.
@@ -71,10 +82,16 @@ public final class ProfileCache: Sendable {
             return ProfileView()
         }
         if let cached = cachedView(key: key, keys: keys) { return cached }
+        return try await load(key: key, identification: identification, keys: keys)
+    }
 
-        let readStarted = ContinuousClock.now
+    /// Reads the view from the store, lays the proxy's own unstored events over it, and caches it.
+    private func load(
+        key: String, identification: DecisionRequest.Identification, keys: Set<EventKey>
+    ) async throws -> ProfileView {
+        let readStarted = now()
         var view = try await store.profileView(for: identification, keys: keys)
-        defer { observe?(false, ContinuousClock.now - readStarted) }
+        defer { observe?(false, now() - readStarted) }
         return state.withLock { state in
             // Own events the store may not have yet: unconfirmed ones, and ones confirmed after this read began.
             for pending in state.pending[key] ?? [] where pending.storedAt.map({ $0 >= readStarted }) ?? true {
@@ -85,35 +102,58 @@ public final class ProfileCache: Sendable {
         }
     }
 
-    /// The view when the cache holds a fresh one (or the visitor has no identity), without waiting: what an
-    /// event loop asks first, so that only a miss costs a trip to the store. A miss is counted by the `view`
-    /// call that follows it.
+    /// The view when the cache holds one, without waiting: what an event loop asks first, so that only a miss
+    /// costs a trip to the store. A miss is counted by the `view` call that follows it.
+    ///
+    /// A view past its life but within `staleGrace` of it is still returned, once a background read of the
+    /// store has been started for it: a visitor who keeps browsing never waits for the store. The proxy's own
+    /// events are laid over cached views as they happen, so what such a view lacks is only what other writers
+    /// (other instances, the API) stored in the last seconds, as with any cached view.
     public func cachedView(
         for identification: DecisionRequest.Identification, keys: Set<EventKey>
     ) -> ProfileView? {
         guard let key = Self.key(userId: identification.userId, profileId: identification.profileId) else {
             return ProfileView()
         }
-        return cachedView(key: key, keys: keys, countingMiss: false)
+        let now = self.now()
+        let (cached, refresh): (ProfileView?, Bool) = state.withLock { state in
+            guard let entry = state.entries[key], entry.keys == keys else { return (nil, false) }
+            let age = now - entry.loadedAt
+            if age < timeToLive {
+                state.hits += 1
+                return (entry.view, false)
+            }
+            guard age < timeToLive + staleGrace else { return (nil, false) }
+            state.staleHits += 1
+            return (entry.view, state.refreshing.insert(key).inserted)
+        }
+        if refresh {
+            Task {
+                _ = try? await self.load(key: key, identification: identification, keys: keys)
+                self.state.withLock { _ = $0.refreshing.remove(key) }
+            }
+        }
+        if cached != nil { observe?(true, self.now() - now) }
+        return cached
     }
 
-    private func cachedView(key: String, keys: Set<EventKey>, countingMiss: Bool = true) -> ProfileView? {
-        let now = ContinuousClock.now
+    private func cachedView(key: String, keys: Set<EventKey>) -> ProfileView? {
+        let now = self.now()
         let cached: ProfileView? = state.withLock { state in
             if let entry = state.entries[key], entry.keys == keys, now - entry.loadedAt < timeToLive {
                 state.hits += 1
                 return entry.view
             }
-            if countingMiss { state.misses += 1 }
+            state.misses += 1
             return nil
         }
-        if cached != nil { observe?(true, ContinuousClock.now - now) }
+        if cached != nil { observe?(true, self.now() - now) }
         return cached
     }
 
     /// The proxy's own events, not yet stored: applied to cached views now and to views read later.
     public func record(_ events: [TrackEvent], keys: Set<EventKey>) {
-        let now = ContinuousClock.now
+        let now = self.now()
         state.withLock { state in
             for event in events {
                 guard let key = Self.key(userId: event.userId, profileId: event.profileId) else { continue }
@@ -131,19 +171,17 @@ public final class ProfileCache: Sendable {
 
     /// The store has these events now; they leave the overlay after a short grace.
     public func confirmStored(_ events: [TrackEvent]) {
-        let now = ContinuousClock.now
-        var stored: [String: Set<String>] = [:]
+        let now = self.now()
+        // A visitor has a handful of events in a batch and in the overlay: lists compared in place cost less
+        // than hashing every id, and the lock is held while the event loops wait for it.
+        var stored: [String: [String]] = [:]
         for event in events {
             guard let key = Self.key(userId: event.userId, profileId: event.profileId) else { continue }
-            stored[key, default: []].insert(event.eventId)
+            stored[key, default: []].append(event.eventId)
         }
         state.withLock { state in
-            for (key, eventIds) in stored where state.pending[key] != nil {
-                // In place: copying a busy visitor's list per event made a batch quadratic (seen in bench-proxy).
-                for index in state.pending[key]!.indices
-                where eventIds.contains(state.pending[key]![index].event.eventId) {
-                    state.pending[key]![index].storedAt = now
-                }
+            for (key, eventIds) in stored {
+                state.pending[key]?.markStored(eventIds, at: now)
             }
             // Pruning walks every pending list, so at most once a second rather than per batch.
             if state.lastPrune.map({ now - $0 >= .seconds(1) }) ?? true {
@@ -167,21 +205,27 @@ public final class ProfileCache: Sendable {
         }
     }
 
-    public var statistics: (entries: Int, hits: Int, misses: Int, pending: Int) {
-        state.withLock { ($0.entries.count, $0.hits, $0.misses, $0.pendingCount) }
+    /// `staleHits`: views served past their life while read again (counted apart from `hits`).
+    public var statistics: (entries: Int, hits: Int, misses: Int, staleHits: Int, pending: Int) {
+        state.withLock { ($0.entries.count, $0.hits, $0.misses, $0.staleHits, $0.pendingCount) }
     }
 
     private func prune(_ state: inout State, now: ContinuousClock.Instant) {
         let grace = overlayGrace
         var removed = 0
-        for (key, list) in state.pending {
-            let kept = list.filter { pending in
-                if let storedAt = pending.storedAt { return now - storedAt < grace }
-                return now - pending.submittedAt < .seconds(3600)
+        var emptied = false
+        // In place, through the dictionary's values: no list is copied and no key hashed again.
+        for index in state.pending.values.indices {
+            let before = state.pending.values[index].count
+            state.pending.values[index].removeAll { pending in
+                if let storedAt = pending.storedAt { return now - storedAt >= grace }
+                return now - pending.submittedAt >= .seconds(3600)
             }
-            removed += list.count - kept.count
-            state.pending[key] = kept.isEmpty ? nil : kept
+            let after = state.pending.values[index].count
+            removed += before - after
+            if after == 0 { emptied = true }
         }
+        if emptied { state.pending = state.pending.filter { !$0.value.isEmpty } }
         state.pendingCount -= removed
     }
 
@@ -203,5 +247,14 @@ public final class ProfileCache: Sendable {
         }
         for (name, value) in event.userAttributes { view.userAttributes[name] = value }
         for (name, value) in event.accountAttributes { view.accountAttributes[name] = value }
+    }
+}
+
+extension [ProfileCache.Pending] {
+    /// Marks the events with these ids as stored at `now`, in place.
+    fileprivate mutating func markStored(_ eventIds: [String], at now: ContinuousClock.Instant) {
+        for index in indices where self[index].storedAt == nil && eventIds.contains(self[index].event.eventId) {
+            self[index].storedAt = now
+        }
     }
 }

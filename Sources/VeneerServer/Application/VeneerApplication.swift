@@ -62,7 +62,10 @@ public struct VeneerApplication: Sendable {
             config: config, store: store, reporter: reporter, cache: cache, engine: { holder.current.engine })
         OperationsRoutes.add(to: router, metrics: metrics, readiness: readiness) {
             let statistics = cache.statistics
-            metrics.cache(hits: Int64(statistics.hits), misses: Int64(statistics.misses))
+            metrics.cache(
+                hits: Int64(statistics.hits), misses: Int64(statistics.misses),
+                staleHits: Int64(statistics.staleHits))
+            metrics.reporter(queued: reporter.queued, statistics: reporter.statistics)
         }
         let api = Application(
             router: router,

@@ -156,9 +156,25 @@ public final class ProxyMetrics: Sendable {
             labels: [("source", source)], buckets: lookupBuckets)
     }
 
-    func cache(hits: Int64, misses: Int64) {
+    func cache(hits: Int64, misses: Int64, staleHits: Int64) {
         gauge("veneer_profile_cache_hits", "total", "Profile cache hits since start", []).set(Double(hits))
         gauge("veneer_profile_cache_misses", "total", "Profile cache misses since start", []).set(Double(misses))
+        gauge(
+            "veneer_profile_cache_stale_hits", "total",
+            "Views served past their life while read again in the background, since start", []
+        ).set(Double(staleHits))
+    }
+
+    /// The reporter's queue and where its events went, read at each scrape.
+    func reporter(queued: Int, statistics: Reporter.Statistics) {
+        gauge("veneer_reporter_queued", "events", "Events waiting in memory for the store", []).set(Double(queued))
+        for (outcome, value) in [
+            ("submitted", statistics.submitted), ("stored", statistics.stored), ("spooled", statistics.spooled),
+            ("replayed", statistics.replayed), ("dropped", statistics.dropped), ("forwarded", statistics.forwarded),
+        ] {
+            gauge("veneer_reporter_events", "total", "Reporter events since start by outcome", [("outcome", outcome)])
+                .set(Double(value))
+        }
     }
 
     func configReload(succeeded: Bool) {

@@ -121,11 +121,13 @@ public final class Reporter: Service, Sendable {
         guard !events.isEmpty else { return }
         cache?.record(events, keys: eventKeys())
         let limit = max(1, settings.queueLimit)
+        // Encoded before the lock: every event loop submits under it.
+        let lines = SpoolWriter.Lines(events)
         state.withLock { state in
             state.statistics.submitted += events.count
             var file = 0
             do {
-                try state.journal.append(events, durable: false)
+                try state.journal.append(lines, durable: false)
                 if state.currentFile == 0 {
                     state.currentFile = state.nextFile
                     state.nextFile += 1
@@ -265,10 +267,16 @@ public final class Reporter: Service, Sendable {
     private func flushOne(
         storeReady: Bool, retryAt: inout ContinuousClock.Instant?, backoff: inout Backoff
     ) async -> Int {
-        // `batch_size` events start a write; one write takes what has queued up since, to a bound, so that
-        // under load the store commits (and syncs) a few times a second, not once per `batch_size` events.
+        // `batch_size` events start a write; one write takes what has queued up since, to a bound (at least 500
+        // events), so that a small `batch_size` under load does not commit (and sync) once per `batch_size`.
         let batchSize = max(1, settings.batchSize, Self.largestWrite)
         let batch: [Queued] = state.withLock { state in
+            if state.queueHead == 0, state.queue.count <= batchSize {
+                // All of it: the array changes hands instead of being copied while the event loops wait.
+                var taken: [Queued] = []
+                swap(&taken, &state.queue)
+                return taken
+            }
             let end = min(state.queue.count, state.queueHead + batchSize)
             let batch = Array(state.queue[state.queueHead..<end])
             state.queueHead = end
@@ -286,9 +294,11 @@ public final class Reporter: Service, Sendable {
                 backoff.reset()
                 retryAt = nil
                 cache?.confirmStored(events)
+                var storedPerFile: [Int: Int] = [:]
+                for item in batch where item.file != 0 { storedPerFile[item.file, default: 0] += 1 }
                 state.withLock { state in
                     state.statistics.stored += events.count
-                    for item in batch where item.file != 0 { state.files[item.file]?.stored += 1 }
+                    for (file, count) in storedPerFile { state.files[file]?.stored += count }
                 }
                 if !settings.forwardURL.isEmpty { enqueueForward(events) }
                 return batch.count

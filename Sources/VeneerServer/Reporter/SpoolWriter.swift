@@ -15,17 +15,28 @@ struct SpoolWriter {
         self.directory = directory
     }
 
+    /// The journal lines for these events, made before the lock that `append` runs under is taken.
+    struct Lines: Sendable {
+        var text = ""
+        var count = 0
+
+        init(_ events: some Sequence<TrackEvent>) {
+            for event in events {
+                text += event.spoolLine
+                text += "\n"
+                count += 1
+            }
+        }
+    }
+
     /// Appends to the current file (opening one if needed). The kernel holds the bytes once this returns, so
     /// they survive the process being killed; `durable` also syncs them to disk.
     mutating func append(_ events: some Sequence<TrackEvent>, durable: Bool) throws {
-        var text = ""
-        var count = 0
-        for event in events {
-            text += event.spoolLine
-            text += "\n"
-            count += 1
-        }
-        guard count > 0 else { return }
+        try append(Lines(events), durable: durable)
+    }
+
+    mutating func append(_ lines: Lines, durable: Bool) throws {
+        guard lines.count > 0 else { return }
         if handle == nil {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             sequence += 1
@@ -35,11 +46,24 @@ struct SpoolWriter {
             }
             handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             self.path = path
-            lines = 0
+            self.lines = 0
         }
         // The file is new and only this writer writes it: the position stays at its end between appends.
-        try handle!.write(contentsOf: Data(text.utf8))
-        lines += count
+        // One write(2) from the string's own bytes: no Data copy per page view.
+        var text = lines.text
+        let descriptor = handle!.fileDescriptor
+        try text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path ?? directory])
+                }
+                offset += written
+            }
+        }
+        self.lines += lines.count
         if durable { try handle!.synchronize() }
     }
 

@@ -1,0 +1,93 @@
+import Foundation
+import Synchronization
+import Testing
+import VeneerCore
+import VeneerServer
+import VeneerStore
+import VeneerTestSupport
+
+/// The cache in front of a real SQLite store: what it answers without waiting, and when it goes back to the store.
+@Suite("Profile cache", .timeLimit(.minutes(1)))
+struct ProfileCacheTests {
+    /// Time that moves only when the test says, so that ages do not depend on how busy the machine is.
+    final class ManualClock: Sendable {
+        private let current = Mutex(ContinuousClock.now)
+        var now: ContinuousClock.Instant { current.withLock { $0 } }
+        func advance(by duration: Duration) { current.withLock { $0 += duration } }
+    }
+
+    static let visitor = DecisionRequest.Identification(sourceId: "1", profileId: "p1")
+
+    static func openStore() async throws -> any Store {
+        let folder = TestScratch.root.appendingPathComponent("veneer-cache-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
+    }
+
+    /// Another writer (the API, another proxy) setting the visitor's tier behind the cache's back.
+    static func setTier(_ tier: String, in store: any Store) async throws {
+        _ = try await store.append([
+            TrackEvent(
+                eventId: UUID().uuidString, name: "Identify", timestamp: Int64(Date().timeIntervalSince1970 * 1000),
+                sourceId: "1",
+                profileId: "p1", userAttributes: ["tier": .string(tier)])
+        ])
+    }
+
+    static func tier(_ view: ProfileView?) -> String? {
+        view?.userAttributes["tier"]?.stringValue
+    }
+
+    @Test func aViewPastItsLifeAnswersAtOnceWhileTheStoreIsReadAgain() async throws {
+        let store = try await Self.openStore()
+        let clock = ManualClock()
+        let cache = ProfileCache(store: store, timeToLive: .seconds(5), staleGrace: .seconds(5), now: { clock.now })
+        try await Self.setTier("silver", in: store)
+        #expect(Self.tier(try await cache.view(for: Self.visitor, keys: [])) == "silver")
+
+        try await Self.setTier("gold", in: store)
+        #expect(Self.tier(cache.cachedView(for: Self.visitor, keys: [])) == "silver", "within its life: cached")
+        #expect(cache.statistics.staleHits == 0)
+
+        clock.advance(by: .seconds(6))
+        #expect(Self.tier(cache.cachedView(for: Self.visitor, keys: [])) == "silver", "past its life: served once")
+        #expect(cache.statistics.staleHits == 1)
+
+        let refreshed = try await ReporterTests.waitUntil(10) {
+            Self.tier(cache.cachedView(for: Self.visitor, keys: [])) == "gold"
+        }
+        #expect(refreshed, "the background read replaced the view")
+        #expect(cache.statistics.misses == 1, "no caller waited for the store after the first read")
+        try await store.close()
+    }
+
+    @Test func aViewPastItsLifeAndGraceIsNotServed() async throws {
+        let store = try await Self.openStore()
+        let clock = ManualClock()
+        let cache = ProfileCache(store: store, timeToLive: .seconds(5), staleGrace: .seconds(5), now: { clock.now })
+        try await Self.setTier("silver", in: store)
+        #expect(Self.tier(try await cache.view(for: Self.visitor, keys: [])) == "silver")
+        try await Self.setTier("gold", in: store)
+
+        clock.advance(by: .seconds(10))
+        #expect(cache.cachedView(for: Self.visitor, keys: []) == nil, "too old to answer without the store")
+        #expect(Self.tier(try await cache.view(for: Self.visitor, keys: [])) == "gold")
+        #expect(cache.statistics.staleHits == 0)
+        #expect(cache.statistics.misses == 2, "the first read and this one")
+        try await store.close()
+    }
+
+    @Test func theWaitingReadNeverServesAViewPastItsLife() async throws {
+        let store = try await Self.openStore()
+        let clock = ManualClock()
+        let cache = ProfileCache(store: store, timeToLive: .seconds(5), staleGrace: .seconds(30), now: { clock.now })
+        try await Self.setTier("silver", in: store)
+        _ = try await cache.view(for: Self.visitor, keys: [])
+        try await Self.setTier("gold", in: store)
+        clock.advance(by: .seconds(6))
+        // The API asks through `view(for:)`: it reads the store rather than answer from a stale view.
+        #expect(Self.tier(try await cache.view(for: Self.visitor, keys: [])) == "gold")
+        #expect(cache.statistics.staleHits == 0)
+        try await store.close()
+    }
+}
