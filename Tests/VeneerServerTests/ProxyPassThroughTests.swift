@@ -255,4 +255,26 @@ struct ProxyOriginErrorTests {
             #expect(fast.body == "slow")
         }
     }
+
+    @Test("on a kept-alive connection, each request's origin.timeout counts from its own start")
+    func timeoutPerRequest() async throws {
+        try await ProxyHarness.with(configText: "") { harness in
+            var config = harness.holder.current.config
+            config.origin.timeout = .milliseconds(1500)
+            harness.holder.replace(with: try ProxyConfiguration(config: config))
+            // The connection's timer is armed for the first request (due at 1.5 s) and fires while the second
+            // is waiting; the second started at 0.9 s and is answered at about 1.9 s, inside its own 1.5 s.
+            let connection = try await RawConnection.connect(port: harness.port)
+            try await connection.send("GET /slow/10 HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(await connection.waitFor("slow"))
+            try await Task.sleep(for: .milliseconds(900))
+            try await connection.send("GET /slow/1000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(await connection.waitFor("slowHTTP/1.1 200 OK", seconds: 10))
+            #expect(!connection.text.contains("504"))
+            // A late origin still times out after the first deadline passed: the timer re-armed.
+            try await connection.send("GET /slow/6000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(await connection.waitFor("504 Gateway Timeout", seconds: 10))
+            await connection.close()
+        }
+    }
 }

@@ -30,6 +30,11 @@ public final class ProxyMetrics: Sendable {
         self.registry = registry
         self.lookupFromCache = Self.lookupHistogram(registry, source: "cache")
         self.lookupFromStore = Self.lookupHistogram(registry, source: "store")
+        let connections = MetricNameDescriptor(
+            metricName: "veneer_origin_connections", unitName: "total",
+            helpText: "Origin connections used, new or reused from the pool")
+        self.reusedConnections = registry.makeCounter(descriptor: connections, labels: [("kind", "reused")])
+        self.newConnections = registry.makeCounter(descriptor: connections, labels: [("kind", "new")])
     }
 
     /// The Prometheus text exposition of every metric.
@@ -94,20 +99,13 @@ public final class ProxyMetrics: Sendable {
         counter("veneer_origin_errors", "total", "Origin failures by cause", [("cause", error.metricCause)]).increment()
     }
 
+    /// Called per request: the two counters are made once, not looked up.
     func originConnection(reused: Bool) {
-        let cached = connectionCounters.withLockedValue { reused ? $0.reused : $0.new }
-        if let cached {
-            cached.increment()
-            return
-        }
-        let created = counter(
-            "veneer_origin_connections", "total", "Origin connections used, new or reused from the pool",
-            [("kind", reused ? "reused" : "new")])
-        connectionCounters.withLockedValue { if reused { $0.reused = created } else { $0.new = created } }
-        created.increment()
+        (reused ? reusedConnections : newConnections).increment()
     }
 
-    private let connectionCounters = NIOLockedValueBox<(reused: Counter?, new: Counter?)>((nil, nil))
+    private let reusedConnections: Counter
+    private let newConnections: Counter
 
     func rewrite(duration: Duration, changed: Bool) {
         histogram(

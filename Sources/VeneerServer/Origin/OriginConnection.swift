@@ -23,6 +23,8 @@ final class OriginConnection {
     fileprivate let handler: OriginConnectionHandler
     /// Requests served on this connection so far; 0 while the first is in flight.
     private(set) var completedExchanges = 0
+    /// The pool holding this connection while it is idle, told when the origin closes it.
+    weak var pool: OriginConnectionPool?
 
     fileprivate init(channel: any Channel, key: OriginConnectionKey, handler: OriginConnectionHandler) {
         self.channel = channel
@@ -66,16 +68,13 @@ final class OriginConnection {
         channel.close(promise: nil)
     }
 
-    /// Called by the pool so an idle connection that the origin closes leaves the pool.
-    func onIdleClose(_ callback: @escaping () -> Void) {
-        handler.idleCloseCallback = callback
-    }
-
     static func configure(_ channel: any Channel, key: OriginConnectionKey) throws -> OriginConnection {
         let handler = OriginConnectionHandler()
         try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .dropBytes)
         try channel.pipeline.syncOperations.addHandler(handler)
-        return OriginConnection(channel: channel, key: key, handler: handler)
+        let connection = OriginConnection(channel: channel, key: key, handler: handler)
+        handler.connection = connection
+        return connection
     }
 }
 
@@ -94,7 +93,8 @@ private final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChan
     typealias OutboundOut = HTTPClientRequestPart
 
     weak var receiver: (any OriginResponseReceiver)?
-    var idleCloseCallback: (() -> Void)?
+    /// Its connection, for the pool to drop when the origin closes it while idle.
+    weak var connection: OriginConnection?
     var isClosing = false
 
     private var readsHeld = false
@@ -184,10 +184,10 @@ private final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChan
         if !responseComplete, let receiver {
             self.receiver = nil
             receiver.originFailed(.reset)
-        } else if receiver == nil {
-            idleCloseCallback?()
+        } else if receiver == nil, let connection, let pool = connection.pool {
+            connection.pool = nil
+            pool.idleConnectionClosed(connection)
         }
-        idleCloseCallback = nil
         context.fireChannelInactive()
     }
 

@@ -18,6 +18,18 @@ final class OriginConnectionPool {
     /// Number of idle connections held, for tests and metrics.
     var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
 
+    /// An idle connection to `key` that is still alive, taken out of the pool; nil when there is none.
+    /// Synchronous, so the common case of a request costs no callback.
+    func takeIdleConnection(for key: OriginConnectionKey) -> OriginConnection? {
+        eventLoop.preconditionInEventLoop()
+        // Popped in place: copying the list out and back would copy its storage on every request.
+        while let connection = idle[key]?.popLast() {
+            connection.pool = nil
+            if connection.isActive { return connection }
+        }
+        return nil
+    }
+
     /// Hands an idle connection to `origin` when one is alive (`reused` true), else a new one, to
     /// `completion` on this loop. `fresh` skips the idle ones (a retry after a stale connection).
     func acquire(
@@ -26,13 +38,9 @@ final class OriginConnectionPool {
     ) {
         eventLoop.preconditionInEventLoop()
         let key = OriginConnectionKey(host: origin.host, port: origin.port, isTLS: origin.isTLS)
-        while !fresh, var list = idle[key], let connection = list.popLast() {
-            idle[key] = list
-            if connection.isActive {
-                connection.onIdleClose {}
-                completion(.success((connection, true)))
-                return
-            }
+        if !fresh, let connection = takeIdleConnection(for: key) {
+            completion(.success((connection, true)))
+            return
         }
         if key.isTLS, tls == nil {
             completion(.failure(.tls("an https origin without TLS settings")))
@@ -72,18 +80,17 @@ final class OriginConnectionPool {
             connection.close()
             return
         }
-        var list = idle[connection.key, default: []]
-        guard list.count < maximumIdlePerKey else {
+        guard idle[connection.key]?.count ?? 0 < maximumIdlePerKey else {
             connection.close()
             return
         }
-        list.append(connection)
-        idle[connection.key] = list
-        let key = connection.key
-        connection.onIdleClose { [weak self, weak connection] in
-            guard let self, let connection else { return }
-            self.idle[key]?.removeAll { $0 === connection }
-        }
+        idle[connection.key, default: []].append(connection)
+        connection.pool = self
+    }
+
+    /// An idle connection that the origin closed leaves the pool.
+    func idleConnectionClosed(_ connection: OriginConnection) {
+        idle[connection.key]?.removeAll { $0 === connection }
     }
 
     /// Closes every idle connection (shutdown, or an origin change on reload).

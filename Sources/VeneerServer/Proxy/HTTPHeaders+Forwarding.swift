@@ -1,6 +1,9 @@
 import NIOHTTP1
 
 /// Header rules of a forwarding proxy (RFC 9110 §7.6.1): hop-by-hop fields never cross the proxy.
+///
+/// Everything here runs once or twice per proxied request, so names are compared byte by byte, ASCII
+/// case-insensitively, without lower-casing copies or Foundation.
 extension HTTPHeaders {
     /// The fixed list; every name listed in `Connection` is removed as well.
     static let hopByHopNames: [String] = [
@@ -9,26 +12,39 @@ extension HTTPHeaders {
     ]
 
     /// Removes the hop-by-hop fields: the fixed list plus every name that `Connection` names. One pass, and
-    /// no copy at all when there is nothing to remove (the common case for responses).
+    /// no copy at all when there is nothing to remove.
     mutating func removeHopByHopFields() {
-        var named: [String] = []
-        for value in self[canonicalForm: "connection"] {
-            let name = value.trimmingASCIISpaces().lowercased()
-            if !name.isEmpty { named.append(name) }
-        }
+        let named = connectionNominatedNames()
         var needsRemoval = false
-        for (name, _) in self where Self.isHopByHop(name) || (!named.isEmpty && named.contains(name.lowercased())) {
+        for (name, _) in self where Self.isHopByHop(name, named: named) {
             needsRemoval = true
             break
         }
         guard needsRemoval else { return }
         var kept = HTTPHeaders()
         kept.reserveCapacity(count)
-        for (name, value) in self {
-            if Self.isHopByHop(name) || (!named.isEmpty && named.contains(name.lowercased())) { continue }
+        for (name, value) in self where !Self.isHopByHop(name, named: named) {
             kept.add(name: name, value: value)
         }
         self = kept
+    }
+
+    /// The lower-cased names listed in `Connection` that are not hop-by-hop already (`keep-alive` and `close`
+    /// are the usual values, so this is nearly always empty and allocates nothing).
+    func connectionNominatedNames() -> [String] {
+        var named: [String] = []
+        for value in self[canonicalForm: "connection"] {
+            let token = value.trimmingASCIISpaces()
+            if token.isEmpty || Self.isHopByHop(token) || token.equalsIgnoringASCIICase("close") { continue }
+            named.append(token.lowercased())
+        }
+        return named
+    }
+
+    /// Hop-by-hop: in the fixed list, or named by `Connection` (`named`, lower-cased).
+    static func isHopByHop(_ name: String, named: [String]) -> Bool {
+        if isHopByHop(name) { return true }
+        return !named.isEmpty && named.contains { name.equalsIgnoringASCIICase($0) }
     }
 
     /// Case-insensitive membership in the fixed list without allocating: lengths first, then ASCII bytes.
@@ -36,14 +52,14 @@ extension HTTPHeaders {
         let length = name.utf8.count
         guard length >= 2, length <= 19 else { return false }
         for candidate in hopByHopNames where candidate.utf8.count == length {
-            if zip(name.utf8, candidate.utf8).allSatisfy({ ($0 | 0x20) == $1 }) { return true }
+            if name.equalsIgnoringASCIICase(candidate) { return true }
         }
         return false
     }
 
     /// Whether `name`'s comma-separated values contain `token` (case-insensitive).
     func containsToken(_ token: String, in name: String) -> Bool {
-        self[canonicalForm: name].contains { $0.trimmingASCIISpaces().lowercased() == token }
+        self[canonicalForm: name].contains { $0.trimmingASCIISpaces().equalsIgnoringASCIICase(token) }
     }
 
     /// The value of `Content-Length` when there is exactly one valid one.
@@ -58,6 +74,21 @@ extension HTTPHeaders {
         guard let value = self.first(name: "content-type") else { return nil }
         let type = value.split(separator: ";", maxSplits: 1).first.map { String($0) } ?? value
         return type.trimmingASCIISpaces().lowercased()
+    }
+
+    /// Whether `Content-Type` is `text/html` or `application/xhtml+xml` (any case, any parameters), read
+    /// without copying the value.
+    var hasHTMLContentType: Bool {
+        guard let value = self.first(name: "content-type") else { return false }
+        var type = Substring(value)
+        if let semicolon = type.utf8.firstIndex(of: UInt8(ascii: ";")) { type = type[..<semicolon] }
+        while let first = type.utf8.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
+            type = type.dropFirst()
+        }
+        while let last = type.utf8.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") {
+            type = type.dropLast()
+        }
+        return type.equalsIgnoringASCIICase("text/html") || type.equalsIgnoringASCIICase("application/xhtml+xml")
     }
 
     /// The `charset` parameter of `Content-Type`, when present.
@@ -97,5 +128,19 @@ extension StringProtocol {
         while let first = view.first, first == " " || first == "\t" { view = view.dropFirst() }
         while let last = view.last, last == " " || last == "\t" { view = view.dropLast() }
         return String(view)
+    }
+
+    /// ASCII case-insensitive equality with `lowercase`, which must be lower-case ASCII (a header name or
+    /// token as written in this file). Compares bytes; allocates nothing.
+    func equalsIgnoringASCIICase(_ lowercase: String) -> Bool {
+        guard utf8.count == lowercase.utf8.count else { return false }
+        var other = lowercase.utf8.makeIterator()
+        for byte in utf8 {
+            guard let expected = other.next() else { return false }
+            if byte == expected { continue }
+            // Only letters differ by case: fold A–Z to a–z.
+            guard byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z"), byte | 0x20 == expected else { return false }
+        }
+        return true
     }
 }

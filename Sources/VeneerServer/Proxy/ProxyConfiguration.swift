@@ -20,6 +20,13 @@ final class ProxyConfiguration: Sendable {
     let decisionBudget: TimeAmount
     /// Whether any optimization can serve at all; when none can, routed pages skip the profile lookup.
     let hasServingOptimizations: Bool
+    /// Read per request: kept here so the hot path neither copies `config` nor formats strings.
+    /// The `Host` sent to an HTTP origin when the client's is not kept.
+    let originHostHeader: String
+    /// The pool key of an HTTP origin's connections.
+    let originConnectionKey: OriginConnectionKey?
+    let preserveHost: Bool
+    let debugHeader: Bool
 
     init(config: VeneerConfig) throws(OriginTargetError) {
         self.config = config
@@ -41,6 +48,15 @@ final class ProxyConfiguration: Sendable {
         self.originTimeout = TimeAmount(config.origin.timeout)
         self.decisionBudget = TimeAmount(config.decision.budget)
         self.hasServingOptimizations = config.optimizations.contains { $0.isServing }
+        if case .http(let http) = origin {
+            self.originHostHeader = http.hostHeader
+            self.originConnectionKey = OriginConnectionKey(host: http.host, port: http.port, isTLS: http.isTLS)
+        } else {
+            self.originHostHeader = ""
+            self.originConnectionKey = nil
+        }
+        self.preserveHost = config.origin.preserveHost
+        self.debugHeader = config.server.debugHeader
     }
 
     /// The arm of a served decision.

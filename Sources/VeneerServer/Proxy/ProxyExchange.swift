@@ -5,8 +5,10 @@ import VeneerCore
 import VeneerHTML
 
 /// The state of one request on a client connection, from its head to the end of its response. Owned by
-/// the `ProxyHandler`; lives on the connection's event loop.
-final class ProxyExchange {
+/// the `ProxyHandler`; lives on the connection's event loop. It is also what the origin answers to: the
+/// origin connection holds it weakly and it passes the answer on only while it is the handler's current
+/// exchange.
+final class ProxyExchange: OriginResponseReceiver {
     enum Phase {
         /// Waiting for the profile view and the decision.
         case deciding
@@ -42,7 +44,7 @@ final class ProxyExchange {
     let path: String
     let query: String?
     let route: RouteTable.Match?
-    var receiver: ExchangeOriginEvents?
+    weak var handler: ProxyHandler?
 
     var phase: Phase = .connecting
     /// Routed GET or HEAD: HTML responses get `Cache-Control: private` and `Vary: Cookie`.
@@ -65,7 +67,8 @@ final class ProxyExchange {
     var connection: OriginConnection?
     var reusedConnection = false
     var retried = false
-    var timeout: Scheduled<Void>?
+    /// When the origin's response head is due (`origin.timeout` after the request was sent); nil once it came.
+    var originDeadline: NIODeadline?
     var budgetTimer: Scheduled<Void>?
 
     var responseMode: ResponseMode = .stream
@@ -114,29 +117,19 @@ final class ProxyExchange {
     }
 
     func cancelTimers() {
-        timeout?.cancel()
-        timeout = nil
+        originDeadline = nil
         budgetTimer?.cancel()
         budgetTimer = nil
     }
 }
 
-/// The origin's answer for one exchange, passed on to the handler only while that exchange is current.
-final class ExchangeOriginEvents: OriginResponseReceiver {
-    private weak var handler: ProxyHandler?
-    let exchangeID: UInt64
-
-    init(handler: ProxyHandler, exchangeID: UInt64) {
-        self.handler = handler
-        self.exchangeID = exchangeID
-    }
-
-    func originResponseHead(_ head: HTTPResponseHead) { handler?.originResponseHead(head, exchangeID: exchangeID) }
-    func originResponseBody(_ buffer: ByteBuffer) { handler?.originResponseBody(buffer, exchangeID: exchangeID) }
-    func originResponseEnd() { handler?.originResponseEnd(exchangeID: exchangeID) }
-    func originReadComplete() { handler?.originReadComplete(exchangeID: exchangeID) }
-    func originFailed(_ error: OriginError) { handler?.originFailed(error, exchangeID: exchangeID) }
+extension ProxyExchange {
+    func originResponseHead(_ head: HTTPResponseHead) { handler?.originResponseHead(head, exchangeID: id) }
+    func originResponseBody(_ buffer: ByteBuffer) { handler?.originResponseBody(buffer, exchangeID: id) }
+    func originResponseEnd() { handler?.originResponseEnd(exchangeID: id) }
+    func originReadComplete() { handler?.originReadComplete(exchangeID: id) }
+    func originFailed(_ error: OriginError) { handler?.originFailed(error, exchangeID: id) }
     func originWritabilityChanged(isWritable: Bool) {
-        handler?.originWritabilityChanged(isWritable: isWritable, exchangeID: exchangeID)
+        handler?.originWritabilityChanged(isWritable: isWritable, exchangeID: id)
     }
 }

@@ -16,18 +16,17 @@ extension ProxyHandler {
     }
 
     func decorate(_ headers: inout HTTPHeaders, exchange: ProxyExchange, isPage: Bool) {
-        let config = exchange.configuration.config
         if exchange.isPersonalizedRoute, isPage {
             // A shared cache must never serve one visitor's page to another.
             headers.replaceOrAdd(name: "Cache-Control", value: "private")
             headers.addToken("Cookie", to: "Vary")
         }
         if exchange.isTracked, isPage, let visitor = exchange.visitor {
-            for cookie in visitor.setCookieValues(settings: config.visitor) {
+            for cookie in visitor.setCookieValues(settings: exchange.configuration.config.visitor) {
                 headers.add(name: "Set-Cookie", value: cookie)
             }
         }
-        if config.server.debugHeader, exchange.isTracked {
+        if exchange.configuration.debugHeader, exchange.isTracked {
             headers.replaceOrAdd(name: "Veneer-Decision", value: exchange.decisionHeader ?? "none")
         }
         if !exchange.requestHead.isKeepAlive {

@@ -28,6 +28,13 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var clientAddress: String?
     /// Metric collectors per route, resolved once per connection.
     private var routeRecorders: [String: ProxyMetrics.RouteRecorder] = [:]
+    /// The last route's collectors: a connection nearly always asks for the same route again.
+    private var lastRouteRecorder: (route: String, recorder: ProxyMetrics.RouteRecorder)?
+    /// The origin connections of this connection's event loop.
+    private var originPool: OriginConnectionPool?
+    /// One timer per client connection for `origin.timeout`: the exchange keeps its deadline, and the timer,
+    /// when it fires early, re-arms for the current one. No task is scheduled and cancelled per request.
+    private var originTimer: Scheduled<Void>?
 
     init(holder: ProxyConfigurationHolder, services: ProxyServices, pools: OriginConnectionPools) {
         self.holder = holder
@@ -40,19 +47,28 @@ final class ProxyHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         clientAddress = context.channel.remoteAddress?.ipAddress
+        originPool = pools.pool(for: context.eventLoop)
     }
 
     func recordRequest(route: String, status: Int, duration: Duration) {
-        if let recorder = routeRecorders[route] {
-            recorder.record(status: status, duration: duration)
-        } else {
-            let recorder = services.metrics.routeRecorder(route)
-            routeRecorders[route] = recorder
-            recorder.record(status: status, duration: duration)
+        if let last = lastRouteRecorder, last.route == route {
+            last.recorder.record(status: status, duration: duration)
+            return
         }
+        let recorder: ProxyMetrics.RouteRecorder
+        if let existing = routeRecorders[route] {
+            recorder = existing
+        } else {
+            recorder = services.metrics.routeRecorder(route)
+            routeRecorders[route] = recorder
+        }
+        lastRouteRecorder = (route, recorder)
+        recorder.record(status: status, duration: duration)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        originTimer?.cancel()
+        originTimer = nil
         self.context = nil
     }
 
@@ -103,6 +119,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         if let exchange {
             abandon(exchange)
         }
+        originTimer?.cancel()
+        originTimer = nil
         let waiters = writabilityWaiters
         writabilityWaiters.removeAll()
         for waiter in waiters { waiter.fail(ChannelError.ioOnClosedChannel) }
@@ -153,12 +171,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         exchangeCounter &+= 1
         let exchange = ProxyExchange(
             id: exchangeCounter, configuration: holder.current, requestHead: head, started: clock.now)
-        exchange.receiver = ExchangeOriginEvents(handler: self, exchangeID: exchange.id)
+        exchange.handler = self
         self.exchange = exchange
-        let config = exchange.configuration.config
         let isPageMethod = head.method == .GET || head.method == .HEAD
         if exchange.route != nil, isPageMethod, !StaticFileContentTypes.isAsset(path: exchange.path) {
             exchange.isPersonalizedRoute = true
+            let config = exchange.configuration.config
             let cookies = CookieHeader.parse(head.headers[canonicalForm: "cookie"].map(String.init))
             let visitor = Visitor.recognize(
                 cookies: cookies, userAgent: head.headers.first(name: "user-agent"),
@@ -230,9 +248,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         exchange.originRequestHead = originHead
         switch exchange.configuration.origin {
         case .folder:
-            guard let staticOrigin = exchange.configuration.staticOrigin, let receiver = exchange.receiver else {
-                return
-            }
+            guard let staticOrigin = exchange.configuration.staticOrigin else { return }
             exchange.phase = .forwarding
             exchange.pendingRequestParts.removeAll()
             let fileContext = StaticFileOrigin.ResponseContext(
@@ -241,7 +257,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                     self?.whenClientWritable(eventLoop: eventLoop)
                         ?? eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
                 })
-            staticOrigin.respond(to: originHead, context: fileContext, receiver: receiver)
+            staticOrigin.respond(to: originHead, context: fileContext, receiver: exchange)
             releaseClientReadsIfPossible()
         case .http(let origin):
             exchange.phase = .connecting
@@ -250,8 +266,16 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func connect(_ exchange: ProxyExchange, origin: OriginTarget.HTTPOrigin, context: ChannelHandlerContext) {
+        guard let pool = originPool else { return }
+        if !exchange.retried, let key = exchange.configuration.originConnectionKey,
+            let connection = pool.takeIdleConnection(for: key)
+        {
+            // Most requests: a kept-alive connection is waiting, so no callback is allocated.
+            services.metrics.originConnection(reused: true)
+            attach(connection, reused: true, to: exchange, context: context)
+            return
+        }
         let id = exchange.id
-        let pool = pools.pool(for: context.eventLoop)
         pool.acquire(
             origin, tls: exchange.configuration.originTLS, connectTimeout: exchange.configuration.connectTimeout,
             fresh: exchange.retried
@@ -276,11 +300,11 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func attach(
         _ connection: OriginConnection, reused: Bool, to exchange: ProxyExchange, context: ChannelHandlerContext
     ) {
-        guard let receiver = exchange.receiver, let head = exchange.originRequestHead else { return }
+        guard let head = exchange.originRequestHead else { return }
         exchange.connection = connection
         exchange.reusedConnection = reused
         exchange.phase = .forwarding
-        connection.attach(receiver)
+        connection.attach(exchange)
         connection.setReadsHeld(!context.channel.isWritable)
         if !exchange.requestEnded, exchange.requestHead.headers.containsToken("100-continue", in: "expect") {
             context.writeAndFlush(
@@ -291,12 +315,28 @@ final class ProxyHandler: ChannelDuplexHandler {
         for part in exchange.pendingRequestParts { connection.write(part) }
         exchange.pendingRequestParts.removeAll()
         connection.flush()
-        let id = exchange.id
-        exchange.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: exchange.configuration.originTimeout) {
-            [weak self] in
-            self?.originTimedOut(exchangeID: id)
-        }
+        let deadline = NIODeadline.now() + exchange.configuration.originTimeout
+        exchange.originDeadline = deadline
+        if originTimer == nil { armOriginTimer(at: deadline, context: context) }
         releaseClientReadsIfPossible()
+    }
+
+    private func armOriginTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        originTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
+            self?.originTimerFired()
+        }
+    }
+
+    /// The current exchange's origin is late, or the timer was armed for an earlier exchange: time out, or
+    /// wait for the current deadline.
+    private func originTimerFired() {
+        originTimer = nil
+        guard let exchange, let deadline = exchange.originDeadline, let context else { return }
+        if deadline <= .now() {
+            originTimedOut(exchangeID: exchange.id)
+        } else {
+            armOriginTimer(at: deadline, context: context)
+        }
     }
 
     private func forwardRequestPart(_ part: HTTPClientRequestPart, exchange: ProxyExchange) {
@@ -314,54 +354,83 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     /// The request as the origin gets it: hop-by-hop fields removed, `X-Forwarded-*` set, and for a page that
-    /// will be rewritten, an encoding the proxy can decode and no conditional fields.
+    /// will be rewritten, an encoding the proxy can decode and no conditional fields. Built in one pass over
+    /// the client's fields (this runs for every proxied request).
     private func originRequestHead(
         for exchange: ProxyExchange, forRewrite: Bool, context: ChannelHandlerContext
     ) -> HTTPRequestHead {
         let clientHead = exchange.requestHead
-        var headers = clientHead.headers
-        headers.removeHopByHopFields()
-        headers.remove(name: "expect")
-        let config = exchange.configuration.config
-        let clientHost = clientHead.headers.first(name: "host")
-        if let address = clientAddress ?? context.channel.remoteAddress?.ipAddress {
-            if let existing = headers.first(name: "x-forwarded-for") {
-                headers.replaceOrAdd(name: "X-Forwarded-For", value: existing + ", " + address)
-            } else {
-                headers.add(name: "X-Forwarded-For", value: address)
-            }
-        }
-        if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "X-Forwarded-Proto", value: "http") }
-        if !headers.contains(name: "x-forwarded-host"), let clientHost {
-            headers.add(name: "X-Forwarded-Host", value: clientHost)
-        }
+        let configuration = exchange.configuration
+        let named = clientHead.headers.connectionNominatedNames()
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(clientHead.headers.count + 4)
+        var clientHost: String?
+        var forwardedFor: String?
+        var hasForwardedProto = false
+        var hasForwardedHost = false
         var uri = ProxyExchange.originForm(clientHead.uri)
-        if case .http(let origin) = exchange.configuration.origin {
-            if !config.origin.preserveHost || clientHost == nil {
-                headers.replaceOrAdd(name: "Host", value: origin.hostHeader)
-            }
+        var replacesHost = false
+        if case .http(let origin) = configuration.origin {
+            replacesHost = !configuration.preserveHost || !clientHead.headers.contains(name: "host")
+            if replacesHost { headers.add(name: "Host", value: configuration.originHostHeader) }
             if !origin.basePath.isEmpty, uri != "*" { uri = origin.basePath + uri }
         }
+        for (name, value) in clientHead.headers {
+            if HTTPHeaders.isHopByHop(name, named: named) { continue }
+            switch name.utf8.count {
+            case 4 where name.equalsIgnoringASCIICase("host"):
+                if clientHost == nil { clientHost = value }
+                if replacesHost { continue }
+            case 6 where name.equalsIgnoringASCIICase("expect"):
+                continue
+            case 15 where name.equalsIgnoringASCIICase("x-forwarded-for"):
+                // Several fields are one comma-separated list; the proxy's entry goes last.
+                forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+                continue
+            case 16 where name.equalsIgnoringASCIICase("x-forwarded-host"):
+                hasForwardedHost = true
+            case 17 where name.equalsIgnoringASCIICase("x-forwarded-proto"):
+                hasForwardedProto = true
+            default:
+                if forRewrite, Self.isDroppedForRewrite(name) { continue }
+            }
+            headers.add(name: name, value: value)
+        }
+        if let address = clientAddress ?? context.channel.remoteAddress?.ipAddress {
+            headers.add(name: "X-Forwarded-For", value: forwardedFor.map { $0 + ", " + address } ?? address)
+        } else if let forwardedFor {
+            headers.add(name: "X-Forwarded-For", value: forwardedFor)
+        }
+        if !hasForwardedProto { headers.add(name: "X-Forwarded-Proto", value: "http") }
+        if !hasForwardedHost, let clientHost { headers.add(name: "X-Forwarded-Host", value: clientHost) }
         if forRewrite {
             let acceptsGzip = ContentCoding.acceptsGzip(
                 clientHead.headers[canonicalForm: "accept-encoding"].map(String.init))
-            headers.replaceOrAdd(name: "Accept-Encoding", value: acceptsGzip ? "gzip" : "identity")
-            for name in ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"] {
-                headers.remove(name: name)
-            }
+            headers.add(name: "Accept-Encoding", value: acceptsGzip ? "gzip" : "identity")
         }
         return HTTPRequestHead(version: .http1_1, method: clientHead.method, uri: uri, headers: headers)
+    }
+
+    /// Fields a rewritten page's request goes without: its encoding is the proxy's choice, and the proxy needs
+    /// the whole page, not a range of it or a 304.
+    private static func isDroppedForRewrite(_ name: String) -> Bool {
+        for dropped in [
+            "accept-encoding", "if-none-match", "if-modified-since", "if-match", "if-unmodified-since",
+            "if-range", "range",
+        ]
+        where name.equalsIgnoringASCIICase(dropped) {
+            return true
+        }
+        return false
     }
 
     // MARK: origin events
 
     func originResponseHead(_ head: HTTPResponseHead, exchangeID: UInt64) {
         guard let exchange, exchange.id == exchangeID, exchange.phase == .forwarding else { return }
-        exchange.timeout?.cancel()
-        exchange.timeout = nil
+        exchange.originDeadline = nil
         exchange.originResponseHead = head
-        let mediaType = head.headers.mediaType
-        exchange.responseIsHTML = mediaType == "text/html" || mediaType == "application/xhtml+xml"
+        exchange.responseIsHTML = head.headers.hasHTMLContentType
         if let personalization = exchange.personalization, !personalization.changes.isEmpty {
             if head.status == .ok, exchange.responseIsHTML, exchange.requestHead.method == .GET {
                 let encoding = head.headers.first(name: "content-encoding")?.trimmingASCIISpaces().lowercased() ?? ""
@@ -417,10 +486,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func originResponseEnd(exchangeID: UInt64) {
-        guard let exchange, exchange.id == exchangeID, let context else { return }
+        guard let exchange, exchange.id == exchangeID, context != nil else { return }
         if let connection = exchange.connection {
             exchange.connection = nil
-            pools.pool(for: context.eventLoop).release(connection)
+            originPool?.release(connection)
         }
         switch exchange.responseMode {
         case .buffer:
@@ -432,8 +501,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func originFailed(_ error: OriginError, exchangeID: UInt64) {
         guard let exchange, exchange.id == exchangeID else { return }
-        exchange.timeout?.cancel()
-        exchange.timeout = nil
+        exchange.originDeadline = nil
         let connection = exchange.connection
         exchange.connection = nil
         connection?.close()
@@ -459,7 +527,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private func originTimedOut(exchangeID: UInt64) {
         guard let exchange, exchange.id == exchangeID, exchange.originResponseHead == nil else { return }
-        exchange.timeout = nil
+        exchange.originDeadline = nil
         let connection = exchange.connection
         exchange.connection = nil
         connection?.close()
