@@ -41,7 +41,7 @@ final class SQLiteBackend: SQLBackend {
         writerThread.start()
         let readerThreads = NIOThreadPool(numberOfThreads: 2)
         readerThreads.start()
-        try await writerThread.runIfActive { Self.lowerThreadPriority(by: writerNiceness) }
+        try await writerThread.runIfActive { ThreadPriority.lowerCurrentThread(to: writerNiceness) }
         let loop = MultiThreadedEventLoopGroup.singleton.any()
         let writer = try await SQLiteConnection.open(
             storage: .file(path: path), threadPool: writerThread, logger: logger, on: loop)
@@ -69,15 +69,6 @@ final class SQLiteBackend: SQLBackend {
         }
         return SQLiteBackend(
             writer: writer, readers: readers, writerThread: writerThread, readerThreads: readerThreads)
-    }
-
-    /// Lowers the calling thread's scheduling priority. On Linux the nice value belongs to the thread, and
-    /// `who` 0 names the caller; elsewhere it would name the whole process, so nothing is done.
-    static func lowerThreadPriority(by niceness: Int32) {
-        #if os(Linux)
-        let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, max(current, niceness))
-        #endif
     }
 
     func read(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {

@@ -43,7 +43,8 @@ public final class ProfileCache: Sendable {
     private let observe: (@Sendable (_ fromCache: Bool, _ duration: Duration) -> Void)?
     private let capacity: Int
     private let timeToLive: Duration
-    /// How long past its life a view may still answer the proxy while it is read again in the background.
+    /// How long past its life a view may still answer the proxy while it is read again in the background. A
+    /// minute covers the time a visitor reads a page, so that the next page of a visit does not wait for the store.
     private let staleGrace: Duration
     /// The clock every age is measured by; tests move it by hand.
     private let now: @Sendable () -> ContinuousClock.Instant
@@ -54,7 +55,7 @@ public final class ProfileCache: Sendable {
 
     public init(
         store: any Store, capacity: Int = 50_000, timeToLive: Duration = .seconds(5),
-        staleGrace: Duration = .seconds(5),
+        staleGrace: Duration = .seconds(60),
         observe: (@Sendable (_ fromCache: Bool, _ duration: Duration) -> Void)? = nil,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
     ) {
@@ -173,23 +174,33 @@ public final class ProfileCache: Sendable {
     public func confirmStored(_ events: [TrackEvent]) {
         let now = self.now()
         // A visitor has a handful of events in a batch and in the overlay: lists compared in place cost less
-        // than hashing every id, and the lock is held while the event loops wait for it.
+        // than hashing every id.
         var stored: [String: [String]] = [:]
         for event in events {
             guard let key = Self.key(userId: event.userId, profileId: event.profileId) else { continue }
             stored[key, default: []].append(event.eventId)
         }
-        state.withLock { state in
-            for (key, eventIds) in stored {
-                state.pending[key]?.markStored(eventIds, at: now)
-            }
-            // Pruning walks every pending list, so at most once a second rather than per batch.
-            if state.lastPrune.map({ now - $0 >= .seconds(1) }) ?? true {
-                prune(&state, now: now)
-                state.lastPrune = now
+        // A second's batch names about every active visitor, and the event loops take this lock for every page:
+        // a few visitors per hold, so that no page waits for the whole batch.
+        let visitors = Array(stored)
+        for start in stride(from: 0, to: visitors.count, by: Self.visitorsPerLock) {
+            state.withLock { state in
+                for (key, eventIds) in visitors[start..<min(start + Self.visitorsPerLock, visitors.count)] {
+                    state.pending[key]?.markStored(eventIds, at: now)
+                }
             }
         }
+        // Pruning walks every pending list, so at most once a second rather than per batch.
+        let due = state.withLock { state in
+            guard state.lastPrune.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
+            state.lastPrune = now
+            return true
+        }
+        if due { prune(now: now) }
     }
+
+    /// How many visitors' overlays one hold of the lock updates.
+    static let visitorsPerLock = 64
 
     /// Forgets what is cached for these people (after writes that change identities or attributes).
     public func invalidate(_ events: [TrackEvent]) {
@@ -210,23 +221,23 @@ public final class ProfileCache: Sendable {
         state.withLock { ($0.entries.count, $0.hits, $0.misses, $0.staleHits, $0.pendingCount) }
     }
 
-    private func prune(_ state: inout State, now: ContinuousClock.Instant) {
+    private func prune(now: ContinuousClock.Instant) {
         let grace = overlayGrace
-        var removed = 0
-        var emptied = false
-        // In place, through the dictionary's values: no list is copied and no key hashed again.
-        for index in state.pending.values.indices {
-            let before = state.pending.values[index].count
-            state.pending.values[index].removeAll { pending in
-                if let storedAt = pending.storedAt { return now - storedAt >= grace }
-                return now - pending.submittedAt >= .seconds(3600)
+        let keys = state.withLock { Array($0.pending.keys) }
+        for start in stride(from: 0, to: keys.count, by: Self.visitorsPerLock) {
+            state.withLock { state in
+                for key in keys[start..<min(start + Self.visitorsPerLock, keys.count)] {
+                    guard var list = state.pending.removeValue(forKey: key) else { continue }
+                    let before = list.count
+                    list.removeAll { pending in
+                        if let storedAt = pending.storedAt { return now - storedAt >= grace }
+                        return now - pending.submittedAt >= .seconds(3600)
+                    }
+                    state.pendingCount -= before - list.count
+                    if !list.isEmpty { state.pending[key] = list }
+                }
             }
-            let after = state.pending.values[index].count
-            removed += before - after
-            if after == 0 { emptied = true }
         }
-        if emptied { state.pending = state.pending.filter { !$0.value.isEmpty } }
-        state.pendingCount -= removed
     }
 
     static func apply(_ event: TrackEvent, to view: inout ProfileView, keys: Set<EventKey>, skipDuplicates: Bool) {

@@ -185,9 +185,12 @@ public final class Reporter: Service, Sendable {
     }
 
     public func run() async throws {
+        // Store writes come in bursts (a commit a second): on a thread of their own at a lower priority they
+        // take what the event loops leave instead of delaying pages.
+        let background = BackgroundExecutor(niceness: Self.backgroundNiceness)
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.storeLoop() }
+                group.addTask(executorPreference: background) { await self.storeLoop() }
                 if !self.settings.forwardURL.isEmpty {
                     group.addTask { await self.forwardLoop() }
                 }
@@ -195,7 +198,11 @@ public final class Reporter: Service, Sendable {
         } onGracefulShutdown: {
             self.stop()
         }
+        try await background.shutdown()
     }
+
+    /// The nice value of the thread the store writes are prepared on (the SQLite writer's is the same).
+    static let backgroundNiceness: Int32 = 5
 
     // MARK: store side
 
