@@ -279,8 +279,10 @@ public final class Reporter: Service, Sendable {
         let batchSize = max(1, settings.batchSize, Self.largestWrite)
         let batch: [Queued] = state.withLock { state in
             if state.queueHead == 0, state.queue.count <= batchSize {
-                // All of it: the array changes hands instead of being copied while the event loops wait.
+                // All of it: the array changes hands instead of being copied while the event loops wait, and the
+                // queue starts again at the size it reached, so that appends do not grow (and copy) it under the lock.
                 var taken: [Queued] = []
+                taken.reserveCapacity(state.queue.count)
                 swap(&taken, &state.queue)
                 return taken
             }
