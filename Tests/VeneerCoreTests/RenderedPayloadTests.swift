@@ -35,6 +35,9 @@ struct RenderedPayloadTests {
             for decision in result.decisions {
                 #expect(decision.payload == expected)
                 #expect(decision.payload?.jsonText() == expected.jsonText())
+                var written = ""
+                decision.writePayloadJSON(into: &written)
+                #expect(written == expected.jsonText(), "written straight from the rendered strings")
             }
         }
     }
@@ -104,5 +107,34 @@ struct RenderedPayloadTests {
         }
         // Paths that find something and paths that do not, or the comparison would prove little.
         #expect(found > 10 && found < paths.count * 2)
+    }
+
+    @Test func writtenPayloadsMatchTheirJSONTextWhateverHoldsThem() throws {
+        let constant: JSONValue = ["b": [1, 2.5, true, JSONValue.null], "a": "quote \" and <tag> and \u{2028}"]
+        let engine = Fixture.engine([
+            Fixture.personalization("templated", experiences: [Fixture.experience("e", payload: Self.payload)]),
+            Fixture.personalization("constant", experiences: [Fixture.experience("e", payload: constant)]),
+        ])
+        let request = Fixture.request(device: .desktop, page: PageFacts(path: "/"))
+        let profile = ProfileView(userAttributes: ["name": .string("Ada \"<b>\"\n")])
+        let result = engine.choose(request, profile: profile, now: Fixture.now)
+        #expect(result.served.count == 2)
+        for decision in result.decisions {
+            var written = ""
+            decision.writePayloadJSON(into: &written)
+            #expect(written == (decision.payload ?? .null).jsonText())
+        }
+        for decision in [
+            Decision(
+                optimizationName: "n", selector: "n", group: nil, kind: .personalization, bucketVersion: 1,
+                outcome: .skipped(.notTargeted)),
+            Decision(
+                optimizationName: "v", selector: "v", group: nil, kind: .personalization, bucketVersion: 1,
+                outcome: .served(arm: "e"), payload: constant),
+        ] {
+            var written = ""
+            decision.writePayloadJSON(into: &written)
+            #expect(written == (decision.payload ?? .null).jsonText())
+        }
     }
 }

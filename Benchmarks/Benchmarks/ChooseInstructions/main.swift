@@ -13,20 +13,26 @@ import Darwin
 // of a spread of visitors and configurations, to compare two versions of the engine byte for byte.
 //
 //   ChooseInstructions scenario <iterations>
-//   ChooseInstructions payloads <iterations>   (each call's served payloads read whole too, as choose-api does)
+//   ChooseInstructions payloads <iterations>   (each call's served payloads read whole too)
+//   ChooseInstructions texts <iterations>      (… and printed as JSON text, as choose-api did until it wrote them
+//                                               directly)
+//   ChooseInstructions written <iterations>    (each served payload written as JSON text from the rendered
+//                                               strings, as choose-api does)
 //   ChooseInstructions templates <iterations>  (a change template reading payload.title per served decision,
 //                                               as the proxy does)
 //   ChooseInstructions dump <proxy.conf>
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
-    print("usage: ChooseInstructions scenario|payloads|templates <iterations> | dump <proxy.conf>")
+    print("usage: ChooseInstructions scenario|payloads|texts|written|templates <iterations> | dump <proxy.conf>")
     exit(2)
 }
 
-if ["scenario", "payloads", "templates"].contains(arguments[1]) {
+if ["scenario", "payloads", "texts", "written", "templates"].contains(arguments[1]) {
     let iterations = Int(arguments[2]) ?? 0
     let readPayloads = arguments[1] == "payloads"
+    let printPayloads = arguments[1] == "texts"
+    let writePayloads = arguments[1] == "written"
     let renderTemplates = arguments[1] == "templates"
     let change = try Template(source: "<h1><< payload.title >></h1>", mode: .payload)
     let scenario = ChooseScenario()
@@ -38,6 +44,18 @@ if ["scenario", "payloads", "templates"].contains(arguments[1]) {
             for decision in result.decisions where decision.servedArm != nil {
                 served &+= decision.payload?.objectValue?.count ?? 0
             }
+        }
+        if printPayloads {
+            for decision in result.decisions where decision.servedArm != nil {
+                served &+= (decision.payload ?? .null).jsonText().utf8.count
+            }
+        }
+        if writePayloads {
+            var text = ""
+            for decision in result.decisions where decision.servedArm != nil {
+                decision.writePayloadJSON(into: &text)
+            }
+            served &+= text.utf8.count
         }
         if renderTemplates {
             for decision in result.decisions where decision.servedArm != nil {

@@ -138,7 +138,7 @@ public struct Engine: Sendable {
             case .none:
                 payload = nil
             case .constant(let constant):
-                payload = .value(tables.payloadProgram.constants[Int(constant)])
+                payload = .constant(tables, index: constant)
             case .rendered(let node, let firstText, let textCount):
                 // Set by the first pass whenever a served payload has texts.
                 let payloads = payloads.unsafelyUnwrapped

@@ -56,7 +56,11 @@ struct PayloadProgram: Sendable {
     let nodes: PreparedTable<Node>
     let children: PreparedTable<Int32>
     let objects: PreparedTable<[String: Int32]>
+    /// `objects` with their keys sorted, as JSON text prints them, each key already written as `"key":`.
+    let sortedObjects: PreparedTable<[(keyText: String, node: Int32)]>
     let constants: PreparedTable<JSONValue>
+    /// `constants` as JSON text, printed once per configuration: the choose API copies them.
+    let constantTexts: PreparedTable<String>
     let texts: PreparedTable<Text>
     let bytes: PreparedTable<UInt8>
     let cuts: PreparedTable<Cut>
@@ -70,7 +74,9 @@ struct PayloadProgram: Sendable {
         nodes.free()
         children.free()
         objects.free()
+        sortedObjects.free()
         constants.free()
+        constantTexts.free()
         texts.free()
         bytes.free()
         cuts.free()
@@ -162,7 +168,16 @@ struct PayloadProgram: Sendable {
         func program() -> PayloadProgram {
             PayloadProgram(
                 nodes: PreparedTable(nodes), children: PreparedTable(children), objects: PreparedTable(objects),
-                constants: PreparedTable(constants), texts: PreparedTable(texts), bytes: PreparedTable(bytes),
+                sortedObjects: PreparedTable(
+                    objects.map { object in
+                        object.keys.sorted().map { key in
+                            var keyText = ""
+                            JSONValue.writeQuoted(key, into: &keyText)
+                            return (keyText: keyText + ":", node: object[key]!)
+                        }
+                    }),
+                constants: PreparedTable(constants), constantTexts: PreparedTable(constants.map { $0.jsonText() }),
+                texts: PreparedTable(texts), bytes: PreparedTable(bytes),
                 cuts: PreparedTable(cuts), paths: PreparedTable(paths), substitutions: PreparedTable(substitutions),
                 readsVisitorFacts: paths.contains { if case .visitor = $0 { true } else { false } })
         }

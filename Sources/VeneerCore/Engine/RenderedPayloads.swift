@@ -50,6 +50,48 @@ final class RenderedPayloads: ManagedBuffer<RenderedPayloads.Header, Int32> {
         }
     }
 
+    /// Appends the payload at `node` as `json(node:textOffset:).jsonText()` would print it, without building it.
+    func writeJSON(node: Int32, textOffset: Int32, into output: inout String) {
+        withUnsafeMutablePointers { header, ends in
+            Self.writeJSON(
+                node, program: header.pointee.tables.payloadProgram, textOffset: Int(textOffset), ends: ends,
+                bytes: UnsafeRawPointer(ends + header.pointee.textCapacity), into: &output)
+        }
+    }
+
+    private static func writeJSON(
+        _ node: Int32, program: PayloadProgram, textOffset: Int, ends: UnsafePointer<Int32>, bytes: UnsafeRawPointer,
+        into output: inout String
+    ) {
+        switch program.nodes[Int(node)] {
+        case .constant(let index):
+            output += program.constantTexts[Int(index)]
+        case .text(let index):
+            let slot = Int(index) + textOffset
+            let start = slot == 0 ? 0 : Int(ends[slot - 1])
+            JSONValue.writeQuoted(
+                utf8: UnsafeRawBufferPointer(start: bytes + start, count: Int(ends[slot]) - start), into: &output)
+        case .array(let start, let count):
+            output += "["
+            for offset in 0..<Int(count) {
+                if offset > 0 { output += "," }
+                writeJSON(
+                    program.children[Int(start) + offset], program: program, textOffset: textOffset, ends: ends,
+                    bytes: bytes, into: &output)
+            }
+            output += "]"
+        case .object(let index):
+            // Keys in the order `jsonText` prints them, sorted once when the program was built.
+            output += "{"
+            for (position, entry) in program.sortedObjects[Int(index)].enumerated() {
+                if position > 0 { output += "," }
+                output += entry.keyText
+                writeJSON(entry.node, program: program, textOffset: textOffset, ends: ends, bytes: bytes, into: &output)
+            }
+            output += "}"
+        }
+    }
+
     /// The value at `components` below `node`: the nodes are followed as `TemplatePath` follows a
     /// `JSONValue`, and only the node found is built.
     func value(at components: [TemplatePath.Component], node: Int32, textOffset: Int32) -> JSONValue? {

@@ -41,6 +41,23 @@ public struct Decision: Sendable, Hashable {
         get { storedPayload?.json }
         set { storedPayload = newValue.map(DecisionPayload.value) }
     }
+    /// Appends the payload as JSON text, exactly as `payload?.jsonText() ?? "null"` prints it, without
+    /// building it: the choose API writes its answer straight from the strings `choose` rendered.
+    ///
+    /// ```swift
+    /// var body = ""
+    /// decision.writePayloadJSON(into: &body)
+    /// ```
+    public func writePayloadJSON(into output: inout String) {
+        switch storedPayload {
+        case nil: output += "null"
+        case .value(let value)?: value.write(into: &output)
+        case .constant(let tables, let index)?: output += tables.payloadProgram.constantTexts[Int(index)]
+        case .rendered(let payloads, let node, let textOffset)?:
+            payloads.writeJSON(node: node, textOffset: textOffset, into: &output)
+        }
+    }
+
     /// The payload as `choose` left it, for reading in place (`TemplateContext(decision:)`).
     var preparedPayload: DecisionPayload? { storedPayload }
     /// The key the visitor was bucketed on; nil when skipped.

@@ -5,12 +5,15 @@
 /// the buffer writes it, before any decision that holds it is returned; it is read-only from then on.
 enum DecisionPayload: @unchecked Sendable, Hashable {
     case value(JSONValue)
+    /// A payload without templates: `tables.payloadProgram.constants[index]`, whose JSON text is kept too.
+    case constant(EngineTables, index: Int32)
     /// `payloads.json(node: node, textOffset: textOffset)`.
     case rendered(RenderedPayloads, node: Int32, textOffset: Int32)
 
     var json: JSONValue {
         switch self {
         case .value(let value): return value
+        case .constant(let tables, let index): return tables.payloadProgram.constants[Int(index)]
         case .rendered(let payloads, let node, let textOffset): return payloads.json(node: node, textOffset: textOffset)
         }
     }
@@ -21,6 +24,8 @@ enum DecisionPayload: @unchecked Sendable, Hashable {
         switch self {
         case .value(let value):
             return TemplatePath.follow(components, from: value)
+        case .constant(let tables, let index):
+            return TemplatePath.follow(components, from: tables.payloadProgram.constants[Int(index)])
         case .rendered(let payloads, let node, let textOffset):
             return payloads.value(at: components, node: node, textOffset: textOffset)
         }

@@ -49,7 +49,8 @@ extension JSONValue {
         return output
     }
 
-    private func write(into output: inout String) {
+    /// Appends `jsonText()` to `output`.
+    public func write(into output: inout String) {
         switch self {
         case .null: output += "null"
         case .bool(let bool): output += bool ? "true" : "false"
@@ -74,7 +75,8 @@ extension JSONValue {
         }
     }
 
-    static func writeQuoted(_ string: String, into output: inout String) {
+    /// Appends `string` as a JSON string literal, escaped as `jsonText()` escapes it.
+    public static func writeQuoted(_ string: String, into output: inout String) {
         output += "\""
         // Most strings (ids, names, URLs) need no escape: copy them whole, and go scalar by scalar only when a
         // byte that may need one shows up.
@@ -84,6 +86,15 @@ extension JSONValue {
             output += string
         }
         output += "\""
+    }
+
+    /// `writeQuoted` for valid UTF-8 held elsewhere: copied whole when nothing needs an escape.
+    static func writeQuoted(utf8 bytes: UnsafeRawBufferPointer, into output: inout String) {
+        let text = String(unsafeUninitializedCapacity: bytes.count) { target in
+            UnsafeMutableRawBufferPointer(target).copyMemory(from: bytes)
+            return bytes.count
+        }
+        writeQuoted(text, into: &output)
     }
 
     private static func writeEscaped(_ string: String, into output: inout String) {

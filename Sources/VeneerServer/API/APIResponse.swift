@@ -5,7 +5,11 @@ import VeneerCore
 /// The API's response bodies: JSON, or empty with a status.
 enum APIResponse {
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        let text = value.jsonText()
+        json(text: value.jsonText(), status: status)
+    }
+
+    /// JSON text already written.
+    static func json(text: String, status: HTTPResponse.Status = .ok) -> Response {
         var buffer = ByteBuffer()
         buffer.writeString(text)
         return Response(

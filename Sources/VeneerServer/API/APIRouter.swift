@@ -111,14 +111,20 @@ struct APIHandler: Sendable {
                 device: decisionRequest.device, applied: !exposure.control)
         }
         reporter.submit(exposures)
-        let choices: [JSONValue] = result.served.map { decision in
-            .object([
-                "name": .string(decision.selector),
-                "group": .string(decision.servedArm ?? ""),
-                "body": decision.payload ?? .null,
-            ])
+        // Written as `jsonText` would print {"choices": [{"name", "group", "body"}]} (keys sorted), with each
+        // payload copied from the strings `choose` rendered rather than built into a JSONValue first.
+        var text = "{\"choices\":["
+        for (index, decision) in result.served.enumerated() {
+            text += index == 0 ? "{\"body\":" : ",{\"body\":"
+            decision.writePayloadJSON(into: &text)
+            text += ",\"group\":"
+            JSONValue.writeQuoted(decision.servedArm ?? "", into: &text)
+            text += ",\"name\":"
+            JSONValue.writeQuoted(decision.selector, into: &text)
+            text += "}"
         }
-        return APIResponse.json(["choices": .array(choices)])
+        text += "]}"
+        return APIResponse.json(text: text)
     }
 
     /// Auth, project, encoding and size checks, then the parsed JSON body.
