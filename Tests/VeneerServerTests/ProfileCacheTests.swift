@@ -38,14 +38,22 @@ struct ProfileCacheTests {
         view?.userAttributes["tier"]?.stringValue
     }
 
-    @Test func aViewPastItsLifeAnswersAtOnceWhileTheStoreIsReadAgain() async throws {
+    /// A cache (5 s life) whose view of the visitor was read with tier "silver", after which another writer set
+    /// "gold" in the store.
+    static func cacheHoldingAnOldView(
+        staleGrace: Duration
+    ) async throws -> (store: any Store, clock: ManualClock, cache: ProfileCache) {
         let store = try await Self.openStore()
         let clock = ManualClock()
-        let cache = ProfileCache(store: store, timeToLive: .seconds(5), staleGrace: .seconds(5), now: { clock.now })
+        let cache = ProfileCache(store: store, timeToLive: .seconds(5), staleGrace: staleGrace, now: { clock.now })
         try await Self.setTier("silver", in: store)
         #expect(Self.tier(try await cache.view(for: Self.visitor, keys: [])) == "silver")
-
         try await Self.setTier("gold", in: store)
+        return (store, clock, cache)
+    }
+
+    @Test func aViewPastItsLifeAnswersAtOnceWhileTheStoreIsReadAgain() async throws {
+        let (store, clock, cache) = try await Self.cacheHoldingAnOldView(staleGrace: .seconds(5))
         #expect(Self.tier(cache.cachedView(for: Self.visitor, keys: [])) == "silver", "within its life: cached")
         #expect(cache.statistics.staleHits == 0)
 
@@ -62,13 +70,7 @@ struct ProfileCacheTests {
     }
 
     @Test func aViewPastItsLifeAndGraceIsNotServed() async throws {
-        let store = try await Self.openStore()
-        let clock = ManualClock()
-        let cache = ProfileCache(store: store, timeToLive: .seconds(5), staleGrace: .seconds(5), now: { clock.now })
-        try await Self.setTier("silver", in: store)
-        #expect(Self.tier(try await cache.view(for: Self.visitor, keys: [])) == "silver")
-        try await Self.setTier("gold", in: store)
-
+        let (store, clock, cache) = try await Self.cacheHoldingAnOldView(staleGrace: .seconds(5))
         clock.advance(by: .seconds(10))
         #expect(cache.cachedView(for: Self.visitor, keys: []) == nil, "too old to answer without the store")
         #expect(Self.tier(try await cache.view(for: Self.visitor, keys: [])) == "gold")
@@ -78,12 +80,7 @@ struct ProfileCacheTests {
     }
 
     @Test func theWaitingReadNeverServesAViewPastItsLife() async throws {
-        let store = try await Self.openStore()
-        let clock = ManualClock()
-        let cache = ProfileCache(store: store, timeToLive: .seconds(5), staleGrace: .seconds(30), now: { clock.now })
-        try await Self.setTier("silver", in: store)
-        _ = try await cache.view(for: Self.visitor, keys: [])
-        try await Self.setTier("gold", in: store)
+        let (store, clock, cache) = try await Self.cacheHoldingAnOldView(staleGrace: .seconds(30))
         clock.advance(by: .seconds(6))
         // The API asks through `view(for:)`: it reads the store rather than answer from a stale view.
         #expect(Self.tier(try await cache.view(for: Self.visitor, keys: [])) == "gold")
