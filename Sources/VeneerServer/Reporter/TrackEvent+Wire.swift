@@ -40,13 +40,42 @@ extension TrackEvent {
         ])
     }
 
-    /// One spool line: every field, so a replayed event is the same event.
+    /// One spool line: every field, so a replayed event is the same event. The text `jsonText()` prints for the
+    /// object of `wirePayloadItem` plus `name`, `type` and `sourceId` (keys sorted, empty fields left out), written
+    /// directly: the proxy writes one for every page view on its event loops.
     var spoolLine: String {
-        var object = wirePayloadItem.objectValue ?? [:]
-        object["name"] = .string(name)
-        if let type { object["type"] = .string(type) }
-        if let sourceId { object["sourceId"] = .string(sourceId) }
-        return JSONValue.object(object).jsonText()
+        var line = "{"
+        line.reserveCapacity(192 + 64 * (data.count + userAttributes.count + accountAttributes.count))
+        var separator = ""
+        func field(_ key: String, _ write: (inout String) -> Void) {
+            line += separator
+            line += key
+            write(&line)
+            separator = ","
+        }
+        func text(_ key: String, _ value: String?, keepEmpty: Bool = false) {
+            guard let value, keepEmpty || !value.isEmpty else { return }
+            field(key) { JSONValue.writeQuoted(value, into: &$0) }
+        }
+        if !accountAttributes.isEmpty {
+            field("\"accountAttributes\":") { JSONValue.object(accountAttributes).write(into: &$0) }
+        }
+        text("\"accountId\":", accountId)
+        text("\"anotherUserId\":", anotherUserId)
+        if !data.isEmpty { field("\"data\":") { JSONValue.object(data).write(into: &$0) } }
+        text("\"eventId\":", eventId, keepEmpty: true)
+        text("\"name\":", name, keepEmpty: true)
+        text("\"profileId\":", profileId)
+        text("\"sessionId\":", sessionId)
+        text("\"sourceId\":", sourceId, keepEmpty: true)
+        field("\"timestamp\":") { JSONValue.number(Double(timestamp)).write(into: &$0) }
+        text("\"type\":", type, keepEmpty: true)
+        if !userAttributes.isEmpty {
+            field("\"userAttributes\":") { JSONValue.object(userAttributes).write(into: &$0) }
+        }
+        text("\"userId\":", userId)
+        line += "}"
+        return line
     }
 
     init?(spoolLine: Substring) {
