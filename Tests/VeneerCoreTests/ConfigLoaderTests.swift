@@ -186,8 +186,8 @@ struct ConfigLoaderTests {
         #expect(config.project == ProjectSettings())
         #expect(config.visitor == VisitorSettings())
         #expect(config.decision == DecisionSettings())
-        #expect(config.events.batchSize == 5000)
-        #expect(config.events.batchInterval == .seconds(1))
+        #expect(config.events.batchSize == 20000)
+        #expect(config.events.batchInterval == .seconds(3))
         #expect(config.events.spoolDirectory == ConfigBuilder.normalize(ConfigFixtures.directory + "/data/spool"))
         #expect(config.optimizations.isEmpty)
         #expect(

@@ -122,10 +122,11 @@ public struct StoreSettings: Sendable, Hashable {
 public struct EventSettings: Sendable, Hashable {
     /// Events the journal already holds wait at most `batchInterval` for the store, and a write starts early
     /// when `batchSize` of them wait. Large and seldom: the store's person-keyed indexes cost a page per
-    /// visitor per commit, so a commit per second of what came in is several times cheaper per event than
-    /// many small ones, and cached views already see the proxy's own events at once.
-    public var batchSize = 5000
-    public var batchInterval: Duration = .seconds(1)
+    /// visitor per commit, so a commit every few seconds of what came in is several times cheaper per event
+    /// than many small ones (and each commit's burst of work delays the pages served meanwhile), while cached
+    /// views already see the proxy's own events at once.
+    public var batchSize = 20000
+    public var batchInterval: Duration = .seconds(3)
     public var queueLimit = 100_000
     public var spoolDirectory = "data/spool"
     public var forwardURL = ""
