@@ -52,7 +52,7 @@ extension RelationalStore {
     }
 
     /// `(kind = $1 AND value = $2) OR …` for these identities, with its binds; `prefix` names the table.
-    private static func matching(
+    static func matching(
         _ identities: some Collection<(kind: String, value: String)>, prefix: String
     ) -> (String, [SQLValue]) {
         var conditions: [String] = []

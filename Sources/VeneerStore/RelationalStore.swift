@@ -16,22 +16,12 @@ final class RelationalStore: Store {
         try await backend.close()
     }
 
-    /// The person a user id (preferred) or profile id belongs to, without creating one.
-    /// The person a user id names, else the one a profile id names: one statement for both.
+    /// The person a user id names, else the one a profile id names, without creating one: one statement for both.
     func lookUpPerson(userId: String?, profileId: String?) async throws -> String? {
-        var conditions: [String] = []
-        var binds: [SQLValue] = []
-        if let userId, !userId.isEmpty {
-            binds.append(.text(userId))
-            conditions.append("(kind = 'user' AND value = $\(binds.count))")
-        }
-        if let profileId, !profileId.isEmpty {
-            binds.append(.text(profileId))
-            conditions.append("(kind = 'profile' AND value = $\(binds.count))")
-        }
-        guard !conditions.isEmpty else { return nil }
-        let rows = try await backend.read(
-            "SELECT kind, person_id FROM identities WHERE " + conditions.joined(separator: " OR "), binds)
+        let identities = Self.identities(profileId: profileId, userId: userId, anotherUserId: nil)
+        guard !identities.isEmpty else { return nil }
+        let (condition, binds) = Self.matching(identities, prefix: "")
+        let rows = try await backend.read("SELECT kind, person_id FROM identities WHERE " + condition, binds)
         return (rows.first { $0[0].text == "user" } ?? rows.first)?[1].text
     }
 

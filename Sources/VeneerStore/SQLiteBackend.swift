@@ -29,9 +29,6 @@ final class SQLiteBackend: SQLBackend {
         self.readerThreads = readerThreads
     }
 
-    /// How much lower the writer thread runs than the event loops (Linux nice values, 0…19).
-    static let writerNiceness: Int32 = 5
-
     static func open(path: String, logger: Logger) async throws -> SQLiteBackend {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
@@ -41,7 +38,7 @@ final class SQLiteBackend: SQLBackend {
         writerThread.start()
         let readerThreads = NIOThreadPool(numberOfThreads: 2)
         readerThreads.start()
-        try await writerThread.runIfActive { ThreadPriority.lowerCurrentThread(to: writerNiceness) }
+        try await writerThread.runIfActive { ThreadPriority.lowerCurrentThread(to: ThreadPriority.background) }
         let loop = MultiThreadedEventLoopGroup.singleton.any()
         let writer = try await SQLiteConnection.open(
             storage: .file(path: path), threadPool: writerThread, logger: logger, on: loop)

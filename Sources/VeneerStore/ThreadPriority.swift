@@ -4,9 +4,13 @@ import Foundation
 /// the event loops when both are busy.
 ///
 /// ```swift
-/// try await writerThread.runIfActive { ThreadPriority.lowerCurrentThread(to: 5) }
+/// try await writerThread.runIfActive { ThreadPriority.lowerCurrentThread(to: ThreadPriority.background) }
 /// ```
 public enum ThreadPriority {
+    /// The nice value of store writes: the SQLite writer's thread and the reporter's. Low enough that the event
+    /// loops go first when the cores are busy, high enough that the store keeps up with a saturated proxy.
+    public static let background: Int32 = 5
+
     /// Raises the calling thread's nice value to `niceness` (0…19) unless it is already higher. On Linux the nice
     /// value belongs to the thread and `who` 0 names the caller; elsewhere it would name the whole process, so
     /// nothing is done.

@@ -82,7 +82,7 @@ public final class ProfileCache: Sendable {
         guard let key = Self.key(userId: identification.userId, profileId: identification.profileId) else {
             return ProfileView()
         }
-        if let cached = cachedView(key: key, keys: keys) { return cached }
+        if let cached = lookUp(key: key, keys: keys, staleAllowed: false).view { return cached }
         return try await load(key: key, identification: identification, keys: keys)
     }
 
@@ -116,40 +116,39 @@ public final class ProfileCache: Sendable {
         guard let key = Self.key(userId: identification.userId, profileId: identification.profileId) else {
             return ProfileView()
         }
-        let now = self.now()
-        let (cached, refresh): (ProfileView?, Bool) = state.withLock { state in
-            guard let entry = state.entries[key], entry.keys == keys else { return (nil, false) }
-            let age = now - entry.loadedAt
-            if age < timeToLive {
-                state.hits += 1
-                return (entry.view, false)
-            }
-            guard age < timeToLive + staleGrace else { return (nil, false) }
-            state.staleHits += 1
-            return (entry.view, state.refreshing.insert(key).inserted)
-        }
+        let (cached, refresh) = lookUp(key: key, keys: keys, staleAllowed: true)
         if refresh {
             Task {
                 _ = try? await self.load(key: key, identification: identification, keys: keys)
                 self.state.withLock { _ = $0.refreshing.remove(key) }
             }
         }
-        if cached != nil { observe?(true, self.now() - now) }
         return cached
     }
 
-    private func cachedView(key: String, keys: Set<EventKey>) -> ProfileView? {
+    /// The cached view within its life, or (when `staleAllowed`) within `staleGrace` past it, with whether a
+    /// background read should start. Without `staleAllowed`, nothing found counts as a miss.
+    private func lookUp(
+        key: String, keys: Set<EventKey>, staleAllowed: Bool
+    ) -> (view: ProfileView?, refresh: Bool) {
         let now = self.now()
-        let cached: ProfileView? = state.withLock { state in
-            if let entry = state.entries[key], entry.keys == keys, now - entry.loadedAt < timeToLive {
-                state.hits += 1
-                return entry.view
+        let found: (view: ProfileView?, refresh: Bool) = state.withLock { state in
+            if let entry = state.entries[key], entry.keys == keys {
+                let age = now - entry.loadedAt
+                if age < timeToLive {
+                    state.hits += 1
+                    return (entry.view, false)
+                }
+                if staleAllowed, age < timeToLive + staleGrace {
+                    state.staleHits += 1
+                    return (entry.view, state.refreshing.insert(key).inserted)
+                }
             }
-            state.misses += 1
-            return nil
+            if !staleAllowed { state.misses += 1 }
+            return (nil, false)
         }
-        if cached != nil { observe?(true, self.now() - now) }
-        return cached
+        if found.view != nil { observe?(true, self.now() - now) }
+        return found
     }
 
     /// The proxy's own events, not yet stored: applied to cached views now and to views read later.

@@ -187,7 +187,7 @@ public final class Reporter: Service, Sendable {
     public func run() async throws {
         // Store writes come in bursts (a commit a second): on a thread of their own at a lower priority they
         // take what the event loops leave instead of delaying pages.
-        let background = BackgroundExecutor(niceness: Self.backgroundNiceness)
+        let background = BackgroundExecutor(niceness: ThreadPriority.background)
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask(executorPreference: background) { await self.storeLoop() }
@@ -200,9 +200,6 @@ public final class Reporter: Service, Sendable {
         }
         try await background.shutdown()
     }
-
-    /// The nice value of the thread the store writes are prepared on (the SQLite writer's is the same).
-    static let backgroundNiceness: Int32 = 5
 
     // MARK: store side
 
