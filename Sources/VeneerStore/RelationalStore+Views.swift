@@ -13,6 +13,7 @@ extension RelationalStore {
         guard let person = try await lookUpPerson(userId: identification.userId, profileId: identification.profileId)
         else { return ProfileView() }
         let names = Array(Set(keys.map(\.event))).sorted()
+        let filteredNames = Array(Set(keys.filter { $0.filter != nil }.map(\.event))).sorted()
         var parts = [
             // PostgreSQL types a compound query's columns from its first part: the NULLs there say what they stand for.
             """
@@ -27,12 +28,23 @@ extension RelationalStore {
             "SELECT 4, selector, arm, bucket_version, NULL, control, NULL FROM assignments WHERE person_id = $1",
         ]
         if !names.isEmpty {
+            // Only filters read an event's data. Without it, (person, name, ts) is all a row needs, which the
+            // events_person index holds: a long history is read from the index alone.
+            let data =
+                filteredNames.isEmpty
+                ? "NULL"
+                : filteredNames.count == names.count
+                    ? "data"
+                    : "CASE WHEN name IN (\(placeholders(filteredNames.count, from: 2 + names.count))) THEN data END"
             parts.append(
-                "SELECT 2, name, data, ts, NULL, NULL, NULL FROM events WHERE person_id = $1 AND name IN (\(placeholders(names.count, from: 2)))"
+                "SELECT 2, name, \(data), ts, NULL, NULL, NULL FROM events WHERE person_id = $1 AND name IN (\(placeholders(names.count, from: 2)))"
             )
         }
-        let rows = try await backend.read(
-            parts.joined(separator: " UNION ALL "), [.text(person)] + names.map(SQLValue.text))
+        var binds: [SQLValue] = [.text(person)] + names.map(SQLValue.text)
+        if !filteredNames.isEmpty, filteredNames.count != names.count {
+            binds += filteredNames.map(SQLValue.text)
+        }
+        let rows = try await backend.read(parts.joined(separator: " UNION ALL "), binds)
 
         var view = ProfileView()
         var accountRows: [SQLRow] = []
@@ -57,7 +69,7 @@ extension RelationalStore {
         for row in accountRows {
             if let key = row[1].text { view.accountAttributes[key] = Self.parseValue(row[2].text) }
         }
-        let filtered = Set(keys.filter { $0.filter != nil }.map(\.event))
+        let filtered = Set(filteredNames)
         eventRows.sort { ($0[3].integer ?? 0) < ($1[3].integer ?? 0) }
         for row in eventRows {
             guard let name = row[1].text, let timestamp = row[3].integer else { continue }

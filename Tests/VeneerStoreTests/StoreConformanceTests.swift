@@ -166,6 +166,13 @@ struct StoreConformanceTests {
             #expect(view.eventSummaries[all]?.count(since: 1500) == 2)
             #expect(view.eventSummaries[never] == nil)
             #expect(view.eventSummaries[EventKey(event: "View Page")] == nil)  // not asked for
+            // Data is read only for the names a filter needs: all of them, or none.
+            let onlyFiltered = try await store.profileView(for: .init(sourceId: "1", profileId: "p1"), keys: [big])
+            #expect(onlyFiltered.eventSummaries[big]?.timestamps == [2000, 3000])
+            let noFilter = try await store.profileView(
+                for: .init(sourceId: "1", profileId: "p1"), keys: [all, EventKey(event: "View Page")])
+            #expect(noFilter.eventSummaries[all]?.timestamps == [1000, 2000, 3000])
+            #expect(noFilter.eventSummaries[EventKey(event: "View Page")]?.timestamps == [1500])
         }
     }
 
