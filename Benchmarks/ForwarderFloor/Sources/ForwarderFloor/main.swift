@@ -68,7 +68,7 @@ let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         .map { toOrigin.connect(to: $0) }
 }
 
-let server = try ServerBootstrap(group: group)
+let bootstrap = ServerBootstrap(group: group)
     .serverChannelOption(.backlog, value: 512)
     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -79,7 +79,13 @@ let server = try ServerBootstrap(group: group)
             return client.eventLoop.makeFailedFuture(error)
         }
     }
-    .bind(host: "127.0.0.1", port: listenPort).wait()
+let server: any Channel
+do {
+    server = try bootstrap.bind(host: "127.0.0.1", port: listenPort).wait()
+} catch {
+    print("ForwarderFloor: cannot listen on 127.0.0.1:\(listenPort): \(error)")
+    exit(1)
+}
 print("ForwarderFloor \(arguments[1]) on 127.0.0.1:\(listenPort) → 127.0.0.1:\(originPort)")
 // The benchmark script stops it with SIGTERM; nothing needs draining.
 try server.closeFuture.wait()
