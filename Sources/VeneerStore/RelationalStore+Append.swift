@@ -78,11 +78,10 @@ extension RelationalStore {
         async throws -> Int
     {
         guard !batch.isEmpty else { return 0 }
-        var rows: [String] = []
         var binds: [SQLValue] = []
+        binds.reserveCapacity(batch.count * 15)
         let received = EpochClock.milliseconds()
         for (event, person) in batch {
-            rows.append("(\(placeholders(15, from: binds.count + 1)))")
             binds += [
                 .text(event.eventId), .text(event.name), SQLValue(event.type), .integer(event.timestamp),
                 SQLValue(person?.id), SQLValue(event.sourceId), SQLValue(event.profileId), SQLValue(event.userId),
@@ -96,7 +95,7 @@ extension RelationalStore {
                 """
                 INSERT INTO events (event_id, name, type, ts, person_id, source_id, profile_id, user_id, account_id,
                   another_user_id, session_id, data, user_attributes, account_attributes, received_at)
-                VALUES \(rows.joined(separator: ", "))
+                VALUES \(placeholderRows(batch.count, columns: 15))
                 ON CONFLICT (event_id) DO NOTHING RETURNING event_id
                 """, binds
             ).compactMap { $0[0].text })
@@ -116,10 +115,9 @@ extension RelationalStore {
         guard !exposures.isEmpty else { return }
         for chunkStart in stride(from: 0, to: exposures.count, by: 100) {
             let chunk = exposures[chunkStart..<min(chunkStart + 100, exposures.count)]
-            var rows: [String] = []
             var binds: [SQLValue] = []
+            binds.reserveCapacity(chunk.count * 8)
             for (event, person, exposure) in chunk {
-                rows.append("(\(placeholders(8, from: binds.count + 1)))")
                 binds += [
                     .text(event.eventId), .text(person), .text(exposure.selector), .text(exposure.arm),
                     SQLValue(exposure.control), .integer(Int64(exposure.bucketVersion)), SQLValue(event.sessionId),
@@ -129,7 +127,7 @@ extension RelationalStore {
             try await session.execute(
                 """
                 INSERT INTO exposures (event_id, person_id, selector, arm, control, bucket_version, session_id, ts)
-                VALUES \(rows.joined(separator: ", ")) ON CONFLICT (event_id) DO NOTHING
+                VALUES \(placeholderRows(chunk.count, columns: 8)) ON CONFLICT (event_id) DO NOTHING
                 """, binds)
         }
         // The first exposure's arm sticks until the bucket version moves on. One statement may not upsert a row
@@ -149,20 +147,19 @@ extension RelationalStore {
             }
         }
         for chunkStart in stride(from: 0, to: order.count, by: 100) {
-            var rows: [String] = []
             var binds: [SQLValue] = []
             for key in order[chunkStart..<min(chunkStart + 100, order.count)] {
                 guard let (person, exposure, at) = assignments[key] else { continue }
-                rows.append("(\(placeholders(6, from: binds.count + 1)))")
                 binds += [
                     .text(person), .text(exposure.selector), .text(exposure.arm), SQLValue(exposure.control),
                     .integer(Int64(exposure.bucketVersion)), .integer(at),
                 ]
             }
+            guard !binds.isEmpty else { continue }
             try await session.execute(
                 """
                 INSERT INTO assignments (person_id, selector, arm, control, bucket_version, assigned_at)
-                VALUES \(rows.joined(separator: ", "))
+                VALUES \(placeholderRows(binds.count / 6, columns: 6))
                 ON CONFLICT (person_id, selector) DO UPDATE SET arm = excluded.arm, control = excluded.control,
                   bucket_version = excluded.bucket_version, assigned_at = excluded.assigned_at
                 WHERE excluded.bucket_version > assignments.bucket_version

@@ -22,8 +22,3 @@ protocol SQLBackend: Sendable {
     ) async throws -> Result
     func close() async throws
 }
-
-/// `$1, $2, …` for `count` values starting at `start`.
-func placeholders(_ count: Int, from start: Int) -> String {
-    (0..<count).map { "$\(start + $0)" }.joined(separator: ", ")
-}
