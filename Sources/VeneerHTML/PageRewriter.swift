@@ -8,7 +8,9 @@ import VeneerCore
 /// to understand the page; its findings — the element boundaries for a set of selectors — are
 /// kept in a bounded cache keyed by a hash of the body, so a page many visitors receive is parsed
 /// once and later only hashed and spliced. A page in which no selector's id, class or attribute
-/// value occurs is not parsed at all.
+/// value occurs is not parsed at all. A page that differs from a recently parsed one only in words
+/// (a fresh nonce, CSRF token or request id in text or in an attribute no selector reads) takes
+/// that parse's findings, moved to its offsets (`PageTemplate`).
 ///
 /// ```swift
 /// let rewriter = PageRewriter()
@@ -24,9 +26,13 @@ public final class PageRewriter: Sendable {
     /// Pages larger than this are returned unchanged.
     public let maximumPageBytes: Int
     private let cache: Mutex<ParseCache>
+    private let templates: Mutex<PageTemplates>
 
-    public init(cacheCapacity: Int = 256, maximumPageBytes: Int = 64 << 20) {
+    /// `templateCapacity`: parsed pages kept to answer pages that differ from them only in words (a fresh
+    /// nonce or token per response) without a parse; 0 turns that off.
+    public init(cacheCapacity: Int = 256, maximumPageBytes: Int = 64 << 20, templateCapacity: Int = 8) {
         self.cache = Mutex(ParseCache(capacity: cacheCapacity))
+        self.templates = Mutex(PageTemplates(capacity: templateCapacity))
         self.maximumPageBytes = maximumPageBytes
         // libxml2's global set-up happens here, once, when the proxy creates its rewriter at start-up.
         precondition(ElementScanner.initialized)
@@ -37,10 +43,14 @@ public final class PageRewriter: Sendable {
         public var hits: Int
         public var misses: Int
         public var entries: Int
+        /// Pages answered from a kept page they differ from only in words, without a parse.
+        public var derived: Int = 0
     }
 
     public var cacheStatistics: CacheStatistics {
-        cache.withLock { CacheStatistics(hits: $0.hits, misses: $0.misses, entries: $0.count) }
+        var statistics = cache.withLock { CacheStatistics(hits: $0.hits, misses: $0.misses, entries: $0.count) }
+        statistics.derived = templates.withLock { $0.derived }
+        return statistics
     }
 
     /// Applies `changes` to `page`. `contentTypeCharset` is the `charset` parameter of the
@@ -64,6 +74,7 @@ public final class PageRewriter: Sendable {
     /// What happened inside one `rewrite`, for tests and benchmarks.
     struct Diagnostics {
         var cacheHit = false
+        var derivedFromTemplate = false
         var skippedByPrecheck = false
         var stoppedEarly = false
         var parsedByPullParser = false
@@ -136,19 +147,43 @@ public final class PageRewriter: Sendable {
         let key = ParseCache.Key(
             hash: BodyHash.hash(bytes), length: bytes.count, charset: charset, selectors: selectors.map(\.source))
         let scan: ScanResult
+        let templateKey = PageTemplates.Key(charset: charset, selectors: key.selectors)
         if let cached = cache.withLock({ $0.lookup(key, countingMiss: parseWhenNotCached) }) {
             scan = cached
             diagnostics?.pointee.cacheHit = true
+        } else if let derived = derivedScan(bytes, key: templateKey) {
+            // Not cached: a page with a fresh token is not seen again, and deriving costs about what a hash does.
+            scan = derived
+            diagnostics?.pointee.derivedFromTemplate = true
         } else {
             guard parseWhenNotCached else { return nil }
             scan = Self.scan(bytes, charset: charset, selectors: selectors)
             cache.withLock { $0.insert(scan, for: key) }
+            if templates.withLock({ $0.capacity > 0 }),
+                let template = PageTemplate(
+                    page: bytes, scan: scan, guardedAttributes: PageTemplate.guardedAttributes(for: selectors))
+            {
+                templates.withLock { $0.insert(template, for: templateKey) }
+            }
         }
         diagnostics?.pointee.skippedByPrecheck = scan.skippedByPrecheck
         diagnostics?.pointee.stoppedEarly = scan.stoppedEarly
         diagnostics?.pointee.parsedByPullParser = scan.parsedByPullParser
         var splicer = PageSplicer(page: bytes, charset: charset)
         return splicer.apply(changes, selectorIndex: selectorIndex, scan: scan, buildsOutput: buildsOutput)
+    }
+
+    /// The parse of a kept page that `bytes` differs from only in words, moved to `bytes`' offsets. The
+    /// comparisons run outside the lock: a template is an immutable value.
+    private func derivedScan(_ bytes: UnsafeBufferPointer<UInt8>, key: PageTemplates.Key) -> ScanResult? {
+        let candidates = templates.withLock { $0.candidates(for: key, length: bytes.count) }
+        for (id, template) in candidates {
+            if let scan = template.derive(for: bytes) {
+                templates.withLock { $0.used(id) }
+                return scan
+            }
+        }
+        return nil
     }
 
     /// Finds the elements `selectors` match: byte pre-check, then the parse (stopped early when it can be).

@@ -94,6 +94,10 @@ struct ProxyOperationsTests {
         let lookups = try await get(proxy.apiURL + "/-/metrics").1
         #expect(lookups.contains("veneer_profile_lookup_duration_seconds_count{source=\"store\"} 1"), "\(lookups)")
         #expect(lookups.contains("veneer_profile_lookup_duration_seconds_count{source=\"cache\"} 1"))
+        // One parse of the page, then its cached parse twice.
+        #expect(lookups.contains("veneer_page_parse_cache_misses_total 1"), "\(lookups)")
+        #expect(lookups.contains("veneer_page_parse_cache_hits_total 2"))
+        #expect(lookups.contains("veneer_page_parses_derived_total 0"))
 
         // A file change is picked up (polled once a second).
         try proxy.rewriteConfig(Self.config(origin: origin.url, headline: "Second"))

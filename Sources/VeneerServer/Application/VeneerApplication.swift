@@ -51,8 +51,9 @@ public struct VeneerApplication: Sendable {
         let threadPool = NIOThreadPool(numberOfThreads: max(1, System.coreCount))
         threadPool.start()
         let failOpenLog = FailOpenLog()
+        let rewriter = PageRewriter(cacheCapacity: 256)
         let services = ProxyServices(
-            profiles: cache, events: reporter, rewriter: PageRewriter(cacheCapacity: 256), metrics: metrics,
+            profiles: cache, events: reporter, rewriter: rewriter, metrics: metrics,
             threadPool: threadPool, logger: logger, failOpenLog: failOpenLog)
         let group = MultiThreadedEventLoopGroup.singleton
         let server = ProxyServer(holder: holder, services: services, group: group)
@@ -66,6 +67,7 @@ public struct VeneerApplication: Sendable {
                 hits: Int64(statistics.hits), misses: Int64(statistics.misses),
                 staleHits: Int64(statistics.staleHits))
             metrics.reporter(queued: reporter.queued, statistics: reporter.statistics)
+            metrics.pageParses(rewriter.cacheStatistics)
         }
         let api = Application(
             router: router,

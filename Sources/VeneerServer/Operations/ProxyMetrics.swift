@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 public import Prometheus
+import VeneerHTML
 
 /// The proxy's Prometheus metrics (issue 5, point 8). Collectors are created once per label set and kept,
 /// so the hot path pays one uncontended lock per lookup.
@@ -161,6 +162,19 @@ public final class ProxyMetrics: Sendable {
             "veneer_profile_cache_stale_hits", "total",
             "Views served past their life while read again in the background, since start", []
         ).set(Double(staleHits))
+    }
+
+    /// The page rewriter's parse cache, and the pages answered from a kept page they differ from only in words
+    /// (a fresh nonce or token), read at each scrape.
+    func pageParses(_ statistics: PageRewriter.CacheStatistics) {
+        gauge("veneer_page_parse_cache_hits", "total", "Pages whose parse came from the cache, since start", [])
+            .set(Double(statistics.hits))
+        gauge("veneer_page_parse_cache_misses", "total", "Pages parsed or derived, since start", [])
+            .set(Double(statistics.misses))
+        gauge(
+            "veneer_page_parses_derived", "total",
+            "Pages answered from a kept page they differ from only in words, without a parse, since start", []
+        ).set(Double(statistics.derived))
     }
 
     /// The reporter's queue and where its events went, read at each scrape.

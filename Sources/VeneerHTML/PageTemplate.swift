@@ -1,0 +1,224 @@
+import VeneerCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A page libxml2 parsed, kept with what the parse found and with the byte ranges of the page in which a
+/// word can change without changing what any parse finds — so that the next page of a site that puts a fresh
+/// nonce, CSRF token or request id into every response is answered from this parse, not a new one.
+///
+/// Those ranges (`inertSpans`) are text between tags, the content of `script` and `style`, and quoted values
+/// of attributes no selector reads (`nonce`, `value`, `data-…`). The page is read with a deliberately narrow
+/// tokenizer: anything it is not sure libxml2 reads the same way (a `<` that opens no tag, an unquoted value
+/// holding a quote, a processing instruction, a tag the page does not close) makes the page no template at
+/// all, and every page derived from it is checked again boundary by boundary.
+///
+/// ```swift
+/// let template = PageTemplate(page: bytes, scan: scan, guardedAttributes: ["id", "class"])
+/// let next = template?.derive(for: nextPageBytes)  // a ScanResult, or nil: parse that page
+/// ```
+struct PageTemplate: Sendable {
+    let bytes: [UInt8]
+    let scan: ScanResult
+    /// Sorted, disjoint.
+    let inertSpans: [Range<Int>]
+
+    /// Pages larger than this are not kept: a template is held in memory beside the parse cache.
+    static let maximumBytes = 1 << 20
+
+    init?(page: UnsafeBufferPointer<UInt8>, scan: ScanResult, guardedAttributes: Set<[UInt8]>) {
+        guard page.count <= Self.maximumBytes, scan.failure == nil,
+            let spans = Self.inertSpans(page, guardedAttributes: guardedAttributes)
+        else { return nil }
+        self.bytes = Array(page)
+        self.scan = scan
+        self.inertSpans = spans
+    }
+
+    /// Lower-cased names of the attributes whose values can decide a match or how the page is read.
+    static func guardedAttributes(for selectors: [CSSSelector]) -> Set<[UInt8]> {
+        var names = Set(["id", "class", "charset", "content", "http-equiv"].map { Array($0.utf8) })
+        func add(_ compound: CompoundSelector) {
+            for condition in compound.conditions {
+                switch condition {
+                case .attribute(let attribute): names.insert(Array(attribute.name.lowercased().utf8))
+                case .not(let inner): add(inner)
+                case .id, .className, .firstChild, .nthChild: break
+                }
+            }
+        }
+        for selector in selectors {
+            for alternative in selector.alternatives { alternative.compounds.forEach(add) }
+        }
+        return names
+    }
+
+    // MARK: reading the page
+
+    private static let lessThan = UInt8(ascii: "<")
+    private static let greaterThan = UInt8(ascii: ">")
+    private static let slash = UInt8(ascii: "/")
+    private static let equals = UInt8(ascii: "=")
+    private static let doubleQuote = UInt8(ascii: "\"")
+    private static let singleQuote = UInt8(ascii: "'")
+
+    static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0C || byte == 0x0D
+    }
+
+    static func isLetter(_ byte: UInt8) -> Bool {
+        (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+    }
+
+    /// Whether `page[range]` is `name` (lower-case) in any case, compared in place.
+    private static func equalsIgnoringCase(
+        _ page: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ name: [UInt8]
+    )
+        -> Bool
+    {
+        guard range.count == name.count else { return false }
+        for (offset, expected) in name.enumerated() {
+            let byte = page[range.lowerBound + offset]
+            if (isLetter(byte) ? byte | 0x20 : byte) != expected { return false }
+        }
+        return true
+    }
+
+    private static func find(_ byte: UInt8, in page: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard start < page.count, let base = page.baseAddress,
+            let found = memchr(base + start, Int32(byte), page.count - start)
+        else { return nil }
+        return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+    }
+
+    private static func find(_ needle: [UInt8], in page: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard !needle.isEmpty, page.count >= needle.count else { return nil }
+        var index = start
+        while index + needle.count <= page.count {
+            if page[index] == needle[0] {
+                var matched = 1
+                while matched < needle.count, page[index + matched] == needle[matched] { matched += 1 }
+                if matched == needle.count { return index }
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// The earliest `</` + letter at or after `start`: libxml2 ends raw text there or later, never earlier.
+    private static func rawTextEnd(in page: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var index = start
+        while index + 2 < page.count {
+            if page[index] == lessThan, page[index + 1] == slash, isLetter(page[index + 2]) { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    static func inertSpans(_ page: UnsafeBufferPointer<UInt8>, guardedAttributes: Set<[UInt8]>) -> [Range<Int>]? {
+        let guarded = Array(guardedAttributes)
+        var spans: [Range<Int>] = []
+        var index = 0
+        while index < page.count {
+            guard let open = find(lessThan, in: page, from: index) else {
+                spans.append(index..<page.count)
+                break
+            }
+            if open > index { spans.append(index..<open) }
+            guard open + 1 < page.count else { return nil }
+            let next = page[open + 1]
+            if next == UInt8(ascii: "!") {
+                if open + 3 < page.count, page[open + 2] == UInt8(ascii: "-"), page[open + 3] == UInt8(ascii: "-") {
+                    // A comment is skipped, not counted inert: its edge cases (`<!-->`, `--!>`) are not worth it.
+                    guard let close = find(Array("-->".utf8), in: page, from: open + 4) else { return nil }
+                    index = close + 3
+                } else {
+                    guard let close = find(greaterThan, in: page, from: open + 2) else { return nil }
+                    index = close + 1
+                }
+            } else if next == slash {
+                guard let close = find(greaterThan, in: page, from: open + 2) else { return nil }
+                index = close + 1
+            } else if isLetter(next) {
+                guard let (end, name) = startTag(in: page, at: open, guarded: guarded, into: &spans) else {
+                    return nil
+                }
+                index = end
+                if equalsIgnoringCase(page, name, Self.script) || equalsIgnoringCase(page, name, Self.style) {
+                    guard let close = rawTextEnd(in: page, from: end) else { return nil }
+                    if close > end { spans.append(end..<close) }
+                    index = close
+                } else if equalsIgnoringCase(page, name, Self.plaintext) {
+                    return nil
+                }
+            } else {
+                // `<` before a space, digit or `?`: libxml2 keeps it as text or reads a processing instruction.
+                return nil
+            }
+        }
+        return spans
+    }
+
+    private static let script = Array("script".utf8)
+    private static let style = Array("style".utf8)
+    private static let plaintext = Array("plaintext".utf8)
+
+    /// Reads the start tag at `open`; returns where it ends and where its name is, adding the inert attribute
+    /// values to `spans`. nil for anything unusual.
+    private static func startTag(
+        in page: UnsafeBufferPointer<UInt8>, at open: Int, guarded: [[UInt8]], into spans: inout [Range<Int>]
+    ) -> (end: Int, name: Range<Int>)? {
+        var cursor = open + 1
+        while cursor < page.count, !isSpace(page[cursor]), page[cursor] != greaterThan, page[cursor] != slash {
+            let byte = page[cursor]
+            if byte == lessThan || byte == doubleQuote || byte == singleQuote || byte == equals { return nil }
+            cursor += 1
+        }
+        let name = (open + 1)..<cursor
+        while true {
+            while cursor < page.count, isSpace(page[cursor]) { cursor += 1 }
+            guard cursor < page.count else { return nil }
+            if page[cursor] == greaterThan { return (cursor + 1, name) }
+            if page[cursor] == slash {
+                cursor += 1
+                continue
+            }
+            let attributeStart = cursor
+            while cursor < page.count, !isSpace(page[cursor]), page[cursor] != greaterThan, page[cursor] != slash,
+                page[cursor] != equals
+            {
+                let byte = page[cursor]
+                if byte == lessThan || byte == doubleQuote || byte == singleQuote { return nil }
+                cursor += 1
+            }
+            let attribute = attributeStart..<cursor
+            while cursor < page.count, isSpace(page[cursor]) { cursor += 1 }
+            guard cursor < page.count, page[cursor] == equals else { continue }
+            cursor += 1
+            while cursor < page.count, isSpace(page[cursor]) { cursor += 1 }
+            guard cursor < page.count else { return nil }
+            let quote = page[cursor]
+            if quote == doubleQuote || quote == singleQuote {
+                guard let close = find(quote, in: page, from: cursor + 1) else { return nil }
+                if close > cursor + 1, !guarded.contains(where: { equalsIgnoringCase(page, attribute, $0) }) {
+                    spans.append((cursor + 1)..<close)
+                }
+                cursor = close + 1
+                guard cursor < page.count,
+                    isSpace(page[cursor]) || page[cursor] == greaterThan || page[cursor] == slash
+                else { return nil }
+            } else {
+                while cursor < page.count, !isSpace(page[cursor]), page[cursor] != greaterThan {
+                    let byte = page[cursor]
+                    if byte == lessThan || byte == doubleQuote || byte == singleQuote || byte == equals
+                        || byte == UInt8(ascii: "`")
+                    {
+                        return nil
+                    }
+                    cursor += 1
+                }
+            }
+        }
+    }
+}
