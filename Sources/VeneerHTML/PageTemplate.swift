@@ -169,32 +169,33 @@ struct PageTemplate: Sendable {
     private static func startTag(
         in page: UnsafeBufferPointer<UInt8>, at open: Int, guarded: [[UInt8]], into spans: inout [Range<Int>]
     ) -> (end: Int, name: Range<Int>)? {
-        var cursor = open + 1
-        while cursor < page.count, !isSpace(page[cursor]), page[cursor] != greaterThan, page[cursor] != slash {
-            let byte = page[cursor]
-            if byte == lessThan || byte == doubleQuote || byte == singleQuote || byte == equals { return nil }
-            cursor += 1
-        }
-        let name = (open + 1)..<cursor
+        guard let nameEnd = nameEnd(in: page, from: open + 1) else { return nil }
+        let name = (open + 1)..<nameEnd
+        var cursor = nameEnd
         while true {
+            let previousEnd = cursor
             while cursor < page.count, isSpace(page[cursor]) { cursor += 1 }
             guard cursor < page.count else { return nil }
             if page[cursor] == greaterThan { return (cursor + 1, name) }
             if page[cursor] == slash {
+                guard cursor + 1 < page.count else { return nil }
+                if page[cursor + 1] == greaterThan { return (cursor + 2, name) }
+                // libxml2 skips a bogus attribute to the next blank: only a `/` right before one is harmless.
+                guard isSpace(page[cursor + 1]) else { return nil }
                 cursor += 1
                 continue
             }
-            let attributeStart = cursor
-            while cursor < page.count, !isSpace(page[cursor]), page[cursor] != greaterThan, page[cursor] != slash,
-                page[cursor] != equals
-            {
-                let byte = page[cursor]
-                if byte == lessThan || byte == doubleQuote || byte == singleQuote { return nil }
-                cursor += 1
-            }
-            let attribute = attributeStart..<cursor
+            // A blank before every attribute (`<a$b>`, `a="1"b` are read another way by libxml2).
+            guard cursor > previousEnd, let attributeEnd = Self.nameEnd(in: page, from: cursor) else { return nil }
+            let attribute = cursor..<attributeEnd
+            cursor = attributeEnd
             while cursor < page.count, isSpace(page[cursor]) { cursor += 1 }
-            guard cursor < page.count, page[cursor] == equals else { continue }
+            guard cursor < page.count else { return nil }
+            guard page[cursor] == equals else {
+                // No value: back to the name's end, so that what follows is checked like anything after a name.
+                cursor = attributeEnd
+                continue
+            }
             cursor += 1
             while cursor < page.count, isSpace(page[cursor]) { cursor += 1 }
             guard cursor < page.count else { return nil }
@@ -205,9 +206,6 @@ struct PageTemplate: Sendable {
                     spans.append((cursor + 1)..<close)
                 }
                 cursor = close + 1
-                guard cursor < page.count,
-                    isSpace(page[cursor]) || page[cursor] == greaterThan || page[cursor] == slash
-                else { return nil }
             } else {
                 while cursor < page.count, !isSpace(page[cursor]), page[cursor] != greaterThan {
                     let byte = page[cursor]
@@ -220,5 +218,24 @@ struct PageTemplate: Sendable {
                 }
             }
         }
+    }
+
+    /// The end of the name libxml2 reads at `start` (`htmlParseHTMLName`: a letter, `_`, `:` or `.`, then
+    /// letters, digits and `:-_.`, at most 99 bytes kept); nil when it reads none, or would cut it short.
+    private static func nameEnd(in page: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard start < page.count else { return nil }
+        let first = page[start]
+        guard isLetter(first) || first == UInt8(ascii: "_") || first == UInt8(ascii: ":") || first == UInt8(ascii: ".")
+        else { return nil }
+        var cursor = start + 1
+        while cursor < page.count {
+            let byte = page[cursor]
+            guard
+                isLetter(byte) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: ":")
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+            else { break }
+            cursor += 1
+        }
+        return cursor - start < 100 ? cursor : nil
     }
 }

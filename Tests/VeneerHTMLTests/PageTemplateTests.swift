@@ -116,6 +116,27 @@ import VeneerCore
         #expect(result.output == oracle.output)
     }
 
+    @Test(arguments: [
+        "<a /href=\"x y\">", "<div @click=\"a b\">x</div>", "<p a=\"1\"b=\"2\">x</p>", "<p$ class=\"c\">x</p>",
+        "<p>1 < 2</p>", "<?php echo 1 ?><p>x</p>", "<p class=\"a\"", "<script>never closed",
+    ])
+    func pagesLibxml2MightReadAnotherWayAreNoTemplates(page: String) {
+        let template = Array(page.utf8).withUnsafeBufferPointer {
+            PageTemplate(page: $0, scan: .empty(1), guardedAttributes: [Array("class".utf8)])
+        }
+        #expect(template == nil, "\(page)")
+    }
+
+    @Test func inertSpansAreTextScriptAndUnguardedValues() {
+        let page = "<p class=\"c\" data-n=\"n1\">t1</p><script>s1</script><input value='v1' disabled>"
+        let spans = Array(page.utf8).withUnsafeBufferPointer {
+            PageTemplate.inertSpans($0, guardedAttributes: [Array("class".utf8)])
+        }
+        let bytes = Array(page.utf8)
+        let texts = spans?.map { String(decoding: bytes[$0], as: UTF8.self) }
+        #expect(texts == ["n1", "t1", "s1", "v1"])
+    }
+
     @Test func scriptTextEndsAtTheFirstEndTagLibxml2CouldTake() throws {
         // In the script, `</b>` is where the reading stops being sure; the class after it is not a word to skip.
         let changes = [try TestPages.change(["selector": ".on", "action": "add-class", "value": "x"])]
