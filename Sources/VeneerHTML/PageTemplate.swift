@@ -28,7 +28,8 @@ struct PageTemplate: Sendable {
     static let maximumBytes = 1 << 20
 
     init?(page: UnsafeBufferPointer<UInt8>, scan: ScanResult, guardedAttributes: Set<[UInt8]>) {
-        guard page.count <= Self.maximumBytes, scan.failure == nil,
+        // A scan with problems is not kept: their messages name page offsets, which a derived page would move.
+        guard page.count <= Self.maximumBytes, scan.failure == nil, scan.problems.allSatisfy(\.isEmpty),
             let spans = Self.inertSpans(page, guardedAttributes: guardedAttributes)
         else { return nil }
         self.bytes = Array(page)
