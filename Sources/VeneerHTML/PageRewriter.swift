@@ -41,6 +41,7 @@ public final class PageRewriter: Sendable {
     /// Statistics of the parse cache, for ops endpoints and tests.
     public struct CacheStatistics: Sendable, Hashable {
         public var hits: Int
+        /// Pages parsed.
         public var misses: Int
         public var entries: Int
         /// Pages answered from a kept page they differ from only in words, without a parse.
@@ -148,7 +149,7 @@ public final class PageRewriter: Sendable {
             hash: BodyHash.hash(bytes), length: bytes.count, charset: charset, selectors: selectors.map(\.source))
         let scan: ScanResult
         let templateKey = PageTemplates.Key(charset: charset, selectors: key.selectors)
-        if let cached = cache.withLock({ $0.lookup(key, countingMiss: parseWhenNotCached) }) {
+        if let cached = cache.withLock({ $0.lookup(key) }) {
             scan = cached
             diagnostics?.pointee.cacheHit = true
         } else if let derived = derivedScan(bytes, key: templateKey) {

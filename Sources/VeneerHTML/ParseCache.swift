@@ -21,19 +21,19 @@ struct ParseCache: ~Copyable {
 
     var count: Int { entries.count }
 
-    /// `countingMiss: false` for a look that will be followed by the parse and a counted look.
-    mutating func lookup(_ key: Key, countingMiss: Bool = true) -> ScanResult? {
+    /// A miss is counted by `insert`, when a parse fills it: a page answered without a parse (from a template,
+    /// or left for the thread pool) is not one.
+    mutating func lookup(_ key: Key) -> ScanResult? {
         clock += 1
-        guard let entry = entries[key] else {
-            if countingMiss { misses += 1 }
-            return nil
-        }
+        guard let entry = entries[key] else { return nil }
         hits += 1
         entries[key]!.lastUse = clock
         return entry.result
     }
 
+    /// Stores the parse of a page that was not in the cache.
     mutating func insert(_ result: ScanResult, for key: Key) {
+        misses += 1
         guard capacity > 0 else { return }
         clock += 1
         if entries[key] == nil, entries.count >= capacity,

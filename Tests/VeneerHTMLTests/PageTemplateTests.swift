@@ -68,6 +68,7 @@ import VeneerCore
         }
         #expect(edits?.applied == 3)
         #expect(rewriter.cacheStatistics.derived == 1)
+        #expect(rewriter.cacheStatistics.misses == 1, "one parse: the first page")
     }
 
     @Test(arguments: [

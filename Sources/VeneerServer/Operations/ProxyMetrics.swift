@@ -169,7 +169,7 @@ public final class ProxyMetrics: Sendable {
     func pageParses(_ statistics: PageRewriter.CacheStatistics) {
         gauge("veneer_page_parse_cache_hits", "total", "Pages whose parse came from the cache, since start", [])
             .set(Double(statistics.hits))
-        gauge("veneer_page_parse_cache_misses", "total", "Pages parsed or derived, since start", [])
+        gauge("veneer_page_parse_cache_misses", "total", "Pages parsed, since start", [])
             .set(Double(statistics.misses))
         gauge(
             "veneer_page_parses_derived", "total",
