@@ -24,9 +24,9 @@ import VeneerCore
         #expect(Self.caseNames.count >= 40, "found \(Self.caseNames.count) golden cases")
     }
 
-    @Test(arguments: caseNames)
-    func golden(_ name: String) throws {
-        let folder = Self.directory.appendingPathComponent(name)
+    /// One case's page, its changes rendered with its context and templates, and its Content-Type charset.
+    static func load(_ name: String) throws -> (input: [UInt8], changes: [RenderedChange], charset: String?) {
+        let folder = directory.appendingPathComponent(name)
         let input = try Array(Data(contentsOf: folder.appendingPathComponent("input.html")))
         let changes = try RenderRequest.changes(
             from: JSONValue(jsonData: Data(contentsOf: folder.appendingPathComponent("changes.json"))))
@@ -34,11 +34,17 @@ import VeneerCore
         let context =
             FileManager.default.fileExists(atPath: contextURL.path)
             ? RenderRequest.context(from: try JSONValue(jsonData: Data(contentsOf: contextURL))) : TemplateContext()
-        let templates = try Self.templates(in: folder.appendingPathComponent("templates"))
+        let templates = try templates(in: folder.appendingPathComponent("templates"))
         let charsetURL = folder.appendingPathComponent("charset.txt")
         let charset = (try? String(contentsOf: charsetURL, encoding: .utf8))?.trimmingCharacters(
             in: .whitespacesAndNewlines)
-        let rendered = changes.map { $0.rendered(context, templates: templates) }
+        return (input, changes.map { $0.rendered(context, templates: templates) }, charset)
+    }
+
+    @Test(arguments: caseNames)
+    func golden(_ name: String) throws {
+        let folder = Self.directory.appendingPathComponent(name)
+        let (input, rendered, charset) = try Self.load(name)
 
         let rewriter = PageRewriter()
         let result = rewriter.rewrite(input, contentTypeCharset: charset, changes: rendered)

@@ -155,19 +155,7 @@ import VeneerCore
         var derived = 0
         var variants = 0
         for name in GoldenTests.caseNames {
-            let folder = GoldenTests.directory.appendingPathComponent(name)
-            let input = try Array(Data(contentsOf: folder.appendingPathComponent("input.html")))
-            let changes = try RenderRequest.changes(
-                from: JSONValue(jsonData: Data(contentsOf: folder.appendingPathComponent("changes.json"))))
-            let contextURL = folder.appendingPathComponent("context.json")
-            let context =
-                FileManager.default.fileExists(atPath: contextURL.path)
-                ? RenderRequest.context(from: try JSONValue(jsonData: Data(contentsOf: contextURL)))
-                : TemplateContext()
-            let templates = try GoldenTests.templates(in: folder.appendingPathComponent("templates"))
-            let charset = (try? String(contentsOf: folder.appendingPathComponent("charset.txt"), encoding: .utf8))?
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            let rendered = changes.map { $0.rendered(context, templates: templates) }
+            let (input, rendered, charset) = try GoldenTests.load(name)
             let words = Self.words(in: input)
             guard !words.isEmpty else { continue }
             for _ in 0..<12 {
