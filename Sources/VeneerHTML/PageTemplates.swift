@@ -40,6 +40,11 @@ struct PageTemplates: ~Copyable {
     mutating func insert(_ template: PageTemplate, for key: Key) {
         guard capacity > 0 else { return }
         clock += 1
+        // Requests that arrive together may parse the same new page each: keep it once.
+        if let index = entries.firstIndex(where: { $0.key == key && $0.template.bytes == template.bytes }) {
+            entries[index].lastUse = clock
+            return
+        }
         if entries.count >= capacity,
             let oldest = entries.indices.min(by: { entries[$0].lastUse < entries[$1].lastUse })
         {

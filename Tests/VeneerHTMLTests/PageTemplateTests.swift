@@ -71,6 +71,31 @@ import VeneerCore
         #expect(rewriter.cacheStatistics.misses == 1, "one parse: the first page")
     }
 
+    @Test func aPageParsedTwiceIsKeptOnceAndTheLeastRecentlyUsedGoesFirst() throws {
+        func template(_ text: String) throws -> PageTemplate {
+            try #require(
+                Array(text.utf8).withUnsafeBufferPointer {
+                    PageTemplate(page: $0, scan: .empty(1), guardedAttributes: [])
+                })
+        }
+        let key = PageTemplates.Key(charset: .utf8, selectors: [".cta"])
+        var templates = PageTemplates(capacity: 2)
+        // Requests that arrive together may each parse the same new page.
+        templates.insert(try template("<p>one</p>"), for: key)
+        templates.insert(try template("<p>one</p>"), for: key)
+        #expect(templates.count == 1)
+        templates.insert(try template("<p>two</p>"), for: key)
+        let one = try #require(
+            templates.candidates(for: key, length: 10).first {
+                $0.template.bytes.count == 10 && $0.template.bytes[3] == UInt8(ascii: "o")
+            })
+        templates.used(one.id)
+        templates.insert(try template("<p>three</p>"), for: key)
+        let kept = templates.candidates(for: key, length: 10).map { String(decoding: $0.template.bytes, as: UTF8.self) }
+        #expect(Set(kept) == ["<p>one</p>", "<p>three</p>"], "two was used least recently")
+        #expect(templates.candidates(for: PageTemplates.Key(charset: .utf8, selectors: ["h1"]), length: 10).isEmpty)
+    }
+
     @Test(arguments: [
         // a value a selector reads
         (Self.page(nonce: "n", token: "t", requestId: "1", variant: "b"), "a selector's attribute"),
