@@ -3,6 +3,16 @@ import Glibc
 #endif
 
 extension PageTemplate {
+    /// One differing word: `oldStart..<oldEnd` in the template, `newStart..<newEnd` in the new page.
+    struct Difference: Equatable {
+        var oldStart: Int
+        var oldEnd: Int
+        var newStart: Int
+        var newEnd: Int
+        /// How much longer the new word is.
+        var growth: Int { (newEnd - newStart) - (oldEnd - oldStart) }
+    }
+
     /// At most this many differing words; more is a different page, not the same one with fresh tokens.
     static let maximumDifferences = 64
 
@@ -34,10 +44,8 @@ extension PageTemplate {
     /// The differing words, in page order; nil when the pages differ in anything but words.
     static func differences(
         old: UnsafeBufferPointer<UInt8>, new: UnsafeBufferPointer<UInt8>
-    ) -> [(
-        oldStart: Int, oldEnd: Int, newStart: Int, newEnd: Int
-    )]? {
-        var found: [(oldStart: Int, oldEnd: Int, newStart: Int, newEnd: Int)] = []
+    ) -> [Difference]? {
+        var found: [Difference] = []
         var oldIndex = 0
         var newIndex = 0
         guard let oldBase = old.baseAddress, let newBase = new.baseAddress else {
@@ -63,7 +71,7 @@ extension PageTemplate {
             while oldEnd < old.count, isWordByte(old[oldEnd]) { oldEnd += 1 }
             var newEnd = newIndex
             while newEnd < new.count, isWordByte(new[newEnd]) { newEnd += 1 }
-            found.append((start, oldEnd, start + offset, newEnd))
+            found.append(Difference(oldStart: start, oldEnd: oldEnd, newStart: start + offset, newEnd: newEnd))
             guard found.count <= maximumDifferences else { return nil }
             oldIndex = oldEnd
             newIndex = newEnd
@@ -72,7 +80,7 @@ extension PageTemplate {
 
     /// Whether the word lies inside one inert span, and not right after `&` or `#` (a character reference).
     private func isInert(
-        _ difference: (oldStart: Int, oldEnd: Int, newStart: Int, newEnd: Int), in old: UnsafeBufferPointer<UInt8>
+        _ difference: Difference, in old: UnsafeBufferPointer<UInt8>
     ) -> Bool {
         if difference.oldStart > 0 {
             let before = old[difference.oldStart - 1]
@@ -92,14 +100,14 @@ extension PageTemplate {
 
     /// The template's findings moved to the new page's offsets, each boundary checked against its bytes.
     private func shifted(
-        by differences: [(oldStart: Int, oldEnd: Int, newStart: Int, newEnd: Int)],
+        by differences: [Difference],
         checkedAgainst page: UnsafeBufferPointer<UInt8>
     ) -> ScanResult? {
         func moved(_ offset: Int) -> Int? {
             var growth = 0
             for difference in differences {
                 if difference.oldEnd <= offset {
-                    growth += (difference.newEnd - difference.newStart) - (difference.oldEnd - difference.oldStart)
+                    growth += difference.growth
                 } else if difference.oldStart < offset {
                     return nil  // inside a word: no boundary is
                 } else {

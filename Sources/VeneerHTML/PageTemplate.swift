@@ -15,7 +15,8 @@ import Glibc
 /// all, and every page derived from it is checked again boundary by boundary.
 ///
 /// ```swift
-/// let template = PageTemplate(page: bytes, scan: scan, guardedAttributes: ["id", "class"])
+/// let guarded = PageTemplate.guardedAttributes(for: selectors)
+/// let template = PageTemplate(page: bytes, scan: scan, guardedAttributes: guarded)
 /// let next = template?.derive(for: nextPageBytes)  // a ScanResult, or nil: parse that page
 /// ```
 struct PageTemplate: Sendable {
