@@ -16,5 +16,9 @@ let package = Package(
             name: "RewriterFuzzer",
             dependencies: [.product(name: "VeneerHTML", package: "veneer")]
         ),
+        .executableTarget(
+            name: "PageTemplateFuzzer",
+            dependencies: [.product(name: "VeneerHTML", package: "veneer")]
+        ),
     ]
 )
