@@ -27,12 +27,14 @@ public final class PageRewriter: Sendable {
     public let maximumPageBytes: Int
     private let cache: Mutex<ParseCache>
     private let templates: Mutex<PageTemplates>
+    private let keepsTemplates: Bool
 
     /// `templateCapacity`: parsed pages kept to answer pages that differ from them only in words (a fresh
     /// nonce or token per response) without a parse; 0 turns that off.
     public init(cacheCapacity: Int = 256, maximumPageBytes: Int = 64 << 20, templateCapacity: Int = 8) {
         self.cache = Mutex(ParseCache(capacity: cacheCapacity))
         self.templates = Mutex(PageTemplates(capacity: templateCapacity))
+        self.keepsTemplates = templateCapacity > 0
         self.maximumPageBytes = maximumPageBytes
         // libxml2's global set-up happens here, once, when the proxy creates its rewriter at start-up.
         precondition(ElementScanner.initialized)
@@ -148,11 +150,12 @@ public final class PageRewriter: Sendable {
         let key = ParseCache.Key(
             hash: BodyHash.hash(bytes), length: bytes.count, charset: charset, selectors: selectors.map(\.source))
         let scan: ScanResult
-        let templateKey = PageTemplates.Key(charset: charset, selectors: key.selectors)
         if let cached = cache.withLock({ $0.lookup(key) }) {
             scan = cached
             diagnostics?.pointee.cacheHit = true
-        } else if let derived = derivedScan(bytes, key: templateKey) {
+        } else if keepsTemplates,
+            let derived = derivedScan(bytes, key: PageTemplates.Key(charset: charset, selectors: key.selectors))
+        {
             // Not cached: a page with a fresh token is not seen again, and deriving costs about what a hash does.
             scan = derived
             diagnostics?.pointee.derivedFromTemplate = true
@@ -160,10 +163,11 @@ public final class PageRewriter: Sendable {
             guard parseWhenNotCached else { return nil }
             scan = Self.scan(bytes, charset: charset, selectors: selectors)
             cache.withLock { $0.insert(scan, for: key) }
-            if templates.withLock({ $0.capacity > 0 }),
+            if keepsTemplates,
                 let template = PageTemplate(
                     page: bytes, scan: scan, guardedAttributes: PageTemplate.guardedAttributes(for: selectors))
             {
+                let templateKey = PageTemplates.Key(charset: charset, selectors: key.selectors)
                 templates.withLock { $0.insert(template, for: templateKey) }
             }
         }

@@ -1,9 +1,5 @@
 import VeneerCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A page libxml2 parsed, kept with what the parse found and with the byte ranges of the page in which a
 /// word can change without changing what any parse finds — so that the next page of a site that puts a fresh
 /// nonce, CSRF token or request id into every response is answered from this parse, not a new one.
@@ -65,14 +61,6 @@ struct PageTemplate: Sendable {
     private static let doubleQuote = UInt8(ascii: "\"")
     private static let singleQuote = UInt8(ascii: "'")
 
-    static func isSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0C || byte == 0x0D
-    }
-
-    static func isLetter(_ byte: UInt8) -> Bool {
-        (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
-    }
-
     /// Whether `page[range]` is `name` (lower-case) in any case, compared in place.
     private static func equalsIgnoringCase(
         _ page: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ name: [UInt8]
@@ -80,39 +68,24 @@ struct PageTemplate: Sendable {
         -> Bool
     {
         guard range.count == name.count else { return false }
-        for (offset, expected) in name.enumerated() {
-            let byte = page[range.lowerBound + offset]
-            if (isLetter(byte) ? byte | 0x20 : byte) != expected { return false }
+        for (offset, expected) in name.enumerated() where asciiLowercased(page[range.lowerBound + offset]) != expected {
+            return false
         }
         return true
     }
 
-    private static func find(_ byte: UInt8, in page: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
-        guard start < page.count, let base = page.baseAddress,
-            let found = memchr(base + start, Int32(byte), page.count - start)
-        else { return nil }
-        return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-    }
-
-    private static func find(_ needle: [UInt8], in page: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
-        guard !needle.isEmpty, page.count >= needle.count else { return nil }
-        var index = start
-        while index + needle.count <= page.count {
-            if page[index] == needle[0] {
-                var matched = 1
-                while matched < needle.count, page[index + matched] == needle[matched] { matched += 1 }
-                if matched == needle.count { return index }
-            }
-            index += 1
-        }
-        return nil
-    }
+    // Needles for ByteSearch, kept so that a search allocates nothing.
+    private static let openNeedle = [lessThan]
+    private static let closeNeedle = [greaterThan]
+    private static let doubleQuoteNeedle = [doubleQuote]
+    private static let singleQuoteNeedle = [singleQuote]
+    private static let commentEndNeedle = Array("-->".utf8)
 
     /// The earliest `</` + letter at or after `start`: libxml2 ends raw text there or later, never earlier.
     private static func rawTextEnd(in page: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         var index = start
         while index + 2 < page.count {
-            if page[index] == lessThan, page[index + 1] == slash, isLetter(page[index + 2]) { return index }
+            if page[index] == lessThan, page[index + 1] == slash, isASCIILetter(page[index + 2]) { return index }
             index += 1
         }
         return nil
@@ -123,7 +96,7 @@ struct PageTemplate: Sendable {
         var spans: [Range<Int>] = []
         var index = 0
         while index < page.count {
-            guard let open = find(lessThan, in: page, from: index) else {
+            guard let open = ByteSearch.first(openNeedle, in: page, from: index) else {
                 spans.append(index..<page.count)
                 break
             }
@@ -133,16 +106,16 @@ struct PageTemplate: Sendable {
             if next == UInt8(ascii: "!") {
                 if open + 3 < page.count, page[open + 2] == UInt8(ascii: "-"), page[open + 3] == UInt8(ascii: "-") {
                     // A comment is skipped, not counted inert: its edge cases (`<!-->`, `--!>`) are not worth it.
-                    guard let close = find(Array("-->".utf8), in: page, from: open + 4) else { return nil }
+                    guard let close = ByteSearch.first(commentEndNeedle, in: page, from: open + 4) else { return nil }
                     index = close + 3
                 } else {
-                    guard let close = find(greaterThan, in: page, from: open + 2) else { return nil }
+                    guard let close = ByteSearch.first(closeNeedle, in: page, from: open + 2) else { return nil }
                     index = close + 1
                 }
             } else if next == slash {
-                guard let close = find(greaterThan, in: page, from: open + 2) else { return nil }
+                guard let close = ByteSearch.first(closeNeedle, in: page, from: open + 2) else { return nil }
                 index = close + 1
-            } else if isLetter(next) {
+            } else if isASCIILetter(next) {
                 guard let (end, name) = startTag(in: page, at: open, guarded: guarded, into: &spans) else {
                     return nil
                 }
@@ -176,14 +149,14 @@ struct PageTemplate: Sendable {
         var cursor = nameEnd
         while true {
             let previousEnd = cursor
-            while cursor < page.count, isSpace(page[cursor]) { cursor += 1 }
+            while cursor < page.count, isHTMLWhitespace(page[cursor]) { cursor += 1 }
             guard cursor < page.count else { return nil }
             if page[cursor] == greaterThan { return (cursor + 1, name) }
             if page[cursor] == slash {
                 guard cursor + 1 < page.count else { return nil }
                 if page[cursor + 1] == greaterThan { return (cursor + 2, name) }
                 // libxml2 skips a bogus attribute to the next blank: only a `/` right before one is harmless.
-                guard isSpace(page[cursor + 1]) else { return nil }
+                guard isHTMLWhitespace(page[cursor + 1]) else { return nil }
                 cursor += 1
                 continue
             }
@@ -191,7 +164,7 @@ struct PageTemplate: Sendable {
             guard cursor > previousEnd, let attributeEnd = Self.nameEnd(in: page, from: cursor) else { return nil }
             let attribute = cursor..<attributeEnd
             cursor = attributeEnd
-            while cursor < page.count, isSpace(page[cursor]) { cursor += 1 }
+            while cursor < page.count, isHTMLWhitespace(page[cursor]) { cursor += 1 }
             guard cursor < page.count else { return nil }
             guard page[cursor] == equals else {
                 // No value: back to the name's end, so that what follows is checked like anything after a name.
@@ -199,17 +172,20 @@ struct PageTemplate: Sendable {
                 continue
             }
             cursor += 1
-            while cursor < page.count, isSpace(page[cursor]) { cursor += 1 }
+            while cursor < page.count, isHTMLWhitespace(page[cursor]) { cursor += 1 }
             guard cursor < page.count else { return nil }
             let quote = page[cursor]
             if quote == doubleQuote || quote == singleQuote {
-                guard let close = find(quote, in: page, from: cursor + 1) else { return nil }
+                guard
+                    let close = ByteSearch.first(
+                        quote == doubleQuote ? doubleQuoteNeedle : singleQuoteNeedle, in: page, from: cursor + 1)
+                else { return nil }
                 if close > cursor + 1, !guarded.contains(where: { equalsIgnoringCase(page, attribute, $0) }) {
                     spans.append((cursor + 1)..<close)
                 }
                 cursor = close + 1
             } else {
-                while cursor < page.count, !isSpace(page[cursor]), page[cursor] != greaterThan {
+                while cursor < page.count, !isHTMLWhitespace(page[cursor]), page[cursor] != greaterThan {
                     let byte = page[cursor]
                     if byte == lessThan || byte == doubleQuote || byte == singleQuote || byte == equals
                         || byte == UInt8(ascii: "`")
@@ -227,13 +203,16 @@ struct PageTemplate: Sendable {
     private static func nameEnd(in page: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         guard start < page.count else { return nil }
         let first = page[start]
-        guard isLetter(first) || first == UInt8(ascii: "_") || first == UInt8(ascii: ":") || first == UInt8(ascii: ".")
+        guard
+            isASCIILetter(first) || first == UInt8(ascii: "_") || first == UInt8(ascii: ":")
+                || first == UInt8(ascii: ".")
         else { return nil }
         var cursor = start + 1
         while cursor < page.count {
             let byte = page[cursor]
             guard
-                isLetter(byte) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: ":")
+                isASCIILetter(byte) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                    || byte == UInt8(ascii: ":")
                     || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
             else { break }
             cursor += 1
