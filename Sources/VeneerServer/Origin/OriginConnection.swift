@@ -197,15 +197,24 @@ private final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChan
             self.receiver = nil
             if error is HTTPParserError {
                 receiver.originFailed(.protocolError("\(error)"))
-            } else if let error = error as? NIOSSLError, case .uncleanShutdown = error {
-                // A close without close_notify: to the exchange, the connection simply ended early.
-                receiver.originFailed(.reset)
-            } else if error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError {
-                receiver.originFailed(.tls("\(error)"))
             } else {
-                receiver.originFailed(.reset)
+                receiver.originFailed(OriginError(channelError: error))
             }
         }
         context.close(promise: nil)
+    }
+}
+
+extension OriginError {
+    /// What a failure on an origin channel means to the request waiting on it.
+    init(channelError error: any Error) {
+        if let error = error as? NIOSSLError, case .uncleanShutdown = error {
+            // A close without close_notify: to the exchange, the connection simply ended early.
+            self = .reset
+        } else if error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError {
+            self = .tls("\(error)")
+        } else {
+            self = .reset
+        }
     }
 }

@@ -8,7 +8,9 @@ import NIOPosix
 final class OriginConnectionPool {
     let eventLoop: any EventLoop
     private var idle: [OriginConnectionKey: [OriginConnection]] = [:]
-    private var maximumIdlePerKey: Int
+    /// Connections without an HTTP codec, for the pass-through path (`OriginConnectionPool+PassThrough`).
+    var passThroughIdle: [OriginConnectionKey: [PassThroughOriginConnection]] = [:]
+    private(set) var maximumIdlePerKey: Int
 
     init(eventLoop: any EventLoop, maximumIdlePerKey: Int) {
         self.eventLoop = eventLoop
@@ -16,7 +18,9 @@ final class OriginConnectionPool {
     }
 
     /// Number of idle connections held, for tests and metrics.
-    var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
+    var idleCount: Int {
+        idle.values.reduce(0) { $0 + $1.count } + passThroughIdle.values.reduce(0) { $0 + $1.count }
+    }
 
     /// An idle connection to `key` that is still alive, taken out of the pool; nil when there is none.
     /// Synchronous, so the common case of a request costs no callback.
@@ -42,6 +46,24 @@ final class OriginConnectionPool {
             completion(.success((connection, true)))
             return
         }
+        connectChannel(key: key, tls: tls, connectTimeout: connectTimeout) { result in
+            completion(
+                result.flatMap { channel in
+                    do {
+                        return .success((try OriginConnection.configure(channel, key: key), false))
+                    } catch {
+                        channel.close(promise: nil)
+                        return .failure(.connectFailed("\(error)"))
+                    }
+                })
+        }
+    }
+
+    /// Opens a channel to `key`, with TLS when the origin is https, and nothing else in its pipeline yet.
+    func connectChannel(
+        key: OriginConnectionKey, tls: OriginTLS?, connectTimeout: TimeAmount,
+        completion: @escaping (Result<any Channel, OriginError>) -> Void
+    ) {
         if key.isTLS, tls == nil {
             completion(.failure(.tls("an https origin without TLS settings")))
             return
@@ -58,17 +80,7 @@ final class OriginConnectionPool {
             }
         }
         bootstrap.connect(host: key.host, port: key.port).assumeIsolated().whenComplete { result in
-            switch result {
-            case .success(let channel):
-                do {
-                    completion(.success((try OriginConnection.configure(channel, key: key), false)))
-                } catch {
-                    channel.close(promise: nil)
-                    completion(.failure(.connectFailed("\(error)")))
-                }
-            case .failure(let error):
-                completion(.failure(.connectFailed("\(error)")))
-            }
+            completion(result.mapError { .connectFailed("\($0)") })
         }
     }
 
@@ -99,6 +111,9 @@ final class OriginConnectionPool {
         let all = idle.values.flatMap { $0 }
         idle.removeAll()
         for connection in all { connection.close() }
+        let passThrough = passThroughIdle.values.flatMap { $0 }
+        passThroughIdle.removeAll()
+        for connection in passThrough { connection.close() }
     }
 
     func setMaximumIdle(_ maximum: Int) {

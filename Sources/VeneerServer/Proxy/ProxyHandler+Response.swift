@@ -60,6 +60,7 @@ extension ProxyHandler {
         recordPageEvents(exchange)
         let close = exchange.closeAfterResponse
         if close {
+            passThrough?.connectionWillClose()
             let promise = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
             promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in
@@ -114,14 +115,18 @@ extension ProxyHandler {
         }
         exchange.personalization = nil
         exchange.pageExposures = []
-        let text =
-            status == .gatewayTimeout
-            ? "504 Gateway Timeout\nThe site did not answer in time. Please try again.\n"
-            : "502 Bad Gateway\nThe site could not be reached. Please try again.\n"
+        let text = Self.gatewayErrorText(timedOut: status == .gatewayTimeout)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Cache-Control", value: "no-store")
         respondLocally(status: status, headers: headers, body: text, exchange: exchange, isPage: false)
+    }
+
+    /// The body of a 502 or 504: short, plain, and nothing about the proxy's internals.
+    static func gatewayErrorText(timedOut: Bool) -> String {
+        timedOut
+            ? "504 Gateway Timeout\nThe site did not answer in time. Please try again.\n"
+            : "502 Bad Gateway\nThe site could not be reached. Please try again.\n"
     }
 
     /// A redirect payload: the exposure is recorded first, then the answer goes out without an origin fetch.

@@ -26,10 +26,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var writabilityWaiters: [EventLoopPromise<Void>] = []
     /// The client's address for X-Forwarded-For, read once per connection.
     private var clientAddress: String?
-    /// Metric collectors per route, resolved once per connection.
-    private var routeRecorders: [String: ProxyMetrics.RouteRecorder] = [:]
-    /// The last route's collectors: a connection nearly always asks for the same route again.
-    private var lastRouteRecorder: (route: String, recorder: ProxyMetrics.RouteRecorder)?
+    private var routeRecorders = RouteRecorderCache()
+    /// The handler in front of the codec, told when a request it passed on is answered.
+    weak var passThrough: PassThroughHandler?
     /// The origin connections of this connection's event loop.
     private var originPool: OriginConnectionPool?
     /// One timer per client connection for `origin.timeout`: the exchange keeps its deadline, and the timer,
@@ -51,19 +50,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func recordRequest(route: String, status: Int, duration: Duration) {
-        if let last = lastRouteRecorder, last.route == route {
-            last.recorder.record(status: status, duration: duration)
-            return
-        }
-        let recorder: ProxyMetrics.RouteRecorder
-        if let existing = routeRecorders[route] {
-            recorder = existing
-        } else {
-            recorder = services.metrics.routeRecorder(route)
-            routeRecorders[route] = recorder
-        }
-        lastRouteRecorder = (route, recorder)
-        recorder.record(status: status, duration: duration)
+        routeRecorders.record(route: route, status: status, duration: duration, metrics: services.metrics)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -553,5 +540,6 @@ final class ProxyHandler: ChannelDuplexHandler {
         exchange.cancelTimers()
         self.exchange = nil
         releaseClientReadsIfPossible()
+        passThrough?.ordinaryRequestAnswered()
     }
 }

@@ -5,8 +5,9 @@ import NIOHTTP1
 import NIOPosix
 import VeneerCore
 
-/// The public listener: NIO's HTTP/1 server codec and a `ProxyHandler` per connection, on a multi-threaded
-/// event loop group whose loops also own the origin connection pools.
+/// The public listener: per connection, a `PassThroughHandler` that forwards plain requests as bytes, then
+/// NIO's HTTP/1 server codec and a `ProxyHandler` for the rest, on a multi-threaded event loop group whose
+/// loops also own the origin connection pools.
 ///
 /// ```swift
 /// let server = ProxyServer(holder: holder, services: services, group: group)
@@ -55,10 +56,13 @@ final class ProxyServer: Sendable {
             .childChannelInitializer { [weak self] channel in
                 self?.track(channel)
                 return channel.eventLoop.makeCompletedFuture {
+                    let front = PassThroughHandler(holder: holder, services: services, pools: pools)
+                    try channel.pipeline.syncOperations.addHandler(front)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(
-                        ProxyHandler(holder: holder, services: services, pools: pools))
+                    let proxy = ProxyHandler(holder: holder, services: services, pools: pools)
+                    proxy.passThrough = front
+                    try channel.pipeline.syncOperations.addHandler(proxy)
                 }
             }
             .bind(host: host, port: port).get()

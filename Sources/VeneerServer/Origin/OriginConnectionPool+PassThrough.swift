@@ -1,0 +1,48 @@
+import NIOCore
+
+extension OriginConnectionPool {
+    /// An idle pass-through connection to `key` that is still alive, taken out of the pool.
+    func takeIdlePassThroughConnection(for key: OriginConnectionKey) -> PassThroughOriginConnection? {
+        eventLoop.preconditionInEventLoop()
+        while let connection = passThroughIdle[key]?.popLast() {
+            connection.pool = nil
+            if connection.isActive { return connection }
+        }
+        return nil
+    }
+
+    /// A new pass-through connection to `key`, handed to `completion` on this loop.
+    func connectPassThrough(
+        key: OriginConnectionKey, tls: OriginTLS?, connectTimeout: TimeAmount,
+        completion: @escaping (Result<PassThroughOriginConnection, OriginError>) -> Void
+    ) {
+        connectChannel(key: key, tls: tls, connectTimeout: connectTimeout) { result in
+            completion(
+                result.flatMap { channel in
+                    do {
+                        return .success(try PassThroughOriginConnection.configure(channel, key: key))
+                    } catch {
+                        channel.close(promise: nil)
+                        return .failure(.connectFailed("\(error)"))
+                    }
+                })
+        }
+    }
+
+    /// Gives a connection back after a complete response; kept when `reusable` and there is room.
+    func release(_ connection: PassThroughOriginConnection, reusable: Bool) {
+        eventLoop.preconditionInEventLoop()
+        connection.detach()
+        guard reusable, connection.isActive, passThroughIdle[connection.key]?.count ?? 0 < maximumIdlePerKey else {
+            connection.close()
+            return
+        }
+        passThroughIdle[connection.key, default: []].append(connection)
+        connection.pool = self
+    }
+
+    /// An idle pass-through connection that the origin closed leaves the pool.
+    func idlePassThroughConnectionClosed(_ connection: PassThroughOriginConnection) {
+        passThroughIdle[connection.key]?.removeAll { $0 === connection }
+    }
+}

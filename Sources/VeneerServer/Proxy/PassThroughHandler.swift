@@ -1,0 +1,684 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The front of every client connection, before NIO's HTTP/1 codec. Requests that are only forwarded (a
+/// bodiless GET or HEAD on an unrouted path or for an asset, to an HTTP origin) go to the origin as bytes:
+/// the head is read in place, rewritten into the origin's request, and the response comes back as bytes
+/// with its framing tracked, never split into NIOHTTP1 parts. Everything else (pages that may be
+/// personalized, bodies, odd syntax) is passed to the codec and the `ProxyHandler` behind it, one request
+/// at a time, so the two paths answer in order.
+///
+/// ```swift
+/// let front = PassThroughHandler(holder: holder, services: services, pools: pools)
+/// try channel.pipeline.syncOperations.addHandler(front)
+/// try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true)
+/// let proxy = ProxyHandler(holder: holder, services: services, pools: pools)
+/// proxy.passThrough = front
+/// try channel.pipeline.syncOperations.addHandler(proxy)
+/// ```
+final class PassThroughHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    enum Mode: Equatable {
+        /// At a request boundary: the next bytes are a request head.
+        case idle
+        /// A request is forwarded as bytes; later bytes wait.
+        case passThrough
+        /// The codec gets the next `remaining` bytes, the rest of one request.
+        case ordinary(remaining: Int)
+        /// The codec has a whole request; later bytes wait for its answer.
+        case ordinaryAwaitingAnswer
+        /// The codec reads everything from here on.
+        case handedOver
+        /// The connection is ending; bytes are dropped.
+        case closing
+    }
+
+    /// Client bytes held while a request is answered; reads pause above this.
+    static let maximumHeldBytes = 64 * 1024
+
+    let holder: ProxyConfigurationHolder
+    let services: ProxyServices
+    let pools: OriginConnectionPools
+    let clock = ContinuousClock()
+
+    private(set) var mode = Mode.idle
+    private var context: ChannelHandlerContext?
+    /// Client bytes not yet consumed: the start of the next request.
+    private var inbound: ByteBuffer?
+    private var pendingRead = false
+    private var quiescing = false
+    private var clientAddress: String?
+    private var originPool: OriginConnectionPool?
+    private var exchange: PassThroughExchange?
+    private var exchangeCounter: UInt64 = 0
+    /// One timer per connection for `origin.timeout`, re-armed lazily as in `ProxyHandler`.
+    private var originTimer: Scheduled<Void>?
+    private var routeRecorders = RouteRecorderCache()
+
+    init(holder: ProxyConfigurationHolder, services: ProxyServices, pools: OriginConnectionPools) {
+        self.holder = holder
+        self.services = services
+        self.pools = pools
+    }
+
+    // MARK: client channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        clientAddress = context.channel.remoteAddress?.ipAddress
+        originPool = pools.pool(for: context.eventLoop)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        endConnection()
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch mode {
+        case .handedOver:
+            context.fireChannelRead(data)
+            return
+        case .closing:
+            return
+        default:
+            break
+        }
+        var incoming = unwrapInboundIn(data)
+        if inbound == nil {
+            inbound = incoming
+        } else {
+            inbound!.writeBuffer(&incoming)
+        }
+        process(context: context)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if mode != .handedOver, (inbound?.readableBytes ?? 0) >= Self.maximumHeldBytes {
+            pendingRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        exchange?.connection?.setReadsHeld(!context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        endConnection()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        quiescing = true
+        switch mode {
+        case .idle:
+            mode = .closing
+            context.close(promise: nil)
+        case .passThrough:
+            // The response in flight says `Connection: close` if its head is still to come; the connection
+            // closes after it either way.
+            exchange?.closeAfter = true
+        case .ordinary, .ordinaryAwaitingAnswer, .handedOver:
+            context.fireUserInboundEventTriggered(event)
+        case .closing:
+            break
+        }
+    }
+
+    /// The client is gone or the handler leaves: the origin connection in use cannot be reused.
+    private func endConnection() {
+        mode = .closing
+        inbound = nil
+        originTimer?.cancel()
+        originTimer = nil
+        if let connection = exchange?.connection { connection.close() }
+        exchange = nil
+    }
+
+    // MARK: requests
+
+    /// Reads what the client sent, from a request boundary: starts a pass-through exchange, or hands bytes to
+    /// the codec. Returns whether bytes went to the codec.
+    @discardableResult
+    private func process(context: ChannelHandlerContext) -> Bool {
+        var firedRead = false
+        while true {
+            switch mode {
+            case .handedOver:
+                if let held = inbound {
+                    inbound = nil
+                    if held.readableBytes > 0 {
+                        firedRead = true
+                        context.fireChannelRead(wrapInboundOut(held))
+                    }
+                }
+                return firedRead
+            case .ordinary(let remaining):
+                guard let available = inbound?.readableBytes, available > 0 else {
+                    inbound = nil
+                    return firedRead
+                }
+                let count = min(remaining, available)
+                let part = inbound!.readSlice(length: count)!
+                if count == available { inbound = nil }
+                mode = count == remaining ? .ordinaryAwaitingAnswer : .ordinary(remaining: remaining - count)
+                firedRead = true
+                context.fireChannelRead(wrapInboundOut(part))
+            case .passThrough, .ordinaryAwaitingAnswer, .closing:
+                releaseReadsIfPossible(context: context)
+                return firedRead
+            case .idle:
+                guard let held = inbound, held.readableBytes > 0 else {
+                    inbound = nil
+                    releaseReadsIfPossible(context: context)
+                    return firedRead
+                }
+                if quiescing {
+                    mode = .closing
+                    context.close(promise: nil)
+                    return firedRead
+                }
+                switch held.withUnsafeReadableBytes({ RequestHeadScan.scan($0) }) {
+                case .incomplete:
+                    releaseReadsIfPossible(context: context)
+                    return firedRead
+                case .handOver:
+                    mode = .handedOver
+                case .ordinary(let length):
+                    mode = .ordinary(remaining: length)
+                case .passThrough(let request):
+                    if !startPassThrough(request, context: context) {
+                        mode = .ordinary(remaining: request.headLength)
+                    }
+                }
+            }
+        }
+    }
+
+    private func releaseReadsIfPossible(context: ChannelHandlerContext) {
+        guard pendingRead, (inbound?.readableBytes ?? 0) < Self.maximumHeldBytes else { return }
+        pendingRead = false
+        context.read()
+    }
+
+    /// The `ProxyHandler` answered the request the codec was given: the next one may be read.
+    func ordinaryRequestAnswered() {
+        guard mode == .ordinaryAwaitingAnswer, let context else { return }
+        // Later, not inside the `ProxyHandler`'s call that ended its exchange.
+        context.eventLoop.assumeIsolated().execute { [self] in
+            guard mode == .ordinaryAwaitingAnswer, let context = self.context else { return }
+            if quiescing {
+                // NIO's pipelining handler closes the connection after the answer.
+                mode = .closing
+                return
+            }
+            mode = .idle
+            if process(context: context) { context.fireChannelReadComplete() }
+        }
+    }
+
+    /// The `ProxyHandler` closes the connection after its answer.
+    func connectionWillClose() {
+        if mode != .handedOver {
+            mode = .closing
+            inbound = nil
+        }
+    }
+
+    /// Starts forwarding a pass-through request, or returns false when it is one for the codec after all (a
+    /// page that may be personalized, a folder origin).
+    private func startPassThrough(_ request: PassThroughRequest, context: ChannelHandlerContext) -> Bool {
+        let configuration = holder.current
+        guard case .http(let origin) = configuration.origin, let key = configuration.originConnectionKey,
+            let pool = originPool, var held = inbound
+        else { return false }
+        let routeLabel: String
+        let path = held.withUnsafeReadableBytes { bytes in
+            var end = request.target.lowerBound
+            while end < request.target.upperBound, bytes[end] != UInt8(ascii: "?") { end += 1 }
+            return String(
+                decoding: UnsafeRawBufferPointer(rebasing: bytes[request.target.lowerBound..<end]), as: UTF8.self)
+        }
+        if let route = configuration.routes.match(path: path) {
+            guard StaticFileContentTypes.isAsset(path: path) else { return false }
+            routeLabel = route.label
+        } else {
+            routeLabel = "unrouted"
+        }
+        let originRequest = held.withUnsafeReadableBytes { bytes in
+            originRequestBytes(request, bytes: bytes, configuration: configuration, basePath: origin.basePath)
+        }
+        held.moveReaderIndex(forwardBy: request.headLength)
+        inbound = held.readableBytes > 0 ? held : nil
+        exchangeCounter &+= 1
+        exchange = PassThroughExchange(
+            id: exchangeCounter, configuration: configuration, routeLabel: routeLabel, started: clock.now,
+            request: originRequest, isHEAD: request.isHEAD, closeAfter: request.closeRequested || quiescing)
+        mode = .passThrough
+        if let connection = pool.takeIdlePassThroughConnection(for: key) {
+            services.metrics.originConnection(reused: true)
+            send(on: connection, reused: true, context: context)
+        } else {
+            connect(key: key, configuration: configuration, context: context)
+        }
+        return true
+    }
+
+    /// The request as the origin gets it, as `ProxyHandler.originRequestHead` builds it for the codec path:
+    /// hop-by-hop fields removed, `Host` replaced unless kept, `X-Forwarded-*` set, in the same order.
+    private func originRequestBytes(
+        _ request: PassThroughRequest, bytes: UnsafeRawBufferPointer, configuration: ProxyConfiguration,
+        basePath: String
+    ) -> ByteBuffer {
+        var out = context!.channel.allocator.buffer(capacity: request.headLength + 160)
+        out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[request.method]))
+        out.writeStaticString(" ")
+        if !basePath.isEmpty { out.writeString(basePath) }
+        out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[request.target]))
+        out.writeStaticString(" HTTP/1.1\r\n")
+        let replacesHost = !configuration.preserveHost
+        if replacesHost {
+            out.writeStaticString("Host: ")
+            out.writeString(configuration.originHostHeader)
+            out.writeStaticString("\r\n")
+        }
+        var clientHost: Range<Int>?
+        var forwardedFor: [Range<Int>] = []
+        var hasForwardedProto = false
+        var hasForwardedHost = false
+        for field in request.fields {
+            switch field.kind {
+            case .hopByHop, .connection, .expect, .upgrade, .contentLength, .transferEncoding:
+                continue
+            case .host:
+                clientHost = field.value
+                if replacesHost { continue }
+            case .forwardedFor:
+                forwardedFor.append(field.value)
+                continue
+            case .forwardedProto:
+                hasForwardedProto = true
+            case .forwardedHost:
+                hasForwardedHost = true
+            case .other:
+                break
+            }
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
+            out.writeStaticString(": ")
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[field.value]))
+            out.writeStaticString("\r\n")
+        }
+        if clientAddress != nil || !forwardedFor.isEmpty {
+            // Several fields are one comma-separated list; the proxy's entry goes last.
+            out.writeStaticString("X-Forwarded-For: ")
+            for (index, value) in forwardedFor.enumerated() {
+                if index > 0 { out.writeStaticString(", ") }
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[value]))
+            }
+            if let clientAddress {
+                if !forwardedFor.isEmpty { out.writeStaticString(", ") }
+                out.writeString(clientAddress)
+            }
+            out.writeStaticString("\r\n")
+        }
+        if !hasForwardedProto { out.writeStaticString("X-Forwarded-Proto: http\r\n") }
+        if !hasForwardedHost, let clientHost {
+            out.writeStaticString("X-Forwarded-Host: ")
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[clientHost]))
+            out.writeStaticString("\r\n")
+        }
+        out.writeStaticString("\r\n")
+        return out
+    }
+
+    private func connect(key: OriginConnectionKey, configuration: ProxyConfiguration, context: ChannelHandlerContext) {
+        guard let pool = originPool, let id = exchange?.id else { return }
+        pool.connectPassThrough(key: key, tls: configuration.originTLS, connectTimeout: configuration.connectTimeout) {
+            [weak self] result in
+            guard let self, let exchange = self.exchange, exchange.id == id, exchange.connection == nil,
+                let context = self.context
+            else {
+                if case .success(let connection) = result { pool.release(connection, reusable: true) }
+                return
+            }
+            switch result {
+            case .failure(let error):
+                self.services.metrics.originError(error)
+                self.services.logger.warning("origin unreachable", metadata: ["error": "\(error)"])
+                self.respondWithError(timedOut: false, context: context)
+            case .success(let connection):
+                self.services.metrics.originConnection(reused: false)
+                self.send(on: connection, reused: false, context: context)
+            }
+        }
+    }
+
+    private func send(on connection: PassThroughOriginConnection, reused: Bool, context: ChannelHandlerContext) {
+        guard let request = exchange?.request, let timeout = exchange?.configuration.originTimeout else { return }
+        exchange!.connection = connection
+        exchange!.reusedConnection = reused
+        exchange!.response = .awaitingHead(nil)
+        connection.attach(self)
+        connection.setReadsHeld(!context.channel.isWritable)
+        connection.writeAndFlush(request)
+        let deadline = NIODeadline.now() + timeout
+        exchange!.deadline = deadline
+        if originTimer == nil { armOriginTimer(at: deadline, context: context) }
+    }
+
+    private func armOriginTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        originTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
+            self?.originTimerFired()
+        }
+    }
+
+    private func originTimerFired() {
+        originTimer = nil
+        guard let deadline = exchange?.deadline, let context else { return }
+        guard deadline <= .now() else {
+            armOriginTimer(at: deadline, context: context)
+            return
+        }
+        exchange!.deadline = nil
+        services.metrics.originError(.timeout)
+        services.logger.warning("origin timed out", metadata: ["route": "\(exchange!.routeLabel)"])
+        respondWithError(timedOut: true, context: context)
+    }
+
+    // MARK: answers
+
+    /// A 502 or 504 with the codec path's short plain page; after the response started, the client
+    /// connection is cut instead, so a truncated body cannot look complete.
+    private func respondWithError(timedOut: Bool, context: ChannelHandlerContext) {
+        guard var exchange else { return }
+        exchange.connection?.close()
+        exchange.connection = nil
+        exchange.deadline = nil
+        let status = timedOut ? 504 : 502
+        if exchange.headSent {
+            self.exchange = nil
+            routeRecorders.record(
+                route: exchange.routeLabel, status: status, duration: clock.now - exchange.started,
+                metrics: services.metrics)
+            endConnection()
+            context.close(promise: nil)
+            return
+        }
+        let text = ProxyHandler.gatewayErrorText(timedOut: timedOut)
+        var out = context.channel.allocator.buffer(capacity: 256)
+        out.writeStaticString(timedOut ? "HTTP/1.1 504 Gateway Timeout\r\n" : "HTTP/1.1 502 Bad Gateway\r\n")
+        out.writeStaticString("Content-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ")
+        out.writeString(String(text.utf8.count))
+        out.writeStaticString("\r\n")
+        if exchange.closeAfter { out.writeStaticString("Connection: close\r\n") }
+        out.writeStaticString("\r\n")
+        if !exchange.isHEAD { out.writeString(text) }
+        exchange.status = status
+        exchange.headSent = true
+        self.exchange = exchange
+        context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
+        finishExchange(reusable: false, context: context)
+    }
+
+    /// The response is complete: the origin connection goes back to the pool (or closes), the request is
+    /// counted, and the next request may be read.
+    private func finishExchange(reusable: Bool, context: ChannelHandlerContext) {
+        guard let exchange else { return }
+        self.exchange = nil
+        if let connection = exchange.connection { originPool?.release(connection, reusable: reusable) }
+        routeRecorders.record(
+            route: exchange.routeLabel, status: exchange.status, duration: clock.now - exchange.started,
+            metrics: services.metrics)
+        if exchange.closeAfter || quiescing {
+            mode = .closing
+            inbound = nil
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: promise)
+            promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in
+                self?.context?.close(promise: nil)
+            }
+            return
+        }
+        context.flush()
+        mode = .idle
+        if process(context: context) { context.fireChannelReadComplete() }
+    }
+}
+
+// MARK: origin events
+
+extension PassThroughHandler: PassThroughOriginReceiver {
+    func originBytes(_ buffer: ByteBuffer) {
+        guard let context, let response = exchange?.response else { return }
+        switch response {
+        case .awaitingHead(let partial):
+            var bytes = buffer
+            if var partial {
+                exchange!.response = .awaitingHead(nil)
+                partial.writeBuffer(&bytes)
+                bytes = partial
+            }
+            readHead(bytes, context: context)
+        case .body(let body):
+            forwardBody(buffer, body: body, prefix: nil, context: context)
+        }
+    }
+
+    private func readHead(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        var bytes = buffer
+        guard let isHEAD = exchange?.isHEAD else { return }
+        while true {
+            let scan = bytes.withUnsafeReadableBytes { ResponseHeadScan.scan($0, requestIsHEAD: isHEAD) }
+            switch scan {
+            case .incomplete:
+                exchange!.response = .awaitingHead(bytes)
+                return
+            case .malformed(let reason):
+                originFailed(.protocolError(reason), context: context)
+                return
+            case .complete(let head) where head.isInformational:
+                var out = context.channel.allocator.buffer(capacity: head.headLength + 32)
+                bytes.withUnsafeReadableBytes { head.writeClientHead(from: $0, closing: false, into: &out) }
+                context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
+                bytes.moveReaderIndex(forwardBy: head.headLength)
+                guard bytes.readableBytes > 0 else {
+                    exchange!.response = .awaitingHead(nil)
+                    return
+                }
+            case .complete(let head):
+                let closing = exchange!.closeAfter || quiescing
+                let remaining = bytes.readableBytes - head.headLength
+                // A small body goes out in the same write as the head: one syscall for most responses.
+                let inline = remaining <= 16 * 1024 ? remaining : 0
+                var out = context.channel.allocator.buffer(capacity: head.headLength + 64 + inline)
+                bytes.withUnsafeReadableBytes { head.writeClientHead(from: $0, closing: closing, into: &out) }
+                bytes.moveReaderIndex(forwardBy: head.headLength)
+                exchange!.closeAfter = closing
+                exchange!.deadline = nil
+                exchange!.headSent = true
+                exchange!.status = head.status
+                exchange!.originKeepsAlive = head.keepsAlive
+                let body: PassThroughExchange.Body
+                switch head.framing {
+                case .none: body = .length(0)
+                case .length(let length): body = .length(length)
+                case .chunked: body = .chunked(ChunkedBodyScanner())
+                case .untilClose: body = .untilClose
+                }
+                exchange!.response = .body(body)
+                forwardBody(bytes, body: body, prefix: out, context: context)
+                return
+            }
+        }
+    }
+
+    /// Sends body bytes on, ending the exchange where the framing says the body ends.
+    private func forwardBody(
+        _ buffer: ByteBuffer, body: PassThroughExchange.Body, prefix: ByteBuffer?, context: ChannelHandlerContext
+    ) {
+        var bytes = buffer
+        var out = prefix
+        func send(_ part: ByteBuffer) {
+            guard part.readableBytes > 0 else { return }
+            if out != nil, part.readableBytes <= out!.writableBytes {
+                var part = part
+                out!.writeBuffer(&part)
+            } else {
+                if let pending = out { context.write(wrapOutboundOut(.byteBuffer(pending)), promise: nil) }
+                out = nil
+                context.write(wrapOutboundOut(.byteBuffer(part)), promise: nil)
+            }
+        }
+        func flushOut() {
+            if let pending = out { context.write(wrapOutboundOut(.byteBuffer(pending)), promise: nil) }
+            out = nil
+        }
+        switch body {
+        case .length(let remaining):
+            let count = min(remaining, bytes.readableBytes)
+            send(bytes.readSlice(length: count)!)
+            flushOut()
+            if count == remaining {
+                let reusable = exchange!.originKeepsAlive && bytes.readableBytes == 0
+                finishExchange(reusable: reusable, context: context)
+                return
+            }
+            exchange!.response = .body(.length(remaining - count))
+        case .chunked(var scanner):
+            let end: Int?
+            do {
+                end = try bytes.withUnsafeReadableBytes { bytes throws(ChunkedBodyScanner.Malformed) in
+                    try scanner.scan(bytes)
+                }
+            } catch {
+                flushOut()
+                originFailed(.protocolError(error.reason), context: context)
+                return
+            }
+            if let end {
+                send(bytes.readSlice(length: end)!)
+                flushOut()
+                let reusable = exchange!.originKeepsAlive && bytes.readableBytes == 0
+                finishExchange(reusable: reusable, context: context)
+                return
+            }
+            send(bytes)
+            flushOut()
+            exchange!.response = .body(.chunked(scanner))
+        case .untilClose:
+            // The client gets the body chunked, so its connection outlives the origin's.
+            if bytes.readableBytes > 0 {
+                var frame = context.channel.allocator.buffer(capacity: 20)
+                frame.writeString(String(bytes.readableBytes, radix: 16))
+                frame.writeStaticString("\r\n")
+                send(frame)
+                send(bytes)
+                var end = context.channel.allocator.buffer(capacity: 2)
+                end.writeStaticString("\r\n")
+                send(end)
+            }
+            flushOut()
+        }
+        if !context.channel.isWritable { exchange?.connection?.setReadsHeld(true) }
+    }
+
+    func originReadComplete() {
+        guard exchange?.headSent == true, let context else { return }
+        context.flush()
+    }
+
+    func originClosed(_ error: OriginError) {
+        guard let context else { return }
+        originFailed(error, context: context)
+    }
+
+    /// The origin connection ended or sent something unreadable.
+    private func originFailed(_ error: OriginError, context: ChannelHandlerContext) {
+        guard var exchange else { return }
+        let connection = exchange.connection
+        exchange.connection = nil
+        self.exchange = exchange
+        if case .body(.untilClose) = exchange.response, case .reset = error {
+            var end = context.channel.allocator.buffer(capacity: 5)
+            end.writeStaticString("0\r\n\r\n")
+            context.write(wrapOutboundOut(.byteBuffer(end)), promise: nil)
+            finishExchange(reusable: false, context: context)
+            return
+        }
+        connection?.close()
+        // A kept-alive connection that the origin closed while idle: the bodiless request goes again, once,
+        // on a new connection, if nothing of an answer came.
+        if case .reset = error, case .awaitingHead(nil) = exchange.response, exchange.reusedConnection,
+            !exchange.retried, let key = exchange.configuration.originConnectionKey
+        {
+            self.exchange!.retried = true
+            self.exchange!.deadline = nil
+            connect(key: key, configuration: exchange.configuration, context: context)
+            return
+        }
+        services.metrics.originError(error)
+        services.logger.warning("origin failed", metadata: ["error": "\(error)", "route": "\(exchange.routeLabel)"])
+        respondWithError(timedOut: false, context: context)
+    }
+}
+
+/// One request on the pass-through path, from its head to the end of its response.
+struct PassThroughExchange {
+    enum Response {
+        /// The response head is due; bytes of an incomplete head are held.
+        case awaitingHead(ByteBuffer?)
+        case body(Body)
+    }
+
+    enum Body {
+        /// Bytes still to come (0: the response ended with its head).
+        case length(Int)
+        case chunked(ChunkedBodyScanner)
+        /// Until the origin closes; forwarded to the client chunked.
+        case untilClose
+    }
+
+    let id: UInt64
+    let configuration: ProxyConfiguration
+    let routeLabel: String
+    let started: ContinuousClock.Instant
+    /// The origin request, kept for the one retry on a fresh connection.
+    let request: ByteBuffer
+    let isHEAD: Bool
+    /// The response is the connection's last: the client asked, or the server is shutting down.
+    var closeAfter: Bool
+    var connection: PassThroughOriginConnection?
+    var reusedConnection = false
+    var retried = false
+    /// When the response head is due; nil once it came.
+    var deadline: NIODeadline?
+    var response = Response.awaitingHead(nil)
+    var headSent = false
+    var status = 0
+    var originKeepsAlive = true
+
+    init(
+        id: UInt64, configuration: ProxyConfiguration, routeLabel: String, started: ContinuousClock.Instant,
+        request: ByteBuffer, isHEAD: Bool, closeAfter: Bool
+    ) {
+        self.id = id
+        self.configuration = configuration
+        self.routeLabel = routeLabel
+        self.started = started
+        self.request = request
+        self.isHEAD = isHEAD
+        self.closeAfter = closeAfter
+    }
+}

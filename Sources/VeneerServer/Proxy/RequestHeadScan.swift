@@ -1,0 +1,154 @@
+/// What the front of a client connection makes of the bytes at a request boundary: a bodiless GET or HEAD
+/// it can forward as bytes, a request for NIO's HTTP/1 codec whose length it knows, or something it hands
+/// to the codec for good.
+///
+/// The scan is deliberately stricter than the codec. Anything it does not read with certainty (a bare LF,
+/// a folded line, a byte outside the grammar, `Transfer-Encoding`, a repeated `Content-Length`) hands the
+/// connection over, so the two can never disagree about where a request ends.
+///
+/// ```swift
+/// switch RequestHeadScan.scan(buffer.readableBytesView) {
+/// case .incomplete: break  // wait for more bytes
+/// case .passThrough(let request): print(request.headLength)
+/// case .ordinary(let length): print(length)  // the codec reads exactly these bytes
+/// case .handOver: break  // the codec reads everything from here
+/// }
+/// ```
+enum RequestHeadScan: Equatable {
+    case incomplete
+    case passThrough(PassThroughRequest)
+    case ordinary(length: Int)
+    case handOver
+
+    /// Heads longer than this are the codec's to refuse.
+    static let maximumHeadBytes = 64 * 1024
+
+    static func scan(_ bytes: some Collection<UInt8>) -> RequestHeadScan {
+        let scanned = bytes.withContiguousStorageIfAvailable { scan(UnsafeRawBufferPointer($0)) }
+        return scanned ?? scan(Array(bytes))
+    }
+
+    static func scan(_ bytes: [UInt8]) -> RequestHeadScan {
+        bytes.withUnsafeBytes { scan($0) }
+    }
+
+    static func scan(_ bytes: UnsafeRawBufferPointer) -> RequestHeadScan {
+        var reader = HeadLineReader(bytes: bytes, limit: maximumHeadBytes)
+        // Request line: method SP target SP HTTP/1.x
+        guard let line = reader.nextLine() else { return reader.isBroken ? .handOver : .incomplete }
+        let methodEnd = HTTPSyntax.tokenEnd(bytes, from: line.lowerBound, to: line.upperBound)
+        guard methodEnd > line.lowerBound, methodEnd < line.upperBound, bytes[methodEnd] == UInt8(ascii: " ")
+        else { return .handOver }
+        let targetStart = methodEnd + 1
+        var targetEnd = targetStart
+        while targetEnd < line.upperBound, bytes[targetEnd] > 0x20, bytes[targetEnd] < 0x7F { targetEnd += 1 }
+        guard targetEnd > targetStart, line.upperBound - targetEnd == 9, bytes[targetEnd] == UInt8(ascii: " "),
+            HTTPSyntax.matches(bytes, at: targetEnd + 1, "HTTP/1.")
+        else { return .handOver }
+        let minor = bytes[line.upperBound - 1]
+        guard minor == UInt8(ascii: "1") || minor == UInt8(ascii: "0") else { return .handOver }
+
+        var request = PassThroughRequest()
+        request.method = line.lowerBound..<methodEnd
+        request.target = targetStart..<targetEnd
+        var eligible = minor == UInt8(ascii: "1") && bytes[targetStart] == UInt8(ascii: "/")
+        let methodLength = methodEnd - line.lowerBound
+        if methodLength == 3, HTTPSyntax.matches(bytes, at: line.lowerBound, "GET") {
+            request.isHEAD = false
+        } else if methodLength == 4, HTTPSyntax.matches(bytes, at: line.lowerBound, "HEAD") {
+            request.isHEAD = true
+        } else {
+            eligible = false
+        }
+        var contentLength: Int?
+        var hosts = 0
+        while true {
+            guard let line = reader.nextLine() else { return reader.isBroken ? .handOver : .incomplete }
+            if line.isEmpty { break }
+            guard let field = HTTPSyntax.field(bytes, line: line) else { return .handOver }
+            let kind = RequestFieldKind(bytes, name: field.name)
+            switch kind {
+            case .transferEncoding:
+                return .handOver
+            case .contentLength:
+                guard contentLength == nil, let length = HTTPSyntax.decimal(bytes, field.value) else {
+                    return .handOver
+                }
+                contentLength = length
+                eligible = false
+            case .host:
+                hosts += 1
+            case .connection:
+                if !HTTPSyntax.connectionTokens(bytes, field.value, close: &request.closeRequested) { eligible = false }
+            case .upgrade, .expect:
+                eligible = false
+            default:
+                break
+            }
+            if eligible {
+                request.fields.append(PassThroughRequest.Field(name: field.name, value: field.value, kind: kind))
+            }
+        }
+        request.headLength = reader.position
+        if eligible, hosts == 1 { return .passThrough(request) }
+        let (total, overflow) = reader.position.addingReportingOverflow(contentLength ?? 0)
+        return overflow ? .handOver : .ordinary(length: total)
+    }
+}
+
+/// A bodiless HTTP/1.1 GET or HEAD read from the client's bytes: ranges into the head, which starts at 0.
+struct PassThroughRequest: Equatable {
+    struct Field: Equatable {
+        var name: Range<Int>
+        /// Without the surrounding spaces.
+        var value: Range<Int>
+        var kind: RequestFieldKind
+    }
+
+    var headLength = 0
+    var method = 0..<0
+    var target = 0..<0
+    var isHEAD = false
+    /// `Connection: close`: the response is the connection's last.
+    var closeRequested = false
+    var fields: [Field] = []
+}
+
+/// The request fields the pass-through path treats specially, recognized once per field.
+enum RequestFieldKind: Equatable {
+    case other
+    case host
+    case connection
+    /// Removed on the way: the fixed hop-by-hop names that do not change framing (`Keep-Alive`, `TE`,
+    /// `Trailer`, `Proxy-*`).
+    case hopByHop
+    case contentLength
+    case transferEncoding
+    case upgrade
+    case expect
+    case forwardedFor
+    case forwardedProto
+    case forwardedHost
+
+    init(_ bytes: UnsafeRawBufferPointer, name: Range<Int>) {
+        // Lengths first: almost every field is settled by one comparison or none.
+        switch name.count {
+        case 2 where HTTPSyntax.equalsIgnoringCase(bytes, name, "te"): self = .hopByHop
+        case 4 where HTTPSyntax.equalsIgnoringCase(bytes, name, "host"): self = .host
+        case 6 where HTTPSyntax.equalsIgnoringCase(bytes, name, "expect"): self = .expect
+        case 7 where HTTPSyntax.equalsIgnoringCase(bytes, name, "upgrade"): self = .upgrade
+        case 7 where HTTPSyntax.equalsIgnoringCase(bytes, name, "trailer"): self = .hopByHop
+        case 10 where HTTPSyntax.equalsIgnoringCase(bytes, name, "connection"): self = .connection
+        case 10 where HTTPSyntax.equalsIgnoringCase(bytes, name, "keep-alive"): self = .hopByHop
+        case 14 where HTTPSyntax.equalsIgnoringCase(bytes, name, "content-length"): self = .contentLength
+        case 15 where HTTPSyntax.equalsIgnoringCase(bytes, name, "x-forwarded-for"): self = .forwardedFor
+        case 16 where HTTPSyntax.equalsIgnoringCase(bytes, name, "proxy-connection"): self = .hopByHop
+        case 16 where HTTPSyntax.equalsIgnoringCase(bytes, name, "x-forwarded-host"): self = .forwardedHost
+        case 17 where HTTPSyntax.equalsIgnoringCase(bytes, name, "transfer-encoding"): self = .transferEncoding
+        case 17 where HTTPSyntax.equalsIgnoringCase(bytes, name, "x-forwarded-proto"): self = .forwardedProto
+        case 18 where HTTPSyntax.equalsIgnoringCase(bytes, name, "proxy-authenticate"): self = .hopByHop
+        case 19 where HTTPSyntax.equalsIgnoringCase(bytes, name, "proxy-authorization"): self = .hopByHop
+        default: self = .other
+        }
+    }
+}
