@@ -314,14 +314,14 @@ struct PassThroughScanResponseTests {
     }
 
     @Test(
-        "the client head: HTTP/1.1, end-to-end fields trimmed, framing for the client, Connection: close when closing",
+        "the client head: HTTP/1.1, end-to-end lines kept (rewritten trimmed after a bare LF), framing for the client, Connection: close when closing",
         arguments: [
             (
                 "HTTP/1.1 200 OK\r\nContent-Type:  text/html \t\r\nContent-Length: 5\r\nConnection: keep-alive, X-Secret\r\n"
                     + "X-Secret: 1\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nTrailer: X\r\nUpgrade: h2c\r\n"
                     + "Proxy-Authenticate: Basic\r\nProxy-Connection: x\r\nProxy-Authorization: y\r\nset-cookie: a=b\r\n\r\n",
                 false, false,
-                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\nset-cookie: a=b\r\n\r\n"
+                "HTTP/1.1 200 OK\r\nContent-Type:  text/html \t\r\nContent-Length: 5\r\nset-cookie: a=b\r\n\r\n"
             ),
             (
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9\r\nX-A: 1\r\n\r\n", false, true,

@@ -39,6 +39,7 @@ enum ResponseHeadScan: Equatable {
         }
         guard status != 101 else { return .malformed("101 Switching Protocols, and no upgrade was asked for") }
         var head = ScannedResponseHead()
+        head.fields.reserveCapacity(16)
         head.status = status
         head.statusText = line.lowerBound + 9..<line.upperBound
         let isHTTP10 = bytes[line.lowerBound + 7] == UInt8(ascii: "0")
@@ -91,7 +92,8 @@ enum ResponseHeadScan: Equatable {
             case .hopByHop, .other:
                 break
             }
-            head.fields.append(ScannedResponseHead.Field(name: field.name, value: field.value, kind: kind))
+            head.fields.append(
+                ScannedResponseHead.Field(name: field.name, value: field.value, kind: kind, lineEnd: reader.position))
         }
         if !nominated.isEmpty {
             for index in head.fields.indices where head.fields[index].kind == .other {
@@ -102,6 +104,7 @@ enum ResponseHeadScan: Equatable {
             }
         }
         head.headLength = reader.position
+        head.copiesLines = !reader.sawBareLineFeed
         head.contentLength = conflictingLength ? nil : contentLength
         head.keepsAlive = isHTTP10 ? keepsAlive && !closes : !closes
         if status < 200 {
@@ -142,6 +145,8 @@ struct ScannedResponseHead: Equatable {
         var name: Range<Int>
         var value: Range<Int>
         var kind: ResponseFieldKind
+        /// Just after the line's terminator.
+        var lineEnd: Int
     }
 
     var headLength = 0
@@ -153,6 +158,8 @@ struct ScannedResponseHead: Equatable {
     var framing = BodyFraming.none
     /// The length the body is framed by; a repeated `Content-Length` (`5, 5`) reaches the client once.
     var contentLength: Int?
+    /// Every line ended with CRLF, so kept lines can be copied as they are; otherwise each is rewritten.
+    var copiesLines = true
     /// Whether the origin connection can carry another request after this response.
     var keepsAlive = true
 
@@ -164,24 +171,35 @@ struct ScannedResponseHead: Equatable {
         buffer.writeStaticString("\r\n")
         let chunkedToClient = framing == .chunked || framing == .untilClose
         var lengthWritten = false
+        // Consecutive kept lines go out in one copy.
+        var run: Range<Int>?
+        func endRun() {
+            if let kept = run { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[kept])) }
+            run = nil
+        }
         for field in fields {
             switch field.kind {
-            case .hopByHop, .connection, .transferEncoding:
+            case .other where copiesLines:
+                run = (run?.lowerBound ?? field.name.lowerBound)..<field.lineEnd
                 continue
+            case .other:
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
+                buffer.writeStaticString(": ")
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[field.value]))
+                buffer.writeStaticString("\r\n")
             case .contentLength:
+                endRun()
                 guard !chunkedToClient, !lengthWritten, let contentLength else { continue }
                 lengthWritten = true
                 buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
                 buffer.writeStaticString(": ")
                 buffer.writeString(String(contentLength))
                 buffer.writeStaticString("\r\n")
-            case .other:
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
-                buffer.writeStaticString(": ")
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[field.value]))
-                buffer.writeStaticString("\r\n")
+            case .hopByHop, .connection, .transferEncoding:
+                endRun()
             }
         }
+        endRun()
         if chunkedToClient { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
         if closing, !isInformational { buffer.writeStaticString("Connection: close\r\n") }
         buffer.writeStaticString("\r\n")

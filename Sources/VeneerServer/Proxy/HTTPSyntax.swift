@@ -123,6 +123,8 @@ struct HeadLineReader {
     private(set) var position = 0
     /// A line broke the rules, or the head ran past `limit`.
     private(set) var isBroken = false
+    /// A line ended with a bare LF, so lines cannot be copied as they are.
+    private(set) var sawBareLineFeed = false
 
     init(bytes: UnsafeRawBufferPointer, limit: Int, allowsBareLineFeed: Bool = false) {
         self.bytes = bytes
@@ -143,7 +145,9 @@ struct HeadLineReader {
         var lineEnd = index
         if lineEnd > position, bytes[lineEnd - 1] == 0x0D {
             lineEnd -= 1
-        } else if !allowsBareLineFeed {
+        } else if allowsBareLineFeed {
+            sawBareLineFeed = true
+        } else {
             isBroken = true
             return nil
         }

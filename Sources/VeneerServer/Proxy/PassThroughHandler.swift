@@ -298,28 +298,36 @@ final class PassThroughHandler: ChannelDuplexHandler {
         var forwardedFor: [Range<Int>] = []
         var hasForwardedProto = false
         var hasForwardedHost = false
+        // Kept lines go out as the client wrote them (the scan checked every byte), consecutive ones in one copy.
+        var run: Range<Int>?
         for field in request.fields {
+            let keeps: Bool
             switch field.kind {
             case .hopByHop, .connection, .expect, .upgrade, .contentLength, .transferEncoding:
-                continue
+                keeps = false
             case .host:
                 clientHost = field.value
-                if replacesHost { continue }
+                keeps = !replacesHost
             case .forwardedFor:
                 forwardedFor.append(field.value)
-                continue
+                keeps = false
             case .forwardedProto:
                 hasForwardedProto = true
+                keeps = true
             case .forwardedHost:
                 hasForwardedHost = true
+                keeps = true
             case .other:
-                break
+                keeps = true
             }
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
-            out.writeStaticString(": ")
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[field.value]))
-            out.writeStaticString("\r\n")
+            if keeps {
+                run = (run?.lowerBound ?? field.name.lowerBound)..<field.lineEnd
+            } else if let kept = run {
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[kept]))
+                run = nil
+            }
         }
+        if let kept = run { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[kept])) }
         if clientAddress != nil || !forwardedFor.isEmpty {
             // Several fields are one comma-separated list; the proxy's entry goes last.
             out.writeStaticString("X-Forwarded-For: ")
@@ -402,7 +410,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
     /// A 502 or 504 with the codec path's short plain page; after the response started, the client
     /// connection is cut instead, so a truncated body cannot look complete.
     private func respondWithError(timedOut: Bool, context: ChannelHandlerContext) {
-        guard var exchange else { return }
+        guard let exchange else { return }
         exchange.connection?.close()
         exchange.connection = nil
         exchange.deadline = nil
@@ -427,7 +435,6 @@ final class PassThroughHandler: ChannelDuplexHandler {
         if !exchange.isHEAD { out.writeString(text) }
         exchange.status = status
         exchange.headSent = true
-        self.exchange = exchange
         context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
         finishExchange(reusable: false, context: context)
     }
@@ -606,10 +613,9 @@ extension PassThroughHandler: PassThroughOriginReceiver {
 
     /// The origin connection ended or sent something unreadable.
     private func originFailed(_ error: OriginError, context: ChannelHandlerContext) {
-        guard var exchange else { return }
+        guard let exchange else { return }
         let connection = exchange.connection
         exchange.connection = nil
-        self.exchange = exchange
         if case .body(.untilClose) = exchange.response, case .reset = error {
             var end = context.channel.allocator.buffer(capacity: 5)
             end.writeStaticString("0\r\n\r\n")
@@ -623,8 +629,8 @@ extension PassThroughHandler: PassThroughOriginReceiver {
         if case .reset = error, case .awaitingHead(nil) = exchange.response, exchange.reusedConnection,
             !exchange.retried, let key = exchange.configuration.originConnectionKey
         {
-            self.exchange!.retried = true
-            self.exchange!.deadline = nil
+            exchange.retried = true
+            exchange.deadline = nil
             connect(key: key, configuration: exchange.configuration, context: context)
             return
         }
@@ -634,8 +640,9 @@ extension PassThroughHandler: PassThroughOriginReceiver {
     }
 }
 
-/// One request on the pass-through path, from its head to the end of its response.
-struct PassThroughExchange {
+/// One request on the pass-through path, from its head to the end of its response. A class: the handler
+/// updates it from several callbacks, and a struct in an optional would be copied on each read.
+final class PassThroughExchange {
     enum Response {
         /// The response head is due; bytes of an incomplete head are held.
         case awaitingHead(ByteBuffer?)

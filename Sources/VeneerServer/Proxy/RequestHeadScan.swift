@@ -49,6 +49,7 @@ enum RequestHeadScan: Equatable {
         guard minor == UInt8(ascii: "1") || minor == UInt8(ascii: "0") else { return .handOver }
 
         var request = PassThroughRequest()
+        request.fields.reserveCapacity(16)
         request.method = line.lowerBound..<methodEnd
         request.target = targetStart..<targetEnd
         var eligible = minor == UInt8(ascii: "1") && bytes[targetStart] == UInt8(ascii: "/")
@@ -86,7 +87,8 @@ enum RequestHeadScan: Equatable {
                 break
             }
             if eligible {
-                request.fields.append(PassThroughRequest.Field(name: field.name, value: field.value, kind: kind))
+                request.fields.append(
+                    PassThroughRequest.Field(name: field.name, value: field.value, kind: kind, lineEnd: reader.position))
             }
         }
         request.headLength = reader.position
@@ -103,6 +105,8 @@ struct PassThroughRequest: Equatable {
         /// Without the surrounding spaces.
         var value: Range<Int>
         var kind: RequestFieldKind
+        /// Just after the line's CRLF: a run of kept lines is copied as it is.
+        var lineEnd: Int
     }
 
     var headLength = 0
