@@ -78,8 +78,6 @@ struct PassThroughScanRequestTests {
             ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 0), ("GET / HTTP/1.1\r\nUser-Agent: x\r\n\r\n", 0),
             ("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo\r\n\r\n", 0),
             ("GET / HTTP/1.1\r\nHost: a\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\n\r\n", 0),
-            ("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", 0),
-            ("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n", 0),
             ("GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n", 0),
             ("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", 0),
             ("GET / HTTP/1.1\r\nHost: a\r\ncontent-length: 007\r\n\r\n", 7), ("get / HTTP/1.1\r\nHost: a\r\n\r\n", 0),
@@ -88,6 +86,18 @@ struct PassThroughScanRequestTests {
         ])
     func ordinary(head: String, contentLength: Int) {
         #expect(Self.scan(head) == .ordinary(length: head.utf8.count + contentLength))
+    }
+
+    @Test(
+        "upgrade requests are the codec's last on the connection (llhttp reads nothing after them)",
+        arguments: [
+            ("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", 0),
+            ("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n", 0),
+            ("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 0),
+            ("POST /u HTTP/1.1\r\nHost: a\r\nUpgrade: x\r\nContent-Length: 3\r\n\r\n", 3),
+        ])
+    func lastOrdinary(head: String, contentLength: Int) {
+        #expect(Self.scan(head) == .lastOrdinary(length: head.utf8.count + contentLength))
     }
 
     @Test("ordinary length counts only this request's body when the next request is already buffered")

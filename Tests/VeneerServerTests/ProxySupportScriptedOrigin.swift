@@ -30,16 +30,19 @@ final class ScriptedOrigin: Sendable {
         var ending: Ending
 
         /// `texts` written one by one, `delay` before each but the first.
-        static func writes(_ texts: [String], delay: Duration = .milliseconds(40), then ending: Ending = .keepOpen)
+        static func writes(
+            _ texts: [String], delay: Duration = .milliseconds(40), then ending: Ending = .keepOpen
+        )
             -> Reply
         {
-            Reply(
-                parts: texts.enumerated().map { Part(delay: $0.offset == 0 ? .zero : delay, bytes: Array($0.element.utf8)) },
-                ending: ending)
+            let parts = texts.enumerated().map { Part(delay: $0 == 0 ? .zero : delay, bytes: Array($1.utf8)) }
+            return Reply(parts: parts, ending: ending)
         }
 
         static func send(_ text: String, then ending: Ending = .keepOpen) -> Reply { writes([text], then: ending) }
-        static func ok(_ body: String) -> Reply { send("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)") }
+        static func ok(_ body: String) -> Reply {
+            send("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        }
         static let silent = Reply(parts: [], ending: .silent)
     }
 

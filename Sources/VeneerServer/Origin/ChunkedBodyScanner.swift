@@ -17,7 +17,8 @@ struct ChunkedBodyScanner: Equatable {
         case dataCarriageReturn
         case dataLineFeed
         case trailerLineStart
-        case trailerLine
+        case trailerName
+        case trailerValue
         case trailerLineFeed
         case finalLineFeed
         case done
@@ -78,11 +79,19 @@ struct ChunkedBodyScanner: Equatable {
                 if byte == 0x0D {
                     state = .finalLineFeed
                 } else if HTTPSyntax.isTokenByte(byte) {
-                    state = .trailerLine
+                    state = .trailerName
                 } else {
                     throw Malformed(reason: "a trailer line that is not a field")
                 }
-            case .trailerLine:
+            case .trailerName:
+                // `name:` exactly, as in a head: a line that is not a field (the next response, say) is not a
+                // trailer a client would read.
+                if byte == UInt8(ascii: ":") {
+                    state = .trailerValue
+                } else if !HTTPSyntax.isTokenByte(byte) {
+                    throw Malformed(reason: "a trailer line that is not a field")
+                }
+            case .trailerValue:
                 if byte == 0x0D {
                     state = .trailerLineFeed
                 } else if !HTTPSyntax.isFieldValueByte(byte) {

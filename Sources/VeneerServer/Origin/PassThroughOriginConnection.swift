@@ -6,8 +6,9 @@ protocol PassThroughOriginReceiver: AnyObject {
     func originBytes(_ buffer: ByteBuffer)
     /// A batch of reads is done: the moment to flush what was forwarded.
     func originReadComplete()
-    /// The connection closed or failed; nothing more comes.
-    func originClosed(_ error: OriginError)
+    /// The connection closed or failed; nothing more comes. `cleanly`: the origin closed it without an error,
+    /// which ends a body framed by the close; a reset or a TLS truncation does not.
+    func originClosed(_ error: OriginError, cleanly: Bool)
 }
 
 /// A keep-alive connection to the origin with no HTTP codec: the pass-through path writes request heads as
@@ -117,7 +118,7 @@ private final class PassThroughOriginHandler: ChannelDuplexHandler {
         isClosing = true
         if let receiver {
             self.receiver = nil
-            receiver.originClosed(.reset)
+            receiver.originClosed(.reset, cleanly: true)
         } else if let connection, let pool = connection.pool {
             connection.pool = nil
             pool.idlePassThroughConnectionClosed(connection)
@@ -129,7 +130,7 @@ private final class PassThroughOriginHandler: ChannelDuplexHandler {
         isClosing = true
         if let receiver {
             self.receiver = nil
-            receiver.originClosed(OriginError(channelError: error))
+            receiver.originClosed(OriginError(channelError: error), cleanly: false)
         }
         context.close(promise: nil)
     }

@@ -52,6 +52,8 @@ final class PassThroughHandler: ChannelDuplexHandler {
     private var inbound: ByteBuffer?
     private var pendingRead = false
     private var quiescing = false
+    /// The codec's request was one after which NIO's decoder reads no more: the connection ends with it.
+    private var closesAfterOrdinary = false
     private var clientAddress: String?
     private var originPool: OriginConnectionPool?
     private var exchange: PassThroughExchange?
@@ -198,6 +200,9 @@ final class PassThroughHandler: ChannelDuplexHandler {
                     mode = .handedOver
                 case .ordinary(let length):
                     mode = .ordinary(remaining: length)
+                case .lastOrdinary(let length):
+                    mode = .ordinary(remaining: length)
+                    closesAfterOrdinary = true
                 case .passThrough(let request):
                     if !startPassThrough(request, context: context) {
                         mode = .ordinary(remaining: request.headLength)
@@ -222,6 +227,10 @@ final class PassThroughHandler: ChannelDuplexHandler {
             if quiescing {
                 // NIO's pipelining handler closes the connection after the answer.
                 mode = .closing
+                return
+            }
+            if closesAfterOrdinary {
+                closeAfterWrites(context: context)
                 return
             }
             mode = .idle
@@ -407,6 +416,18 @@ final class PassThroughHandler: ChannelDuplexHandler {
 
     // MARK: answers
 
+    /// Closes the connection once everything written so far is on its way (a plain close would drop writes
+    /// still queued).
+    private func closeAfterWrites(context: ChannelHandlerContext) {
+        mode = .closing
+        inbound = nil
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: promise)
+        promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in
+            self?.context?.close(promise: nil)
+        }
+    }
+
     /// A 502 or 504 with the codec path's short plain page; after the response started, the client
     /// connection is cut instead, so a truncated body cannot look complete.
     private func respondWithError(timedOut: Bool, context: ChannelHandlerContext) {
@@ -449,13 +470,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
             route: exchange.routeLabel, status: exchange.status, duration: clock.now - exchange.started,
             metrics: services.metrics)
         if exchange.closeAfter || quiescing {
-            mode = .closing
-            inbound = nil
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: promise)
-            promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in
-                self?.context?.close(promise: nil)
-            }
+            closeAfterWrites(context: context)
             return
         }
         context.flush()
@@ -498,7 +513,8 @@ extension PassThroughHandler: PassThroughOriginReceiver {
             case .complete(let head) where head.isInformational:
                 var out = context.channel.allocator.buffer(capacity: head.headLength + 32)
                 bytes.withUnsafeReadableBytes { head.writeClientHead(from: $0, closing: false, into: &out) }
-                context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
+                // Hints are worth sending at once: the final answer may take a while.
+                context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil)
                 bytes.moveReaderIndex(forwardBy: head.headLength)
                 guard bytes.readableBytes > 0 else {
                     exchange!.response = .awaitingHead(nil)
@@ -606,17 +622,17 @@ extension PassThroughHandler: PassThroughOriginReceiver {
         context.flush()
     }
 
-    func originClosed(_ error: OriginError) {
+    func originClosed(_ error: OriginError, cleanly: Bool) {
         guard let context else { return }
-        originFailed(error, context: context)
+        originFailed(error, cleanly: cleanly, context: context)
     }
 
     /// The origin connection ended or sent something unreadable.
-    private func originFailed(_ error: OriginError, context: ChannelHandlerContext) {
+    private func originFailed(_ error: OriginError, cleanly: Bool = false, context: ChannelHandlerContext) {
         guard let exchange else { return }
         let connection = exchange.connection
         exchange.connection = nil
-        if case .body(.untilClose) = exchange.response, case .reset = error {
+        if case .body(.untilClose) = exchange.response, cleanly {
             var end = context.channel.allocator.buffer(capacity: 5)
             end.writeStaticString("0\r\n\r\n")
             context.write(wrapOutboundOut(.byteBuffer(end)), promise: nil)

@@ -10,7 +10,7 @@
 /// switch RequestHeadScan.scan(buffer.readableBytesView) {
 /// case .incomplete: break  // wait for more bytes
 /// case .passThrough(let request): print(request.headLength)
-/// case .ordinary(let length): print(length)  // the codec reads exactly these bytes
+/// case .ordinary(let length), .lastOrdinary(let length): print(length)  // the codec reads exactly these bytes
 /// case .handOver: break  // the codec reads everything from here
 /// }
 /// ```
@@ -18,6 +18,9 @@ enum RequestHeadScan: Equatable {
     case incomplete
     case passThrough(PassThroughRequest)
     case ordinary(length: Int)
+    /// A request after which NIO's decoder reads nothing more (`Upgrade`, `CONNECT`): it spans `length`
+    /// bytes, and the connection closes after its answer.
+    case lastOrdinary(length: Int)
     case handOver
 
     /// Heads longer than this are the codec's to refuse.
@@ -63,6 +66,9 @@ enum RequestHeadScan: Equatable {
         }
         var contentLength: Int?
         var hosts = 0
+        // llhttp stops reading a connection after an upgrade request (CONNECT, or `Upgrade` with
+        // `Connection: upgrade`); any `Upgrade` field counts here, which only closes a few more.
+        var upgrades = methodLength == 7 && HTTPSyntax.matches(bytes, at: line.lowerBound, "CONNECT")
         while true {
             guard let line = reader.nextLine() else { return reader.isBroken ? .handOver : .incomplete }
             if line.isEmpty { break }
@@ -81,20 +87,25 @@ enum RequestHeadScan: Equatable {
                 hosts += 1
             case .connection:
                 if !HTTPSyntax.connectionTokens(bytes, field.value, close: &request.closeRequested) { eligible = false }
-            case .upgrade, .expect:
+            case .upgrade:
+                eligible = false
+                upgrades = true
+            case .expect:
                 eligible = false
             default:
                 break
             }
             if eligible {
                 request.fields.append(
-                    PassThroughRequest.Field(name: field.name, value: field.value, kind: kind, lineEnd: reader.position))
+                    PassThroughRequest.Field(name: field.name, value: field.value, kind: kind, lineEnd: reader.position)
+                )
             }
         }
         request.headLength = reader.position
         if eligible, hosts == 1 { return .passThrough(request) }
         let (total, overflow) = reader.position.addingReportingOverflow(contentLength ?? 0)
-        return overflow ? .handOver : .ordinary(length: total)
+        if overflow { return .handOver }
+        return upgrades ? .lastOrdinary(length: total) : .ordinary(length: total)
     }
 }
 
