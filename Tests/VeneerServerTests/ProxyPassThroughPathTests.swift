@@ -65,7 +65,9 @@ struct ProxyPassThroughPathTests {
         }
     }
 
-    @Test("preserve_host keeps the client's Host where it was, X-Forwarded-Proto/Host given are kept, base path")
+    @Test(
+        "preserve_host keeps the client's Host where it was, X-Forwarded-Proto/Host given are kept, an empty X-Forwarded-For adds nothing, base path"
+    )
     func originRequestHeadPreservingHost() async throws {
         try await Self.with(originSettings: "preserve_host = true", originPath: "/base", script: Self.paths([:])) {
             harness, origin in
@@ -73,7 +75,7 @@ struct ProxyPassThroughPathTests {
             try await connection.send(
                 "HEAD /a/b.js HTTP/1.1\r\nX-Forwarded-Proto: https\r\nhost:shop.example\r\n"
                     + "X-Forwarded-Host: public.example\r\nX-Forwarded-For: 198.51.100.1\r\n"
-                    + "x-forwarded-for: 198.51.100.2\r\n\r\n")
+                    + "X-Forwarded-For:\r\nx-forwarded-for: 198.51.100.2\r\n\r\n")
             #expect(await connection.waitFor("\r\n\r\n"))
             #expect(
                 Self.normalized(origin.heads.first ?? "") == [

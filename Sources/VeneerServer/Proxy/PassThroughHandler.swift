@@ -318,7 +318,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
                 clientHost = field.value
                 keeps = !replacesHost
             case .forwardedFor:
-                forwardedFor.append(field.value)
+                if !field.value.isEmpty { forwardedFor.append(field.value) }
                 keeps = false
             case .forwardedProto:
                 hasForwardedProto = true

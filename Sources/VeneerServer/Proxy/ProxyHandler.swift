@@ -371,8 +371,9 @@ final class ProxyHandler: ChannelDuplexHandler {
             case 6 where name.equalsIgnoringASCIICase("expect"):
                 continue
             case 15 where name.equalsIgnoringASCIICase("x-forwarded-for"):
-                // Several fields are one comma-separated list; the proxy's entry goes last.
-                forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+                // Several fields are one comma-separated list; the proxy's entry goes last. An empty one adds
+                // nothing.
+                if !value.isEmpty { forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value }
                 continue
             case 16 where name.equalsIgnoringASCIICase("x-forwarded-host"):
                 hasForwardedHost = true
