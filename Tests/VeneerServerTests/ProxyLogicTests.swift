@@ -108,6 +108,17 @@ struct ProxyLogicTests {
         #expect(Visitor.validIdentifier(early) == early)
     }
 
+    @Test(
+        "assets by the last segment's extension, any case; pages, folders and extensionless paths are not",
+        arguments: [
+            ("/style.css", true), ("/a/b/APP.JS", true), ("/img/logo.v2.PNG", true), ("/.woff2", true),
+            ("/", false), ("/products/chair.html", false), ("/index.HTM", false), ("/dir.css/", false),
+            ("/dir.css/page", false), ("/about", false), ("/file.unknown", false), ("", false),
+        ])
+    func assets(path: String, isAsset: Bool) {
+        #expect(StaticFileContentTypes.isAsset(path: path) == isAsset)
+    }
+
     @Test("Accept-Encoding: gzip unless refused with q=0")
     func acceptEncoding() {
         #expect(ContentCoding.acceptsGzip(["gzip, deflate, br"]))

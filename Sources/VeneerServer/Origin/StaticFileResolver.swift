@@ -114,17 +114,31 @@ enum StaticFileContentTypes {
     /// Whether a request path names a file that is never a page (a style sheet, script, image, font…): such
     /// requests skip the visitor and the decision, since their answers are never personalized.
     static func isAsset(path: String) -> Bool {
-        let name = path.split(separator: "/").last ?? ""
-        guard let dot = name.lastIndex(of: ".") else { return false }
-        let fileExtension = name[name.index(after: dot)...].lowercased()
-        guard let type = byExtension[fileExtension] else { return false }
+        // Every routed request asks this: the last segment's extension is read without splitting the path.
+        guard let fileExtension = fileExtension(of: path), let type = byExtension[fileExtension] else { return false }
         return !type.hasPrefix("text/html")
     }
 
+    /// The lower-cased extension of the path's last segment (`/a/b.CSS` → `css`); nil without one, or when
+    /// the path ends with `/`.
+    static func fileExtension(of path: String) -> String? {
+        let utf8 = path.utf8
+        var index = utf8.endIndex
+        while index > utf8.startIndex {
+            let previous = utf8.index(before: index)
+            switch utf8[previous] {
+            case UInt8(ascii: "/"):
+                return nil
+            case UInt8(ascii: "."):
+                return path[index...].lowercased()
+            default:
+                index = previous
+            }
+        }
+        return nil
+    }
+
     static func contentType(forPath path: String) -> String {
-        let name = path.split(separator: "/").last ?? ""
-        guard let dot = name.lastIndex(of: ".") else { return "application/octet-stream" }
-        let fileExtension = name[name.index(after: dot)...].lowercased()
-        return byExtension[fileExtension] ?? "application/octet-stream"
+        fileExtension(of: path).flatMap { byExtension[$0] } ?? "application/octet-stream"
     }
 }
