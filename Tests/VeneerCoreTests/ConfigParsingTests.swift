@@ -260,6 +260,15 @@ struct ConfigFormTests {
         #expect(bad.map(\.keyPath) == ["server.listen", "server.api_listen"])
     }
 
+    @Test func idleTimeout() throws {
+        #expect(try ConfigFixtures.load(text: ConfigFixtures.preamble).server.idleTimeout == .seconds(60))
+        let config = try ConfigFixtures.load(text: ConfigFixtures.preamble + "[server]\nidle_timeout = \"75s\"\n")
+        #expect(config.server.idleTimeout == .seconds(75))
+        let bad = ConfigFixtures.diagnostics(text: ConfigFixtures.preamble + "[server]\nidle_timeout = \"0s\"\n")
+        #expect(bad.map(\.keyPath) == ["server.idle_timeout"])
+        #expect(bad.first?.message.hasPrefix("invalid duration \"0s\"") == true)
+    }
+
     @Test func relativeRedirectsNeedNoAllowedHost() throws {
         let arm = try experience("audience = \"everyone\"\npayload = { redirect = { url = \"/sale\", status = 301 } }")
         #expect(

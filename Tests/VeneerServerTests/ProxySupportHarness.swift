@@ -54,7 +54,7 @@ final class ProxyHarness: Sendable {
     static func start(
         configText: String = "", originURL: String? = nil, pages: [String: TestOriginServer.Page] = [:],
         files: [String: String] = [:], debugHeader: Bool = false, storeURL: String? = nil,
-        originTLS: NIOSSLContext? = nil, originSettings: String = ""
+        originTLS: NIOSSLContext? = nil, originSettings: String = "", serverSettings: String = ""
     ) async throws -> ProxyHarness {
         let origin = try await TestOriginServer.start(pages: pages, tls: originTLS)
         let directory = TestScratch.root
@@ -71,6 +71,7 @@ final class ProxyHarness: Sendable {
             listen = "127.0.0.1:0"
             api_listen = "127.0.0.1:0"
             debug_header = \(debugHeader)
+            \(serverSettings)
 
             [origin]
             url = "\(originURL ?? origin.url)"
@@ -117,11 +118,12 @@ final class ProxyHarness: Sendable {
     static func with(
         configText: String = "", originURL: String? = nil, pages: [String: TestOriginServer.Page] = [:],
         files: [String: String] = [:], debugHeader: Bool = false, storeURL: String? = nil,
-        originTLS: NIOSSLContext? = nil, originSettings: String = "", _ body: (ProxyHarness) async throws -> Void
+        originTLS: NIOSSLContext? = nil, originSettings: String = "", serverSettings: String = "",
+        _ body: (ProxyHarness) async throws -> Void
     ) async throws {
         let harness = try await start(
             configText: configText, originURL: originURL, pages: pages, files: files, debugHeader: debugHeader,
-            storeURL: storeURL, originTLS: originTLS, originSettings: originSettings)
+            storeURL: storeURL, originTLS: originTLS, originSettings: originSettings, serverSettings: serverSettings)
         do {
             try await body(harness)
         } catch {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VeneerServer
+import VeneerTestSupport
 
 /// A small run of `scripts/crash-test`: `veneer serve` killed with SIGKILL and restarted while API events
 /// and page views flow; afterwards every event answered 201 and every personalized response completed is in
@@ -15,10 +16,12 @@ struct ReporterCrashTests {
             print("crash test NOT RUN: \(binary) is not built (swift build --product veneer builds it)")
             return
         }
-        let (status, output) = try await RestartablePostgres.runDetachedReturningStatus(
+        let result = try await ChildProcess.runDetached(
             "/bin/bash",
             [root + "/scripts/crash-test", "--events", "3000", "--views", "800", "--kills", "2", "--binary", binary])
+        let (status, output) = (result.status, result.output)
         print(output)
+        if status != 0 { print("crash-test exit status \(status); stderr:\n\(result.errors)") }
         // The API half: every event answered 201 is stored, once.
         #expect(output.contains("3000 events answered 201, 3000 stored, 0 missing, 0 doubled"))
         // The proxy half: no response is counted twice …

@@ -13,12 +13,15 @@ extension ConfigBuilder {
         var settings = ServerSettings()
         var templates = "templates"
         guard let table = table(node, at: path) else { return (settings, resolve(templates)) }
-        checkKeys(table, at: path, allowed: ["listen", "api_listen", "debug_header", "templates"])
+        checkKeys(table, at: path, allowed: ["listen", "api_listen", "debug_header", "idle_timeout", "templates"])
         if let listen = hostAndPort(table["listen"], at: path.appending("listen")) { settings.listen = listen }
         if let listen = hostAndPort(table["api_listen"], at: path.appending("api_listen")) {
             settings.apiListen = listen
         }
         if let debug = bool(table["debug_header"], at: path.appending("debug_header")) { settings.debugHeader = debug }
+        if let timeout = duration(table["idle_timeout"], at: path.appending("idle_timeout")) {
+            settings.idleTimeout = timeout
+        }
         if let folder = string(table["templates"], at: path.appending("templates")) {
             if folder.isEmpty {
                 error(path.appending("templates"), "must name a folder; the default is \"templates\"")

@@ -54,6 +54,9 @@ public struct ServerSettings: Sendable, Hashable {
     public var listen: HostAndPort = HostAndPort(host: "127.0.0.1", port: 8080)
     public var apiListen: HostAndPort = HostAndPort(host: "127.0.0.1", port: 8081)
     public var debugHeader = false
+    /// A client connection with no request in flight for this long is closed: kept-alive connections left
+    /// open, and request heads that never finish.
+    public var idleTimeout: Duration = .seconds(60)
     public init() {}
 }
 

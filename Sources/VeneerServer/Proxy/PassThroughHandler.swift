@@ -61,6 +61,10 @@ final class PassThroughHandler: ChannelDuplexHandler {
     /// One timer per connection for `origin.timeout`, re-armed lazily as in `ProxyHandler`.
     private var originTimer: Scheduled<Void>?
     private var routeRecorders = RouteRecorderCache()
+    /// Since when the connection has had no request in flight; nil while one is.
+    private var idleSince: NIODeadline?
+    /// One timer per connection for `server.idle_timeout`, re-armed when it fires early.
+    private var idleTimer: Scheduled<Void>?
 
     init(holder: ProxyConfigurationHolder, services: ProxyServices, pools: OriginConnectionPools) {
         self.holder = holder
@@ -74,6 +78,9 @@ final class PassThroughHandler: ChannelDuplexHandler {
         self.context = context
         clientAddress = context.channel.remoteAddress?.ipAddress
         originPool = pools.pool(for: context.eventLoop)
+        let now = NIODeadline.now()
+        idleSince = now
+        armIdleTimer(at: now + holder.current.idleTimeout, context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -145,8 +152,43 @@ final class PassThroughHandler: ChannelDuplexHandler {
         inbound = nil
         originTimer?.cancel()
         originTimer = nil
+        idleTimer?.cancel()
+        idleTimer = nil
         if let connection = exchange?.connection { connection.close() }
         exchange = nil
+    }
+
+    // MARK: idle connections
+
+    /// The `ProxyHandler` started a request of its own.
+    func requestStarted() {
+        idleSince = nil
+    }
+
+    private func armIdleTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
+            self?.idleTimerFired()
+        }
+    }
+
+    /// Closes a connection that has waited `server.idle_timeout` with no request in flight (a request head
+    /// still arriving counts as none); otherwise waits until it could have.
+    private func idleTimerFired() {
+        idleTimer = nil
+        guard let context, mode != .closing else { return }
+        let timeout = holder.current.idleTimeout
+        guard let since = idleSince else {
+            armIdleTimer(at: .now() + timeout, context: context)
+            return
+        }
+        if since + timeout <= .now() {
+            services.logger.debug("closing an idle client connection")
+            mode = .closing
+            inbound = nil
+            context.close(promise: nil)
+        } else {
+            armIdleTimer(at: since + timeout, context: context)
+        }
     }
 
     // MARK: requests
@@ -220,6 +262,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
 
     /// The `ProxyHandler` answered the request the codec was given: the next one may be read.
     func ordinaryRequestAnswered() {
+        idleSince = .now()
         guard mode == .ordinaryAwaitingAnswer, let context else { return }
         // Later, not inside the `ProxyHandler`'s call that ended its exchange.
         context.eventLoop.assumeIsolated().execute { [self] in
@@ -272,6 +315,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
         held.moveReaderIndex(forwardBy: request.headLength)
         inbound = held.readableBytes > 0 ? held : nil
         exchangeCounter &+= 1
+        idleSince = nil
         exchange = PassThroughExchange(
             id: exchangeCounter, configuration: configuration, routeLabel: routeLabel, started: clock.now,
             request: originRequest, isHEAD: request.isHEAD, closeAfter: request.closeRequested || quiescing)
@@ -475,6 +519,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
         }
         context.flush()
         mode = .idle
+        idleSince = .now()
         if process(context: context) { context.fireChannelReadComplete() }
     }
 }

@@ -18,6 +18,8 @@ final class ProxyConfiguration: Sendable {
     let connectTimeout: TimeAmount
     let originTimeout: TimeAmount
     let decisionBudget: TimeAmount
+    /// `server.idle_timeout`: how long a client connection may wait with no request in flight.
+    let idleTimeout: TimeAmount
     /// Whether any optimization can serve at all; when none can, routed pages skip the profile lookup.
     let hasServingOptimizations: Bool
     /// Read per request: kept here so the hot path neither copies `config` nor formats strings.
@@ -47,6 +49,7 @@ final class ProxyConfiguration: Sendable {
         self.connectTimeout = TimeAmount(config.origin.connectTimeout)
         self.originTimeout = TimeAmount(config.origin.timeout)
         self.decisionBudget = TimeAmount(config.decision.budget)
+        self.idleTimeout = TimeAmount(config.server.idleTimeout)
         self.hasServingOptimizations = config.optimizations.contains { $0.isServing }
         if case .http(let http) = origin {
             self.originHostHeader = http.hostHeader

@@ -156,6 +156,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             abandon(previous)
         }
         exchangeCounter &+= 1
+        passThrough?.requestStarted()
         let exchange = ProxyExchange(
             id: exchangeCounter, configuration: holder.current, requestHead: head, started: clock.now)
         exchange.handler = self
