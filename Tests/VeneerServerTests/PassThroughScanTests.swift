@@ -149,6 +149,19 @@ struct PassThroughScanRequestTests {
         "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc", "GET / HTTP/1.0\r\n\r\n",
     ]
 
+    @Test(
+        "an unfinished head with a control byte is handed over at once (TLS on the plain port), plain ones wait",
+        arguments: [
+            ([0x16, 0x03, 0x01, 0x02, 0x00], RequestHeadScan.handOver),
+            (Array("GET / HTTP/1.1\r\nX: a\u{0}".utf8), .handOver),
+            (Array("GET / HTTP/1.1\r\nX: a\u{7f}".utf8), .handOver),
+            (Array("GET / HTTP/1.1\r\nX: a\tb\r".utf8), .incomplete),
+            (Array("GET / HTTP/1.1\r\nX: é".utf8), .incomplete),
+        ])
+    func unfinishedWithControlByte(bytes: [UInt8], expected: RequestHeadScan) {
+        #expect(RequestHeadScan.scan(bytes) == expected)
+    }
+
     @Test("every proper prefix of a head is incomplete; the whole head decides", arguments: validRequests)
     func prefixes(text: String) {
         let bytes = Array(text.utf8)

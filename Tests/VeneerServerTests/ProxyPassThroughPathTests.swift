@@ -509,6 +509,37 @@ struct ProxyPassThroughPathTests {
         }
     }
 
+    @Test("a head sent a byte at a time is answered; then one with bare LFs goes to the codec, which refuses it")
+    func headByteByByte() async throws {
+        let script: Script = { request in .ok("\(request.path)") }
+        try await Self.with(script: script) { harness, origin in
+            let connection = try await RawConnection.connect(port: harness.port)
+            for byte in Array((Self.get("/bytewise", "X-Padding: \(String(repeating: "p", count: 300))\r\n")).utf8) {
+                try await connection.send(String(decoding: [byte], as: UTF8.self))
+            }
+            try await connection.send("GET /bare-lf HTTP/1.1\nHost: x\n\n")
+            let answers = await Self.responses(on: connection, count: 2)
+            #expect(answers.map(\.status) == [200, 400], "got: \(connection.text.debugDescription)")
+            #expect(answers.first?.text == "/bytewise")
+            #expect(origin.requests.map(\.path) == ["/bytewise"])
+            #expect(await Self.waitForClose(connection, seconds: 3))
+        }
+    }
+
+    @Test("bytes that are no HTTP at all (a TLS hello on the plain port) get the codec's 400 at once")
+    func notHTTP() async throws {
+        try await Self.with(script: Self.paths([:])) { harness, origin in
+            let connection = try await RawConnection.connect(port: harness.port)
+            let started = ContinuousClock.now
+            try await connection.channel.writeAndFlush(ByteBuffer(bytes: [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]))
+            #expect(await Self.waitForClose(connection, seconds: 5))
+            // Not the idle timeout's 60 s, nor a wait for more bytes.
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(connection.text.hasPrefix("HTTP/1.1 400"), "got: \(connection.text.debugDescription)")
+            #expect(origin.requests.isEmpty)
+        }
+    }
+
     @Test("requests that arrive in pieces: a head split mid-line, a body after a pause, then a pass-through GET")
     func requestsInPieces() async throws {
         let script: Script = { request in .ok("\(request.path):" + String(decoding: request.body, as: UTF8.self)) }

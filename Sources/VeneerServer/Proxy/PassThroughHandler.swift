@@ -50,6 +50,9 @@ final class PassThroughHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     /// Client bytes not yet consumed: the start of the next request.
     private var inbound: ByteBuffer?
+    /// How many of `inbound`'s bytes are known to hold no end of a request head: a head that arrives a byte at a
+    /// time is looked over once, not once per byte.
+    private var headSearchOffset = 0
     private var pendingRead = false
     private var quiescing = false
     /// The codec's request was one after which NIO's decoder reads no more: the connection ends with it.
@@ -101,6 +104,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
         var incoming = unwrapInboundIn(data)
         if inbound == nil {
             inbound = incoming
+            headSearchOffset = 0
         } else {
             inbound!.writeBuffer(&incoming)
         }
@@ -216,6 +220,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
                 }
                 let count = min(remaining, available)
                 let part = inbound!.readSlice(length: count)!
+                headSearchOffset = 0
                 if count == available { inbound = nil }
                 mode = count == remaining ? .ordinaryAwaitingAnswer : .ordinary(remaining: remaining - count)
                 firedRead = true
@@ -232,6 +237,10 @@ final class PassThroughHandler: ChannelDuplexHandler {
                 if quiescing {
                     mode = .closing
                     context.close(promise: nil)
+                    return firedRead
+                }
+                guard mayHoldWholeHead(held) else {
+                    releaseReadsIfPossible(context: context)
                     return firedRead
                 }
                 switch held.withUnsafeReadableBytes({ RequestHeadScan.scan($0) }) {
@@ -252,6 +261,33 @@ final class PassThroughHandler: ChannelDuplexHandler {
                 }
             }
         }
+    }
+
+    /// Whether the held bytes are worth a scan: they hold an empty line (LF LF or LF CR LF) that may end a
+    /// head, a control byte no head may hold (TLS sent to a plain port: the codec refuses it at once), or as
+    /// many bytes as a head may have. Only bytes not looked at before are read.
+    private func mayHoldWholeHead(_ bytes: ByteBuffer) -> Bool {
+        let count = bytes.readableBytes
+        if count >= RequestHeadScan.maximumHeadBytes { return true }
+        let found = bytes.withUnsafeReadableBytes { raw -> Bool in
+            var index = headSearchOffset
+            while index < count {
+                let byte = raw[index]
+                if byte == 0x0A {
+                    if index >= 1,
+                        raw[index - 1] == 0x0A || (raw[index - 1] == 0x0D && index >= 2 && raw[index - 2] == 0x0A)
+                    {
+                        return true
+                    }
+                } else if (byte < 0x20 && byte != 0x0D && byte != 0x09) || byte == 0x7F {
+                    return true
+                }
+                index += 1
+            }
+            return false
+        }
+        if !found { headSearchOffset = count }
+        return found
     }
 
     private func releaseReadsIfPossible(context: ChannelHandlerContext) {
@@ -314,6 +350,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
         }
         held.moveReaderIndex(forwardBy: request.headLength)
         inbound = held.readableBytes > 0 ? held : nil
+        headSearchOffset = 0
         exchangeCounter &+= 1
         idleSince = nil
         exchange = PassThroughExchange(

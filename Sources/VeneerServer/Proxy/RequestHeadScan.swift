@@ -38,7 +38,7 @@ enum RequestHeadScan: Equatable {
     static func scan(_ bytes: UnsafeRawBufferPointer) -> RequestHeadScan {
         var reader = HeadLineReader(bytes: bytes, limit: maximumHeadBytes)
         // Request line: method SP target SP HTTP/1.x
-        guard let line = reader.nextLine() else { return reader.isBroken ? .handOver : .incomplete }
+        guard let line = reader.nextLine() else { return reader.isBroken ? .handOver : incomplete(bytes) }
         let methodEnd = HTTPSyntax.tokenEnd(bytes, from: line.lowerBound, to: line.upperBound)
         guard methodEnd > line.lowerBound, methodEnd < line.upperBound, bytes[methodEnd] == UInt8(ascii: " ")
         else { return .handOver }
@@ -70,7 +70,7 @@ enum RequestHeadScan: Equatable {
         // `Connection: upgrade`); any `Upgrade` field counts here, which only closes a few more.
         var upgrades = methodLength == 7 && HTTPSyntax.matches(bytes, at: line.lowerBound, "CONNECT")
         while true {
-            guard let line = reader.nextLine() else { return reader.isBroken ? .handOver : .incomplete }
+            guard let line = reader.nextLine() else { return reader.isBroken ? .handOver : incomplete(bytes) }
             if line.isEmpty { break }
             guard let field = HTTPSyntax.field(bytes, line: line) else { return .handOver }
             let kind = RequestFieldKind(bytes, name: field.name)
@@ -106,6 +106,17 @@ enum RequestHeadScan: Equatable {
         let (total, overflow) = reader.position.addingReportingOverflow(contentLength ?? 0)
         if overflow { return .handOver }
         return upgrades ? .lastOrdinary(length: total) : .ordinary(length: total)
+    }
+}
+
+extension RequestHeadScan {
+    /// An unfinished head, unless it already holds a control byte that no head may hold (TLS or other binary
+    /// sent to the plain port): the codec then refuses it at once instead of waiting for a line end.
+    fileprivate static func incomplete(_ bytes: UnsafeRawBufferPointer) -> RequestHeadScan {
+        for byte in bytes where (byte < 0x20 && byte != 0x0D && byte != 0x0A && byte != 0x09) || byte == 0x7F {
+            return .handOver
+        }
+        return .incomplete
     }
 }
 
