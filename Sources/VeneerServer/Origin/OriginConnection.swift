@@ -97,8 +97,7 @@ private final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChan
     weak var connection: OriginConnection?
     var isClosing = false
 
-    private var readsHeld = false
-    private var pendingRead = false
+    private var readGate = OriginReadGate()
     private var context: ChannelHandlerContext?
     private var requestComplete = true
     private var responseComplete = true
@@ -129,11 +128,7 @@ private final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChan
     }
 
     func setReadsHeld(_ held: Bool) {
-        readsHeld = held
-        if !held, pendingRead, let context {
-            pendingRead = false
-            context.read()
-        }
+        readGate.setHeld(held, context: context)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -145,11 +140,7 @@ private final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChan
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsHeld {
-            pendingRead = true
-        } else {
-            context.read()
-        }
+        readGate.read(context: context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -72,8 +72,7 @@ private final class PassThroughOriginHandler: ChannelDuplexHandler {
     weak var receiver: (any PassThroughOriginReceiver)?
     weak var connection: PassThroughOriginConnection?
     var isClosing = false
-    private var readsHeld = false
-    private var pendingRead = false
+    private var readGate = OriginReadGate()
     private var context: ChannelHandlerContext?
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -85,19 +84,11 @@ private final class PassThroughOriginHandler: ChannelDuplexHandler {
     }
 
     func setReadsHeld(_ held: Bool) {
-        readsHeld = held
-        if !held, pendingRead, let context {
-            pendingRead = false
-            context.read()
-        }
+        readGate.setHeld(held, context: context)
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsHeld {
-            pendingRead = true
-        } else {
-            context.read()
-        }
+        readGate.read(context: context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

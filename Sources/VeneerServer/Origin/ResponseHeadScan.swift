@@ -216,18 +216,13 @@ enum ResponseFieldKind: Equatable {
     case hopByHop
 
     init(_ bytes: UnsafeRawBufferPointer, name: Range<Int>) {
-        switch name.count {
-        case 2 where HTTPSyntax.equalsIgnoringCase(bytes, name, "te"): self = .hopByHop
-        case 7 where HTTPSyntax.equalsIgnoringCase(bytes, name, "upgrade"): self = .hopByHop
-        case 7 where HTTPSyntax.equalsIgnoringCase(bytes, name, "trailer"): self = .hopByHop
-        case 10 where HTTPSyntax.equalsIgnoringCase(bytes, name, "connection"): self = .connection
-        case 10 where HTTPSyntax.equalsIgnoringCase(bytes, name, "keep-alive"): self = .hopByHop
-        case 14 where HTTPSyntax.equalsIgnoringCase(bytes, name, "content-length"): self = .contentLength
-        case 16 where HTTPSyntax.equalsIgnoringCase(bytes, name, "proxy-connection"): self = .hopByHop
-        case 17 where HTTPSyntax.equalsIgnoringCase(bytes, name, "transfer-encoding"): self = .transferEncoding
-        case 18 where HTTPSyntax.equalsIgnoringCase(bytes, name, "proxy-authenticate"): self = .hopByHop
-        case 19 where HTTPSyntax.equalsIgnoringCase(bytes, name, "proxy-authorization"): self = .hopByHop
-        default: self = .other
+        switch KnownFieldName(bytes, name: name) {
+        case .connection: self = .connection
+        case .contentLength: self = .contentLength
+        case .transferEncoding: self = .transferEncoding
+        case .te, .upgrade, .trailer, .keepAlive, .proxyConnection, .proxyAuthenticate, .proxyAuthorization:
+            self = .hopByHop
+        case .host, .expect, .forwardedFor, .forwardedHost, .forwardedProto, nil: self = .other
         }
     }
 }

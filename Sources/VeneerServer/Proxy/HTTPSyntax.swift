@@ -173,3 +173,31 @@ extension HTTPSyntax {
         return true
     }
 }
+
+/// The field names the pass-through path acts on, recognized once per field line: lengths first, so almost
+/// every field is settled by one comparison or none.
+enum KnownFieldName {
+    case te, host, expect, upgrade, trailer, connection, keepAlive, contentLength, forwardedFor, proxyConnection
+    case forwardedHost, transferEncoding, forwardedProto, proxyAuthenticate, proxyAuthorization
+
+    init?(_ bytes: UnsafeRawBufferPointer, name: Range<Int>) {
+        switch name.count {
+        case 2 where HTTPSyntax.equalsIgnoringCase(bytes, name, "te"): self = .te
+        case 4 where HTTPSyntax.equalsIgnoringCase(bytes, name, "host"): self = .host
+        case 6 where HTTPSyntax.equalsIgnoringCase(bytes, name, "expect"): self = .expect
+        case 7 where HTTPSyntax.equalsIgnoringCase(bytes, name, "upgrade"): self = .upgrade
+        case 7 where HTTPSyntax.equalsIgnoringCase(bytes, name, "trailer"): self = .trailer
+        case 10 where HTTPSyntax.equalsIgnoringCase(bytes, name, "connection"): self = .connection
+        case 10 where HTTPSyntax.equalsIgnoringCase(bytes, name, "keep-alive"): self = .keepAlive
+        case 14 where HTTPSyntax.equalsIgnoringCase(bytes, name, "content-length"): self = .contentLength
+        case 15 where HTTPSyntax.equalsIgnoringCase(bytes, name, "x-forwarded-for"): self = .forwardedFor
+        case 16 where HTTPSyntax.equalsIgnoringCase(bytes, name, "proxy-connection"): self = .proxyConnection
+        case 16 where HTTPSyntax.equalsIgnoringCase(bytes, name, "x-forwarded-host"): self = .forwardedHost
+        case 17 where HTTPSyntax.equalsIgnoringCase(bytes, name, "transfer-encoding"): self = .transferEncoding
+        case 17 where HTTPSyntax.equalsIgnoringCase(bytes, name, "x-forwarded-proto"): self = .forwardedProto
+        case 18 where HTTPSyntax.equalsIgnoringCase(bytes, name, "proxy-authenticate"): self = .proxyAuthenticate
+        case 19 where HTTPSyntax.equalsIgnoringCase(bytes, name, "proxy-authorization"): self = .proxyAuthorization
+        default: return nil
+        }
+    }
+}

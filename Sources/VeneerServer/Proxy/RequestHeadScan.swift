@@ -157,24 +157,18 @@ enum RequestFieldKind: Equatable {
     case forwardedHost
 
     init(_ bytes: UnsafeRawBufferPointer, name: Range<Int>) {
-        // Lengths first: almost every field is settled by one comparison or none.
-        switch name.count {
-        case 2 where HTTPSyntax.equalsIgnoringCase(bytes, name, "te"): self = .hopByHop
-        case 4 where HTTPSyntax.equalsIgnoringCase(bytes, name, "host"): self = .host
-        case 6 where HTTPSyntax.equalsIgnoringCase(bytes, name, "expect"): self = .expect
-        case 7 where HTTPSyntax.equalsIgnoringCase(bytes, name, "upgrade"): self = .upgrade
-        case 7 where HTTPSyntax.equalsIgnoringCase(bytes, name, "trailer"): self = .hopByHop
-        case 10 where HTTPSyntax.equalsIgnoringCase(bytes, name, "connection"): self = .connection
-        case 10 where HTTPSyntax.equalsIgnoringCase(bytes, name, "keep-alive"): self = .hopByHop
-        case 14 where HTTPSyntax.equalsIgnoringCase(bytes, name, "content-length"): self = .contentLength
-        case 15 where HTTPSyntax.equalsIgnoringCase(bytes, name, "x-forwarded-for"): self = .forwardedFor
-        case 16 where HTTPSyntax.equalsIgnoringCase(bytes, name, "proxy-connection"): self = .hopByHop
-        case 16 where HTTPSyntax.equalsIgnoringCase(bytes, name, "x-forwarded-host"): self = .forwardedHost
-        case 17 where HTTPSyntax.equalsIgnoringCase(bytes, name, "transfer-encoding"): self = .transferEncoding
-        case 17 where HTTPSyntax.equalsIgnoringCase(bytes, name, "x-forwarded-proto"): self = .forwardedProto
-        case 18 where HTTPSyntax.equalsIgnoringCase(bytes, name, "proxy-authenticate"): self = .hopByHop
-        case 19 where HTTPSyntax.equalsIgnoringCase(bytes, name, "proxy-authorization"): self = .hopByHop
-        default: self = .other
+        switch KnownFieldName(bytes, name: name) {
+        case .host: self = .host
+        case .connection: self = .connection
+        case .contentLength: self = .contentLength
+        case .transferEncoding: self = .transferEncoding
+        case .upgrade: self = .upgrade
+        case .expect: self = .expect
+        case .forwardedFor: self = .forwardedFor
+        case .forwardedProto: self = .forwardedProto
+        case .forwardedHost: self = .forwardedHost
+        case .te, .trailer, .keepAlive, .proxyConnection, .proxyAuthenticate, .proxyAuthorization: self = .hopByHop
+        case nil: self = .other
         }
     }
 }
