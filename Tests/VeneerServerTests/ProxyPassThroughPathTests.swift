@@ -540,6 +540,59 @@ struct ProxyPassThroughPathTests {
         }
     }
 
+    @Test(
+        "random mixes of pass-through and codec requests, pipelined in random pieces on parallel connections: every answer in order, to its own request"
+    )
+    func randomPipelinedMixes() async throws {
+        let script: Script = { request in .ok("\(request.path):" + String(decoding: request.body, as: UTF8.self)) }
+        try await Self.with(script: script) { harness, origin in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for connectionIndex in 0..<6 {
+                    group.addTask {
+                        var random = SplitMix64(seed: 0xC0FF_EE00 &+ UInt64(connectionIndex))
+                        var wire = ""
+                        var expected: [String] = []
+                        for index in 0..<40 {
+                            let path = "/c\(connectionIndex)/r\(index)"
+                            switch random.next() % 12 {
+                            case 0, 1, 2:
+                                let body = String(repeating: "b", count: Int(random.next() % 300))
+                                wire +=
+                                    "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                                expected.append("\(path):\(body)")
+                            case 3:
+                                // Chunked: the codec takes this connection for good.
+                                wire +=
+                                    "POST \(path) HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+                                expected.append("\(path):abc")
+                            case 4:
+                                wire += "GET \(path) HTTP/1.1\r\nHost: x\r\nX-Spaced:   v   \r\nAccept: */*\r\n\r\n"
+                                expected.append("\(path):")
+                            default:
+                                wire += Self.get(path)
+                                expected.append("\(path):")
+                            }
+                        }
+                        let connection = try await RawConnection.connect(port: harness.port)
+                        // Random pieces, so that heads and bodies straddle reads.
+                        var bytes = Array(wire.utf8)[...]
+                        while !bytes.isEmpty {
+                            let count = Int(random.next() % 700) + 1
+                            try await connection.channel.writeAndFlush(ByteBuffer(bytes: bytes.prefix(count)))
+                            bytes = bytes.dropFirst(count)
+                        }
+                        let answers = await Self.responses(on: connection, count: expected.count, seconds: 30)
+                        #expect(answers.map(\.status) == Array(repeating: 200, count: expected.count))
+                        #expect(answers.map(\.text) == expected, "connection \(connectionIndex)")
+                        await connection.close()
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(origin.requests.count == 6 * 40)
+        }
+    }
+
     @Test("requests that arrive in pieces: a head split mid-line, a body after a pause, then a pass-through GET")
     func requestsInPieces() async throws {
         let script: Script = { request in .ok("\(request.path):" + String(decoding: request.body, as: UTF8.self)) }
