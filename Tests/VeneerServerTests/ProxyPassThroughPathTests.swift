@@ -165,7 +165,7 @@ struct ProxyPassThroughPathTests {
             #expect(await connection.waitFor("partial body"))
             // RFC 9112 §8: close-delimited and an error from the connection: incomplete, so the client must
             // not be told the body is complete.
-            #expect(await Self.waitForClose(connection, seconds: 3), "got: \(connection.text.debugDescription)")
+            #expect(await Self.waitForClose(connection, seconds: 10), "got: \(connection.text.debugDescription)")
             #expect(!connection.text.hasSuffix("0\r\n\r\n"), "got: \(connection.text.debugDescription)")
             await connection.close()
         }
@@ -205,7 +205,7 @@ struct ProxyPassThroughPathTests {
         try await Self.with(script: script) { harness, _ in
             let connection = try await RawConnection.connect(port: harness.port)
             try await connection.send(Self.get("/short"))
-            #expect(await Self.waitForClose(connection, seconds: 3))
+            #expect(await Self.waitForClose(connection, seconds: 10))
             #expect(connection.text == "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten!!")
         }
     }
@@ -345,11 +345,12 @@ struct ProxyPassThroughPathTests {
         try await Self.with(script: script) { harness, _ in
             let connection = try await RawConnection.connect(port: harness.port)
             try await connection.send(Self.get("/chunks"))
-            #expect(await Self.waitForClose(connection, seconds: 3), "got: \(connection.text.debugDescription)")
+            #expect(await Self.waitForClose(connection, seconds: 10), "got: \(connection.text.debugDescription)")
             let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
             #expect(!connection.text.contains("0\r\n\r\n"))
+            // Whatever of the answer arrived is a prefix of the valid part (on a busy machine both writes can
+            // arrive in one read, and then nothing of the body goes out).
             #expect(head.hasPrefix(connection.text), "got: \(connection.text.debugDescription)")
-            if parts.count > 1 { #expect(connection.text == head) }
         }
     }
 
@@ -522,7 +523,7 @@ struct ProxyPassThroughPathTests {
             #expect(answers.map(\.status) == [200, 400], "got: \(connection.text.debugDescription)")
             #expect(answers.first?.text == "/bytewise")
             #expect(origin.requests.map(\.path) == ["/bytewise"])
-            #expect(await Self.waitForClose(connection, seconds: 3))
+            #expect(await Self.waitForClose(connection, seconds: 10))
         }
     }
 
@@ -616,8 +617,8 @@ struct ProxyPassThroughPathTests {
     @Test("shutdown while pass-through responses are on their way: they complete, then the connections close")
     func shutdownDuringResponse() async throws {
         let script = Self.paths([
-            "/late-head": .writes(["", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate"], delay: .seconds(2)),
-            "/late-body": .writes(["HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n", "body"], delay: .seconds(2)),
+            "/late-head": .writes(["", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate"], delay: .seconds(5)),
+            "/late-body": .writes(["HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n", "body"], delay: .seconds(5)),
         ])
         try await Self.with(script: script) { harness, origin in
             let lateHead = try await RawConnection.connect(port: harness.port)
@@ -627,13 +628,13 @@ struct ProxyPassThroughPathTests {
             try await lateBody.send(Self.get("/late-body"))
             #expect(await lateBody.waitFor("\r\n\r\n"))
             // Both requests are at the origin, so both connections have a response in flight. The origin waits
-            // 2 s before the rest: time for the shutdown's notice to arrive even on a busy machine.
-            for _ in 0..<200 where origin.requests.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
-            await harness.server.shutdown(deadline: .seconds(5))
+            // 5 s before the rest: time for the shutdown's notice to arrive even while the whole suite runs.
+            for _ in 0..<500 where origin.requests.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            await harness.server.shutdown(deadline: .seconds(10))
             // The head still to come says the connection ends; the one already sent could not.
             #expect(lateHead.text == "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlate")
             #expect(lateBody.text == "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody")
-            for connection in [lateHead, lateBody, idle] { #expect(await Self.waitForClose(connection, seconds: 1)) }
+            for connection in [lateHead, lateBody, idle] { #expect(await Self.waitForClose(connection, seconds: 5)) }
             #expect(idle.text.isEmpty)
         }
     }
@@ -643,7 +644,7 @@ struct ProxyPassThroughPathTests {
         try await Self.with(script: Self.paths([:])) { harness, origin in
             let connection = try await RawConnection.connect(port: harness.port)
             try await connection.send(Self.get("/one", "Connection: close\r\n") + Self.get("/two"))
-            #expect(await Self.waitForClose(connection, seconds: 3))
+            #expect(await Self.waitForClose(connection, seconds: 10))
             #expect(connection.text == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
             #expect(origin.requests.map(\.path) == ["/one"])
         }

@@ -266,20 +266,21 @@ struct ProxyOriginErrorTests {
     func timeoutPerRequest() async throws {
         try await ProxyHarness.with(configText: "") { harness in
             var config = harness.holder.current.config
-            config.origin.timeout = .milliseconds(1500)
+            config.origin.timeout = .milliseconds(3000)
             harness.holder.replace(with: try ProxyConfiguration(config: config))
-            // The connection's timer is armed for the first request (due at 1.5 s) and fires while the second
-            // is waiting; the second started at 0.9 s and is answered at about 1.9 s, inside its own 1.5 s.
+            // The connection's timer is armed for the first request (due at 3 s) and fires while the second
+            // is waiting; the second started at 1.8 s and is answered at about 3.8 s, inside its own 3 s.
+            // (Seconds, not less: the whole suite runs in parallel on a couple of cores.)
             let connection = try await RawConnection.connect(port: harness.port)
             try await connection.send("GET /slow/10 HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(await connection.waitFor("slow"))
-            try await Task.sleep(for: .milliseconds(900))
-            try await connection.send("GET /slow/1000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            try await Task.sleep(for: .milliseconds(1800))
+            try await connection.send("GET /slow/2000 HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(await connection.waitFor("slowHTTP/1.1 200 OK", seconds: 10))
             #expect(!connection.text.contains("504"))
             // A late origin still times out after the first deadline passed: the timer re-armed.
-            try await connection.send("GET /slow/6000 HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(await connection.waitFor("504 Gateway Timeout", seconds: 10))
+            try await connection.send("GET /slow/12000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(await connection.waitFor("504 Gateway Timeout", seconds: 15))
             await connection.close()
         }
     }

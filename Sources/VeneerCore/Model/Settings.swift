@@ -55,7 +55,8 @@ public struct ServerSettings: Sendable, Hashable {
     public var apiListen: HostAndPort = HostAndPort(host: "127.0.0.1", port: 8081)
     public var debugHeader = false
     /// A client connection with no request in flight for this long is closed: kept-alive connections left
-    /// open, and request heads that never finish.
+    /// open, and request heads that never finish. So is one whose client reads nothing of its answer for
+    /// this long.
     public var idleTimeout: Duration = .seconds(60)
     public init() {}
 }

@@ -68,6 +68,8 @@ final class PassThroughHandler: ChannelDuplexHandler {
     private var idleSince: NIODeadline?
     /// One timer per connection for `server.idle_timeout`, re-armed when it fires early.
     private var idleTimer: Scheduled<Void>?
+    /// Since when the client has taken none of what was written to it; nil while it reads.
+    private var stalledSince: NIODeadline?
 
     init(holder: ProxyConfigurationHolder, services: ProxyServices, pools: OriginConnectionPools) {
         self.holder = holder
@@ -120,7 +122,9 @@ final class PassThroughHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        exchange?.connection?.setReadsHeld(!context.channel.isWritable)
+        let writable = context.channel.isWritable
+        exchange?.connection?.setReadsHeld(!writable)
+        stalledSince = writable ? nil : .now()
         context.fireChannelWritabilityChanged()
     }
 
@@ -176,11 +180,23 @@ final class PassThroughHandler: ChannelDuplexHandler {
     }
 
     /// Closes a connection that has waited `server.idle_timeout` with no request in flight (a request head
-    /// still arriving counts as none); otherwise waits until it could have.
+    /// still arriving counts as none), or whose client has read nothing of its answer for as long;
+    /// otherwise waits until it could have.
     private func idleTimerFired() {
         idleTimer = nil
         guard let context, mode != .closing else { return }
         let timeout = holder.current.idleTimeout
+        if let stalled = stalledSince {
+            guard stalled + timeout <= .now() else {
+                armIdleTimer(at: stalled + timeout, context: context)
+                return
+            }
+            // A client that stops reading would hold the answer, and its origin connection, for ever.
+            services.logger.debug("closing a client connection that stopped reading")
+            endConnection()
+            context.close(promise: nil)
+            return
+        }
         guard let since = idleSince else {
             armIdleTimer(at: .now() + timeout, context: context)
             return
