@@ -106,7 +106,7 @@ struct ProxyIdleTimeoutTests {
             // The stall is seen within two idle_timeouts (the timer checks once per timeout while a request is
             // in flight).
             try await Task.sleep(for: .seconds(7))
-            try await channel.setOption(.autoRead, value: true)
+            try await channel.setOption(.autoRead, value: true).get()
             channel.read()
             let closed = await withTaskGroup(of: Bool.self) { group in
                 group.addTask { (try? await channel.closeFuture.get()) != nil }
