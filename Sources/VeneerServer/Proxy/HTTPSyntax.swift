@@ -16,6 +16,11 @@ enum HTTPSyntax {
         byte == 0x09 || (byte >= 0x20 && byte != 0x7F)
     }
 
+    /// A control byte that no line of a head may hold anywhere (CR, LF and tab aside), nor DEL.
+    static func isForbiddenInHead(_ byte: UInt8) -> Bool {
+        (byte < 0x20 && byte != 0x0D && byte != 0x0A && byte != 0x09) || byte == 0x7F
+    }
+
     /// The end of the token starting at `start` (`start` itself when there is none).
     static func tokenEnd(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int {
         var index = start

@@ -255,7 +255,9 @@ final class PassThroughHandler: ChannelDuplexHandler {
                     context.close(promise: nil)
                     return firedRead
                 }
-                guard mayHoldWholeHead(held) else {
+                guard held.withUnsafeReadableBytes({ RequestHeadScan.isWorthScanning($0, from: headSearchOffset) })
+                else {
+                    headSearchOffset = held.readableBytes
                     releaseReadsIfPossible(context: context)
                     return firedRead
                 }
@@ -277,33 +279,6 @@ final class PassThroughHandler: ChannelDuplexHandler {
                 }
             }
         }
-    }
-
-    /// Whether the held bytes are worth a scan: they hold an empty line (LF LF or LF CR LF) that may end a
-    /// head, a control byte no head may hold (TLS sent to a plain port: the codec refuses it at once), or as
-    /// many bytes as a head may have. Only bytes not looked at before are read.
-    private func mayHoldWholeHead(_ bytes: ByteBuffer) -> Bool {
-        let count = bytes.readableBytes
-        if count >= RequestHeadScan.maximumHeadBytes { return true }
-        let found = bytes.withUnsafeReadableBytes { raw -> Bool in
-            var index = headSearchOffset
-            while index < count {
-                let byte = raw[index]
-                if byte == 0x0A {
-                    if index >= 1,
-                        raw[index - 1] == 0x0A || (raw[index - 1] == 0x0D && index >= 2 && raw[index - 2] == 0x0A)
-                    {
-                        return true
-                    }
-                } else if (byte < 0x20 && byte != 0x0D && byte != 0x09) || byte == 0x7F {
-                    return true
-                }
-                index += 1
-            }
-            return false
-        }
-        if !found { headSearchOffset = count }
-        return found
     }
 
     private func releaseReadsIfPossible(context: ChannelHandlerContext) {
@@ -480,15 +455,15 @@ final class PassThroughHandler: ChannelDuplexHandler {
     }
 
     private func send(on connection: PassThroughOriginConnection, reused: Bool, context: ChannelHandlerContext) {
-        guard let request = exchange?.request, let timeout = exchange?.configuration.originTimeout else { return }
-        exchange!.connection = connection
-        exchange!.reusedConnection = reused
-        exchange!.response = .awaitingHead(nil)
+        guard let exchange else { return }
+        exchange.connection = connection
+        exchange.reusedConnection = reused
+        exchange.response = .awaitingHead(nil)
         connection.attach(self)
         connection.setReadsHeld(!context.channel.isWritable)
-        connection.writeAndFlush(request)
-        let deadline = NIODeadline.now() + timeout
-        exchange!.deadline = deadline
+        connection.writeAndFlush(exchange.request)
+        let deadline = NIODeadline.now() + exchange.configuration.originTimeout
+        exchange.deadline = deadline
         if originTimer == nil { armOriginTimer(at: deadline, context: context) }
     }
 
@@ -500,14 +475,14 @@ final class PassThroughHandler: ChannelDuplexHandler {
 
     private func originTimerFired() {
         originTimer = nil
-        guard let deadline = exchange?.deadline, let context else { return }
+        guard let exchange, let deadline = exchange.deadline, let context else { return }
         guard deadline <= .now() else {
             armOriginTimer(at: deadline, context: context)
             return
         }
-        exchange!.deadline = nil
+        exchange.deadline = nil
         services.metrics.originError(.timeout)
-        services.logger.warning("origin timed out", metadata: ["route": "\(exchange!.routeLabel)"])
+        services.logger.warning("origin timed out", metadata: ["route": "\(exchange.routeLabel)"])
         respondWithError(timedOut: true, context: context)
     }
 
@@ -581,12 +556,12 @@ final class PassThroughHandler: ChannelDuplexHandler {
 
 extension PassThroughHandler: PassThroughOriginReceiver {
     func originBytes(_ buffer: ByteBuffer) {
-        guard let context, let response = exchange?.response else { return }
-        switch response {
+        guard let context, let exchange else { return }
+        switch exchange.response {
         case .awaitingHead(let partial):
             var bytes = buffer
             if var partial {
-                exchange!.response = .awaitingHead(nil)
+                exchange.response = .awaitingHead(nil)
                 partial.writeBuffer(&bytes)
                 bytes = partial
             }
@@ -598,12 +573,12 @@ extension PassThroughHandler: PassThroughOriginReceiver {
 
     private func readHead(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
         var bytes = buffer
-        guard let isHEAD = exchange?.isHEAD else { return }
+        guard let exchange else { return }
         while true {
-            let scan = bytes.withUnsafeReadableBytes { ResponseHeadScan.scan($0, requestIsHEAD: isHEAD) }
+            let scan = bytes.withUnsafeReadableBytes { ResponseHeadScan.scan($0, requestIsHEAD: exchange.isHEAD) }
             switch scan {
             case .incomplete:
-                exchange!.response = .awaitingHead(bytes)
+                exchange.response = .awaitingHead(bytes)
                 return
             case .malformed(let reason):
                 originFailed(.protocolError(reason), context: context)
@@ -615,22 +590,22 @@ extension PassThroughHandler: PassThroughOriginReceiver {
                 context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil)
                 bytes.moveReaderIndex(forwardBy: head.headLength)
                 guard bytes.readableBytes > 0 else {
-                    exchange!.response = .awaitingHead(nil)
+                    exchange.response = .awaitingHead(nil)
                     return
                 }
             case .complete(let head):
-                let closing = exchange!.closeAfter || quiescing
+                let closing = exchange.closeAfter || quiescing
                 let remaining = bytes.readableBytes - head.headLength
                 // A small body goes out in the same write as the head: one syscall for most responses.
                 let inline = remaining <= 16 * 1024 ? remaining : 0
                 var out = context.channel.allocator.buffer(capacity: head.headLength + 64 + inline)
                 bytes.withUnsafeReadableBytes { head.writeClientHead(from: $0, closing: closing, into: &out) }
                 bytes.moveReaderIndex(forwardBy: head.headLength)
-                exchange!.closeAfter = closing
-                exchange!.deadline = nil
-                exchange!.headSent = true
-                exchange!.status = head.status
-                exchange!.originKeepsAlive = head.keepsAlive
+                exchange.closeAfter = closing
+                exchange.deadline = nil
+                exchange.headSent = true
+                exchange.status = head.status
+                exchange.originKeepsAlive = head.keepsAlive
                 let body: PassThroughExchange.Body
                 switch head.framing {
                 case .none: body = .length(0)
@@ -638,7 +613,7 @@ extension PassThroughHandler: PassThroughOriginReceiver {
                 case .chunked: body = .chunked(ChunkedBodyScanner())
                 case .untilClose: body = .untilClose
                 }
-                exchange!.response = .body(body)
+                exchange.response = .body(body)
                 forwardBody(bytes, body: body, prefix: out, context: context)
                 return
             }
@@ -649,6 +624,7 @@ extension PassThroughHandler: PassThroughOriginReceiver {
     private func forwardBody(
         _ buffer: ByteBuffer, body: PassThroughExchange.Body, prefix: ByteBuffer?, context: ChannelHandlerContext
     ) {
+        guard let exchange else { return }
         var bytes = buffer
         var out = prefix
         func send(_ part: ByteBuffer) {
@@ -672,11 +648,11 @@ extension PassThroughHandler: PassThroughOriginReceiver {
             send(bytes.readSlice(length: count)!)
             flushOut()
             if count == remaining {
-                let reusable = exchange!.originKeepsAlive && bytes.readableBytes == 0
+                let reusable = exchange.originKeepsAlive && bytes.readableBytes == 0
                 finishExchange(reusable: reusable, context: context)
                 return
             }
-            exchange!.response = .body(.length(remaining - count))
+            exchange.response = .body(.length(remaining - count))
         case .chunked(var scanner):
             let end: Int?
             do {
@@ -691,13 +667,13 @@ extension PassThroughHandler: PassThroughOriginReceiver {
             if let end {
                 send(bytes.readSlice(length: end)!)
                 flushOut()
-                let reusable = exchange!.originKeepsAlive && bytes.readableBytes == 0
+                let reusable = exchange.originKeepsAlive && bytes.readableBytes == 0
                 finishExchange(reusable: reusable, context: context)
                 return
             }
             send(bytes)
             flushOut()
-            exchange!.response = .body(.chunked(scanner))
+            exchange.response = .body(.chunked(scanner))
         case .untilClose:
             // The client gets the body chunked, so its connection outlives the origin's.
             if bytes.readableBytes > 0 {
@@ -712,7 +688,7 @@ extension PassThroughHandler: PassThroughOriginReceiver {
             }
             flushOut()
         }
-        if !context.channel.isWritable { exchange?.connection?.setReadsHeld(true) }
+        if !context.channel.isWritable { exchange.connection?.setReadsHeld(true) }
     }
 
     func originReadComplete() {

@@ -113,10 +113,32 @@ extension RequestHeadScan {
     /// An unfinished head, unless it already holds a control byte that no head may hold (TLS or other binary
     /// sent to the plain port): the codec then refuses it at once instead of waiting for a line end.
     fileprivate static func incomplete(_ bytes: UnsafeRawBufferPointer) -> RequestHeadScan {
-        for byte in bytes where (byte < 0x20 && byte != 0x0D && byte != 0x0A && byte != 0x09) || byte == 0x7F {
-            return .handOver
-        }
+        for byte in bytes where HTTPSyntax.isForbiddenInHead(byte) { return .handOver }
         return .incomplete
+    }
+
+    /// Whether bytes that held no whole head up to `offset` are worth a scan now: they hold an empty line
+    /// (LF LF or LF CR LF) that may end a head, a byte no head may hold (TLS sent to a plain port: the codec
+    /// refuses it at once), or as many bytes as a head may have. Only bytes from `offset` on are read, so a
+    /// head that arrives a byte at a time is not looked over once per byte.
+    static func isWorthScanning(_ bytes: UnsafeRawBufferPointer, from offset: Int) -> Bool {
+        let count = bytes.count
+        if count >= maximumHeadBytes { return true }
+        var index = offset
+        while index < count {
+            let byte = bytes[index]
+            if byte == 0x0A {
+                if index >= 1,
+                    bytes[index - 1] == 0x0A || (bytes[index - 1] == 0x0D && index >= 2 && bytes[index - 2] == 0x0A)
+                {
+                    return true
+                }
+            } else if HTTPSyntax.isForbiddenInHead(byte) {
+                return true
+            }
+            index += 1
+        }
+        return false
     }
 }
 
