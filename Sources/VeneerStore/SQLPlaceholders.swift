@@ -16,7 +16,10 @@ func placeholderRows(_ rows: Int, columns: Int) -> String {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(rows * (columns * 7 + 4))
     for row in 0..<rows {
-        if row > 0 { bytes.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")]) }
+        if row > 0 {
+            bytes.append(UInt8(ascii: ","))
+            bytes.append(UInt8(ascii: " "))
+        }
         bytes.append(UInt8(ascii: "("))
         appendPlaceholders(columns, from: row * columns + 1, to: &bytes)
         bytes.append(UInt8(ascii: ")"))
@@ -26,7 +29,10 @@ func placeholderRows(_ rows: Int, columns: Int) -> String {
 
 private func appendPlaceholders(_ count: Int, from start: Int, to bytes: inout [UInt8]) {
     for index in 0..<count {
-        if index > 0 { bytes.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")]) }
+        if index > 0 {
+            bytes.append(UInt8(ascii: ","))
+            bytes.append(UInt8(ascii: " "))
+        }
         bytes.append(UInt8(ascii: "$"))
         var number = start + index
         var divisor = 1

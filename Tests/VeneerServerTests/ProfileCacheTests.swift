@@ -87,4 +87,42 @@ struct ProfileCacheTests {
         #expect(cache.statistics.staleHits == 0)
         try await store.close()
     }
+
+    static func pageView(_ id: String, at timestamp: Int64) -> TrackEvent {
+        TrackEvent(eventId: id, name: "View Page", timestamp: timestamp, sourceId: "1", profileId: "p1")
+    }
+
+    /// The proxy's own events reach views read from a store that does not have them yet, and leave the overlay a
+    /// grace after the store confirms them, in whatever order it confirms them.
+    @Test func ownEventsStayOverStoreReadsUntilConfirmedInAnyOrder() async throws {
+        let store = try await Self.openStore()
+        let clock = ManualClock()
+        let cache = ProfileCache(store: store, timeToLive: .seconds(5), staleGrace: .seconds(5), now: { clock.now })
+        let keys: Set<EventKey> = [EventKey(event: "View Page")]
+        let start = Int64(Date().timeIntervalSince1970 * 1000)
+        let events = (0..<4).map { Self.pageView("e\($0)", at: start + Int64($0)) }
+        cache.record(events, keys: keys)
+        #expect(cache.statistics.pending == 4)
+
+        let read = try await cache.view(for: Self.visitor, keys: keys)
+        #expect(read.eventSummaries[EventKey(event: "View Page")]?.timestamps.count == 4, "laid over an empty store")
+
+        // Stored out of order, as a replay can: e3 and e1 first.
+        _ = try await store.append([events[3], events[1]])
+        cache.confirmStored([events[3], events[1]])
+        clock.advance(by: .seconds(6))
+        _ = try await store.append([events[0]])
+        cache.confirmStored([events[0]])
+        #expect(cache.statistics.pending == 2, "e1 and e3 left after their grace; e0 is within it, e2 unconfirmed")
+
+        clock.advance(by: .seconds(11))
+        let again = try await cache.view(for: Self.visitor, keys: keys)
+        #expect(
+            again.eventSummaries[EventKey(event: "View Page")]?.timestamps.count == 4,
+            "three from the store, e2 from the overlay, none twice")
+        clock.advance(by: .seconds(2))
+        cache.confirmStored([])
+        #expect(cache.statistics.pending == 1, "e0 left too; e2 stays until the store has it")
+        try await store.close()
+    }
 }

@@ -106,6 +106,9 @@ struct ProxyLogicTests {
         let sameMillisecond = Set((0..<1000).map { _ in Visitor.makeEventIdentifier(at: 1_764_000_000_000) })
         #expect(sameMillisecond.count == 1000)
         #expect(Visitor.validIdentifier(early) == early)
+        let visitors = (0..<1000).map { _ in Visitor.makeIdentifier() }
+        #expect(Set(visitors).count == 1000)
+        #expect(visitors.allSatisfy { $0.count == 32 && $0.allSatisfy { $0.isHexDigit && !$0.isUppercase } })
     }
 
     @Test(

@@ -614,27 +614,39 @@ struct ProxyPassThroughPathTests {
         }
     }
 
-    @Test("shutdown while pass-through responses are on their way: they complete, then the connections close")
+    @Test(
+        "shutdown while responses are on their way, on both paths: they complete, then the connections close by themselves"
+    )
     func shutdownDuringResponse() async throws {
         let script = Self.paths([
             "/late-head": .writes(["", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate"], delay: .seconds(5)),
             "/late-body": .writes(["HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n", "body"], delay: .seconds(5)),
+            "/late-post": .writes(["", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npost"], delay: .seconds(5)),
         ])
         try await Self.with(script: script) { harness, origin in
             let lateHead = try await RawConnection.connect(port: harness.port)
             let lateBody = try await RawConnection.connect(port: harness.port)
+            let latePost = try await RawConnection.connect(port: harness.port)
             let idle = try await RawConnection.connect(port: harness.port)
             try await lateHead.send(Self.get("/late-head"))
             try await lateBody.send(Self.get("/late-body"))
+            // A request with a body goes through the codec and the ProxyHandler.
+            try await latePost.send("POST /late-post HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
             #expect(await lateBody.waitFor("\r\n\r\n"))
-            // Both requests are at the origin, so both connections have a response in flight. The origin waits
+            // All three requests are at the origin, so each connection has a response in flight. The origin waits
             // 5 s before the rest: time for the shutdown's notice to arrive even while the whole suite runs.
-            for _ in 0..<500 where origin.requests.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
-            await harness.server.shutdown(deadline: .seconds(10))
+            for _ in 0..<500 where origin.requests.count < 3 { try await Task.sleep(for: .milliseconds(10)) }
+            let started = ContinuousClock.now
+            // Connections still open at the deadline would be cut: one that waited for it did not close by itself.
+            await harness.server.shutdown(deadline: .seconds(40))
+            #expect(ContinuousClock.now - started < .seconds(30))
             // The head still to come says the connection ends; the one already sent could not.
             #expect(lateHead.text == "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlate")
             #expect(lateBody.text == "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody")
-            for connection in [lateHead, lateBody, idle] { #expect(await Self.waitForClose(connection, seconds: 5)) }
+            #expect(latePost.text.hasPrefix("HTTP/1.1 200 OK\r\n") && latePost.text.hasSuffix("\r\n\r\npost"))
+            for connection in [lateHead, lateBody, latePost, idle] {
+                #expect(await Self.waitForClose(connection, seconds: 5))
+            }
             #expect(idle.text.isEmpty)
         }
     }

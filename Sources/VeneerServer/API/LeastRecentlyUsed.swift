@@ -23,12 +23,14 @@ struct LeastRecentlyUsed<Key: Hashable, Value> {
         }
     }
 
-    /// Reads without touching the order.
-    func peek(_ key: Key) -> Value? { nodes[key]?.value }
-
-    /// Replaces a present value in place.
-    mutating func replace(_ key: Key, _ value: Value) {
-        nodes[key]?.value = value
+    /// Changes a present value where it is stored, without touching the order: a value read out and written
+    /// back would be copied whole by the first change to anything it shares with the stored one. Returns whether
+    /// the key was present.
+    @discardableResult
+    mutating func update(_ key: Key, _ change: (inout Value) -> Void) -> Bool {
+        guard nodes[key] != nil else { return false }
+        change(&nodes[key]!.value)
+        return true
     }
 
     mutating func set(_ key: Key, _ value: Value, capacity: Int) {

@@ -21,6 +21,8 @@ public final class ProfileCache: Sendable {
 
     fileprivate struct Pending {
         var event: TrackEvent
+        /// Numbers events in the order they were recorded, across visitors.
+        var sequence: UInt64
         var submittedAt: ContinuousClock.Instant
         /// When the store confirmed it; kept a little longer so a read that began before is still covered.
         var storedAt: ContinuousClock.Instant?
@@ -30,6 +32,7 @@ public final class ProfileCache: Sendable {
         var entries = LeastRecentlyUsed<String, Entry>()
         var pending: [String: [Pending]] = [:]
         var pendingCount = 0
+        var nextSequence: UInt64 = 0
         var lastPrune: ContinuousClock.Instant?
         var hits = 0
         var misses = 0
@@ -93,9 +96,19 @@ public final class ProfileCache: Sendable {
         let readStarted = now()
         var view = try await store.profileView(for: identification, keys: keys)
         defer { observe?(false, now() - readStarted) }
+        // Own events the store may not have yet: unconfirmed ones, and ones confirmed after this read began. They
+        // are laid over the view outside the lock, since against a long history that is the costly part, and the
+        // event loops wait for this lock; what was recorded meanwhile is laid over under it.
+        let (overlay, recordedLater) = state.withLock { state in (state.pending[key] ?? [], state.nextSequence) }
+        for pending in overlay where pending.storedAt.map({ $0 >= readStarted }) ?? true {
+            Self.apply(pending.event, to: &view, keys: keys, skipDuplicates: true)
+        }
         return state.withLock { state in
-            // Own events the store may not have yet: unconfirmed ones, and ones confirmed after this read began.
-            for pending in state.pending[key] ?? [] where pending.storedAt.map({ $0 >= readStarted }) ?? true {
+            let list = state.pending[key] ?? []
+            // Lists are in recording order: the new events are at the end.
+            var first = list.endIndex
+            while first > list.startIndex, list[first - 1].sequence >= recordedLater { first -= 1 }
+            for pending in list[first...] {
                 Self.apply(pending.event, to: &view, keys: keys, skipDuplicates: true)
             }
             state.entries.set(key, Entry(view: view, keys: keys, loadedAt: readStarted), capacity: capacity)
@@ -157,12 +170,13 @@ public final class ProfileCache: Sendable {
         state.withLock { state in
             for event in events {
                 guard let key = Self.key(userId: event.userId, profileId: event.profileId) else { continue }
-                if var entry = state.entries.peek(key) {
+                state.entries.update(key) { entry in
                     Self.apply(event, to: &entry.view, keys: entry.keys, skipDuplicates: false)
-                    state.entries.replace(key, entry)
                 }
                 if state.pendingCount < pendingLimit {
-                    state.pending[key, default: []].append(Pending(event: event, submittedAt: now))
+                    state.pending[key, default: []].append(
+                        Pending(event: event, sequence: state.nextSequence, submittedAt: now))
+                    state.nextSequence += 1
                     state.pendingCount += 1
                 }
             }
@@ -261,10 +275,21 @@ public final class ProfileCache: Sendable {
 }
 
 extension [ProfileCache.Pending] {
-    /// Marks the events with these ids as stored at `now`, in place.
+    /// Marks the events with these ids as stored at `now`, in place. The reporter stores events in the order they
+    /// were recorded, nearly always: each id is looked for where the last one was found, and only one out of that
+    /// order costs a search of the list. This runs under the cache's lock on the reporter's low-priority thread.
     fileprivate mutating func markStored(_ eventIds: [String], at now: ContinuousClock.Instant) {
-        for index in indices where self[index].storedAt == nil && eventIds.contains(self[index].event.eventId) {
-            self[index].storedAt = now
+        guard var cursor = firstIndex(where: { $0.storedAt == nil }) else { return }
+        for id in eventIds {
+            if cursor < endIndex, self[cursor].storedAt == nil, self[cursor].event.eventId == id {
+                self[cursor].storedAt = now
+            } else if let found = firstIndex(where: { $0.storedAt == nil && $0.event.eventId == id }) {
+                self[found].storedAt = now
+                cursor = found
+            } else {
+                continue
+            }
+            while cursor < endIndex, self[cursor].storedAt != nil { cursor += 1 }
         }
     }
 }

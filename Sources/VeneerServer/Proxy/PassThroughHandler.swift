@@ -7,12 +7,13 @@ import NIOHTTP1
 /// the head is read in place, rewritten into the origin's request, and the response comes back as bytes
 /// with its framing tracked, never split into NIOHTTP1 parts. Everything else (pages that may be
 /// personalized, bodies, odd syntax) is passed to the codec and the `ProxyHandler` behind it, one request
-/// at a time, so the two paths answer in order.
+/// at a time, so the two paths answer in order (NIO's pipelining handler joins the codec only when a connection
+/// is handed to it for good).
 ///
 /// ```swift
 /// let front = PassThroughHandler(holder: holder, services: services, pools: pools)
 /// try channel.pipeline.syncOperations.addHandler(front)
-/// try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true)
+/// try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false)
 /// let proxy = ProxyHandler(holder: holder, services: services, pools: pools)
 /// proxy.passThrough = front
 /// try channel.pipeline.syncOperations.addHandler(proxy)
@@ -32,7 +33,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
         case ordinary(remaining: Int)
         /// The codec has a whole request; later bytes wait for its answer.
         case ordinaryAwaitingAnswer
-        /// The codec reads everything from here on.
+        /// The codec, with NIO's pipelining handler, reads everything from here on.
         case handedOver
         /// The connection is ending; bytes are dropped.
         case closing
@@ -147,7 +148,11 @@ final class PassThroughHandler: ChannelDuplexHandler {
             // The response in flight says `Connection: close` if its head is still to come; the connection
             // closes after it either way.
             exchange?.closeAfter = true
-        case .ordinary, .ordinaryAwaitingAnswer, .handedOver:
+        case .ordinary, .ordinaryAwaitingAnswer:
+            // The connection closes once the `ProxyHandler` has answered (`ordinaryRequestAnswered`).
+            break
+        case .handedOver:
+            // NIO's pipelining handler closes the connection after the answer in flight.
             context.fireUserInboundEventTriggered(event)
         case .closing:
             break
@@ -266,6 +271,12 @@ final class PassThroughHandler: ChannelDuplexHandler {
                     releaseReadsIfPossible(context: context)
                     return firedRead
                 case .handOver:
+                    guard addPipeliningHandler(context: context) else {
+                        mode = .closing
+                        inbound = nil
+                        context.close(promise: nil)
+                        return firedRead
+                    }
                     mode = .handedOver
                 case .ordinary(let length):
                     mode = .ordinary(remaining: length)
@@ -278,6 +289,22 @@ final class PassThroughHandler: ChannelDuplexHandler {
                     }
                 }
             }
+        }
+    }
+
+    /// Before the codec takes the connection for good: NIO's pipelining handler, after the request decoder, then
+    /// keeps one request at a time in the `ProxyHandler`, as this handler does until then. It is left out of the
+    /// pipeline until needed because it stops the channel reading while an answer is due, which costs two
+    /// `epoll_ctl` calls per request; this handler holds what comes early in memory instead.
+    private func addPipeliningHandler(context: ChannelHandlerContext) -> Bool {
+        let pipeline = context.pipeline.syncOperations
+        do {
+            let decoder = try pipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try pipeline.addHandler(HTTPServerPipelineHandler(), position: .after(decoder.handler))
+            return true
+        } catch {
+            services.logger.error("cannot hand a connection to the HTTP codec", metadata: ["error": "\(error)"])
+            return false
         }
     }
 
@@ -295,8 +322,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
         context.eventLoop.assumeIsolated().execute { [self] in
             guard mode == .ordinaryAwaitingAnswer, let context = self.context else { return }
             if quiescing {
-                // NIO's pipelining handler closes the connection after the answer.
-                mode = .closing
+                closeAfterWrites(context: context)
                 return
             }
             if closesAfterOrdinary {

@@ -58,8 +58,10 @@ final class ProxyServer: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     let front = PassThroughHandler(holder: holder, services: services, pools: pools)
                     try channel.pipeline.syncOperations.addHandler(front)
+                    // One request at a time reaches the codec: the pass-through handler holds the next until the
+                    // answer, and adds NIO's pipelining handler if it hands the connection over.
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: true)
+                        withPipeliningAssistance: false, withErrorHandling: true)
                     let proxy = ProxyHandler(holder: holder, services: services, pools: pools)
                     proxy.passThrough = front
                     try channel.pipeline.syncOperations.addHandler(proxy)

@@ -59,26 +59,27 @@ struct Visitor: Sendable, Hashable {
 
     /// A random 128-bit identifier in lower-case hex.
     static func makeIdentifier() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        return hex(high) + hex(low)
+        hex(RandomBytes.next(), RandomBytes.next())
     }
 
     /// 32 lower-case hex digits like `makeIdentifier`, but the first 12 are the time in milliseconds and the
     /// other 80 bits random: ids of events made later sort later, so the store's event-id index grows at its
     /// end instead of taking a write in a random page for every event.
     static func makeEventIdentifier(at milliseconds: Int64) -> String {
-        var generator = SystemRandomNumberGenerator()
         let time = UInt64(max(0, milliseconds)) & 0xFFFF_FFFF_FFFF
-        let random = generator.next() as UInt64
-        let more = (generator.next() as UInt64) & 0xFFFF
-        return hex(time << 16 | more) + hex(random)
+        return hex(time << 16 | RandomBytes.next() & 0xFFFF, RandomBytes.next())
     }
 
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+    /// Two 64-bit values as 32 lower-case hex digits, most significant first.
+    private static func hex(_ high: UInt64, _ low: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 32) { buffer in
+            for index in 0..<32 {
+                let value = index < 16 ? high : low
+                let nibble = UInt8(truncatingIfNeeded: value >> (60 - 4 * UInt64(index & 15))) & 0xF
+                buffer[index] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
+            }
+            return 32
+        }
     }
 
     /// Accepts ids that this proxy or a site's SDK could have minted; anything else is replaced.
