@@ -95,6 +95,45 @@ struct ProxyLogicTests {
         #expect(visitor.userId == "u-7")
     }
 
+    @Test("query parameters and paths: escapes and + decoded, malformed escapes kept as sent, the first of a name wins")
+    func queryAndPathDecoding() {
+        let query = ProxyHandler.parseQuery("utm_source=news+letter&x=%41%42&bad=%zz&plain=v&x=later&empty=&=nameless")
+        #expect(
+            query == ["utm_source": "news letter", "x": "AB", "bad": "%zz", "plain": "v", "empty": ""])
+        #expect(ProxyHandler.parseQuery(nil).isEmpty && ProxyHandler.parseQuery("").isEmpty)
+        #expect(ProxyHandler.percentDecoded("/caf%C3%A9/a+b") == "/café/a+b")
+        #expect(ProxyHandler.percentDecoded("/plain/path") == "/plain/path")
+        #expect(ProxyHandler.percentDecoded("/100%") == "/100%")
+    }
+
+    @Test("the LRU: a read moves a key to the front, the least recently used goes first, updates keep the order")
+    func leastRecentlyUsed() {
+        var cache = LeastRecentlyUsed<String, Int>()
+        for (index, key) in ["a", "b", "c", "d"].enumerated() { cache.set(key, index, capacity: 4) }
+        #expect(cache["a"] == 0)  // from oldest to newest
+        #expect(cache["c"] == 2)  // from the middle
+        #expect(cache["c"] == 2)  // already the newest
+        #expect(cache.update("b") { $0 += 10 })
+        #expect(!cache.update("missing") { $0 += 10 })
+        // Now from oldest: b, d, a, c. Two more push out b and d.
+        cache.set("e", 4, capacity: 4)
+        cache.set("f", 5, capacity: 4)
+        #expect(cache.count == 4)
+        #expect(cache["b"] == nil && cache["d"] == nil)
+        #expect(cache["a"] == 0 && cache["c"] == 2 && cache["e"] == 4 && cache["f"] == 5)
+        // Reading every key in turn leaves the order a, c, e, f: g pushes out a, then h pushes out c.
+        cache.set("g", 6, capacity: 4)
+        #expect(cache["a"] == nil)
+        cache.remove("e")
+        cache.set("h", 7, capacity: 3)
+        #expect(cache["c"] == nil && cache["f"] == 5 && cache["g"] == 6 && cache["h"] == 7 && cache.count == 3)
+        var single = LeastRecentlyUsed<String, Int>()
+        single.set("x", 1, capacity: 1)
+        #expect(single["x"] == 1)
+        single.set("y", 2, capacity: 1)
+        #expect(single["x"] == nil && single["y"] == 2 && single.count == 1)
+    }
+
     @Test("event ids: 32 hex digits, ordered by time, distinct within a millisecond")
     func eventIdentifiers() {
         let early = Visitor.makeEventIdentifier(at: 1_764_000_000_000)

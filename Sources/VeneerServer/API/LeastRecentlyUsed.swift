@@ -13,12 +13,19 @@ struct LeastRecentlyUsed<Key: Hashable, Value> {
 
     var count: Int { nodes.count }
 
-    /// Reads and marks as recently used.
+    /// Reads and marks as recently used. The node moves to the front where it is stored: taking it out of the
+    /// dictionary and putting it back would hash its key twice more and copy its value twice.
     subscript(key: Key) -> Value? {
         mutating get {
             guard let node = nodes[key] else { return nil }
-            unlink(key)
-            link(key, node.value)
+            if let newer = node.newer {
+                nodes[newer]?.older = node.older
+                if let older = node.older { nodes[older]?.newer = newer } else { oldest = newer }
+                if let newest { nodes[newest]?.newer = key }
+                nodes[key]?.newer = nil
+                nodes[key]?.older = newest
+                newest = key
+            }
             return node.value
         }
     }

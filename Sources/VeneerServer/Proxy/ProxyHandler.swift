@@ -204,7 +204,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let countryHeader = exchange.configuration.config.visitor.countryHeader
         let country = countryHeader.isEmpty ? nil : head.headers.first(name: countryHeader)
         return PageFacts(
-            path: exchange.path.removingPercentEncoding ?? exchange.path,
+            path: Self.percentDecoded(exchange.path),
             url: "\(proto == "https" ? "https" : "http")://\(host)\(ProxyExchange.originForm(head.uri))",
             query: Self.parseQuery(exchange.query),
             referrer: head.headers.first(name: "referer"),
@@ -213,17 +213,22 @@ final class ProxyHandler: ChannelDuplexHandler {
             country: country)
     }
 
+    /// `text` with `%XX` escapes decoded (and `+` as a space in a query); as it is when an escape is malformed.
+    /// Most paths and parameters hold no escape, and Foundation's decoder costs microseconds even then.
+    static func percentDecoded(_ text: some StringProtocol, plusIsSpace: Bool = false) -> String {
+        let hasEscape = text.utf8.contains { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }
+        guard hasEscape else { return String(text) }
+        let spaced = plusIsSpace ? text.replacingOccurrences(of: "+", with: " ") : String(text)
+        return spaced.removingPercentEncoding ?? String(text)
+    }
+
     static func parseQuery(_ query: String?) -> [String: String] {
         guard let query, !query.isEmpty else { return [:] }
         var result: [String: String] = [:]
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name =
-                String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(parts[0])
-            let value =
-                parts.count > 1
-                ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(parts[1]))
-                : ""
+            let name = Self.percentDecoded(parts[0], plusIsSpace: true)
+            let value = parts.count > 1 ? Self.percentDecoded(parts[1], plusIsSpace: true) : ""
             if !name.isEmpty, result[name] == nil { result[name] = value }
         }
         return result
