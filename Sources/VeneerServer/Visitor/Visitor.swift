@@ -59,7 +59,7 @@ struct Visitor: Sendable, Hashable {
 
     /// A random 128-bit identifier in lower-case hex.
     static func makeIdentifier() -> String {
-        hex(RandomBytes.next(), RandomBytes.next())
+        hex(RandomPool.next(), RandomPool.next())
     }
 
     /// 32 lower-case hex digits like `makeIdentifier`, but the first 12 are the time in milliseconds and the
@@ -67,7 +67,7 @@ struct Visitor: Sendable, Hashable {
     /// end instead of taking a write in a random page for every event.
     static func makeEventIdentifier(at milliseconds: Int64) -> String {
         let time = UInt64(max(0, milliseconds)) & 0xFFFF_FFFF_FFFF
-        return hex(time << 16 | RandomBytes.next() & 0xFFFF, RandomBytes.next())
+        return hex(time << 16 | RandomPool.next() & 0xFFFF, RandomPool.next())
     }
 
     /// Two 64-bit values as 32 lower-case hex digits, most significant first.

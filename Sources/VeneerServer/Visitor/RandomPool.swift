@@ -1,0 +1,31 @@
+import Foundation
+import Synchronization
+
+/// Random numbers from the system, drawn 4 KiB at a time: a page records two or three events, each with a random
+/// id, and a system call per id cost as much as the rest of making the id.
+///
+/// ```swift
+/// let bits = RandomPool.next()
+/// ```
+enum RandomPool {
+    private struct Pool {
+        static let count = 512
+        var numbers = [UInt64](repeating: 0, count: Pool.count)
+        /// The first number not handed out yet; `count` when the pool must be drawn again.
+        var next = Pool.count
+    }
+
+    private static let pool = Mutex(Pool())
+
+    /// 64 random bits that no other caller gets.
+    static func next() -> UInt64 {
+        pool.withLock { pool in
+            if pool.next == Pool.count {
+                pool.numbers.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
+                pool.next = 0
+            }
+            defer { pool.next += 1 }
+            return pool.numbers[pool.next]
+        }
+    }
+}
