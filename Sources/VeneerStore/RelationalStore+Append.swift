@@ -3,8 +3,12 @@ import VeneerCore
 
 extension RelationalStore {
     func append(_ events: [TrackEvent]) async throws -> Int {
-        var seen = Set<String>()
-        let unique = events.filter { seen.insert($0.eventId).inserted }
+        // Batches seldom repeat an id: the array is then used as it is, since a filtered copy would copy every
+        // event's fields (and a batch holds thousands).
+        var seen = Set<String>(minimumCapacity: events.count)
+        let repeated = events.contains { !seen.insert($0.eventId).inserted }
+        seen.removeAll(keepingCapacity: true)
+        let unique = repeated ? events.filter { seen.insert($0.eventId).inserted } : events
         guard !unique.isEmpty else { return 0 }
         return try await backend.transaction { session in
             var existing = Set<String>()
@@ -16,7 +20,7 @@ extension RelationalStore {
                 for row in rows { if let id = row[0].text { existing.insert(id) } }
             }
             var added = 0
-            let fresh = unique.filter { !existing.contains($0.eventId) }.map { event in
+            let fresh = (existing.isEmpty ? unique : unique.filter { !existing.contains($0.eventId) }).map { event in
                 (
                     event,
                     Self.identities(

@@ -26,7 +26,8 @@ final class RelationalStore: Store {
     }
 
     static func json(_ object: [String: JSONValue]) -> String {
-        JSONValue.object(object).jsonText()
+        // Most events carry no attributes: three columns of them per event.
+        object.isEmpty ? "{}" : JSONValue.object(object).jsonText()
     }
 
     static func parseObject(_ text: String?) -> [String: JSONValue] {

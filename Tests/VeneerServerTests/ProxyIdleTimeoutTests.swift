@@ -19,7 +19,7 @@ struct ProxyIdleTimeoutTests {
         try await ProxyHarness.with(serverSettings: Self.twoSeconds) { harness in
             let started = ContinuousClock.now
             let connection = try await RawConnection.connect(port: harness.port)
-            #expect(await Self.waitForClose(connection, seconds: 6))
+            #expect(await Self.waitForClose(connection, seconds: 10))
             #expect(ContinuousClock.now - started >= .milliseconds(1800))
             #expect(connection.text.isEmpty)
         }
@@ -78,7 +78,8 @@ struct ProxyIdleTimeoutTests {
             let answered = await Self.waitForText(connection, occurrences: 2, of: "\r\n\r\nslow", seconds: 10)
             #expect(answered)
             let afterAnswer = ContinuousClock.now
-            #expect(await Self.waitForClose(connection, seconds: 6))
+            // 2 s is due; the rest is room for a machine that the whole suite keeps busy (once it took over 6 s).
+            #expect(await Self.waitForClose(connection, seconds: 10))
             #expect(ContinuousClock.now - afterAnswer >= .milliseconds(1800))
         }
     }
