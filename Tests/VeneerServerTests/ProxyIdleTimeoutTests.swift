@@ -19,7 +19,7 @@ struct ProxyIdleTimeoutTests {
         try await ProxyHarness.with(serverSettings: Self.twoSeconds) { harness in
             let started = ContinuousClock.now
             let connection = try await RawConnection.connect(port: harness.port)
-            #expect(await Self.waitForClose(connection, seconds: 10))
+            #expect(await connection.waitForClose(seconds: 10))
             #expect(ContinuousClock.now - started >= .milliseconds(1800))
             #expect(connection.text.isEmpty)
         }
@@ -36,7 +36,7 @@ struct ProxyIdleTimeoutTests {
                 sent += 1
                 try await Task.sleep(for: .milliseconds(100))
             }
-            #expect(await Self.waitForClose(connection, seconds: 2))
+            #expect(await connection.waitForClose(seconds: 2))
             // Cut after about two seconds of trickling, not after the 10 s the loop would run.
             #expect(sent < 70)
             #expect(harness.origin.requests.isEmpty)
@@ -75,11 +75,11 @@ struct ProxyIdleTimeoutTests {
                 "GET /slow/3000 HTTP/1.1\r\nHost: x\r\n\r\n"
                     + "POST /slow/3000 HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx")
             #expect(await connection.waitFor("\r\n\r\nslow", seconds: 8))
-            let answered = await Self.waitForText(connection, occurrences: 2, of: "\r\n\r\nslow", seconds: 10)
+            let answered = await connection.waitFor("\r\n\r\nslow", occurrences: 2, seconds: 10)
             #expect(answered)
             let afterAnswer = ContinuousClock.now
             // 2 s is due; the rest is room for a machine that the whole suite keeps busy (once it took over 6 s).
-            #expect(await Self.waitForClose(connection, seconds: 10))
+            #expect(await connection.waitForClose(seconds: 10))
             #expect(ContinuousClock.now - afterAnswer >= .milliseconds(1800))
         }
     }
@@ -134,26 +134,5 @@ struct ProxyIdleTimeoutTests {
             let count = unwrapInboundIn(data).readableBytes
             received.withLockedValue { $0 += count }
         }
-    }
-
-    static func waitForClose(_ connection: RawConnection, seconds: Double) async -> Bool {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline, connection.channel.isActive {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return !connection.channel.isActive
-    }
-
-    static func waitForText(
-        _ connection: RawConnection, occurrences: Int, of marker: String, seconds: Double
-    ) async
-        -> Bool
-    {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline {
-            if connection.text.components(separatedBy: marker).count - 1 >= occurrences { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return false
     }
 }

@@ -165,7 +165,7 @@ struct ProxyPassThroughPathTests {
             #expect(await connection.waitFor("partial body"))
             // RFC 9112 §8: close-delimited and an error from the connection: incomplete, so the client must
             // not be told the body is complete.
-            #expect(await Self.waitForClose(connection, seconds: 10), "got: \(connection.text.debugDescription)")
+            #expect(await connection.waitForClose(seconds: 10), "got: \(connection.text.debugDescription)")
             #expect(!connection.text.hasSuffix("0\r\n\r\n"), "got: \(connection.text.debugDescription)")
             await connection.close()
         }
@@ -205,7 +205,7 @@ struct ProxyPassThroughPathTests {
         try await Self.with(script: script) { harness, _ in
             let connection = try await RawConnection.connect(port: harness.port)
             try await connection.send(Self.get("/short"))
-            #expect(await Self.waitForClose(connection, seconds: 10))
+            #expect(await connection.waitForClose(seconds: 10))
             #expect(connection.text == "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten!!")
         }
     }
@@ -345,7 +345,7 @@ struct ProxyPassThroughPathTests {
         try await Self.with(script: script) { harness, _ in
             let connection = try await RawConnection.connect(port: harness.port)
             try await connection.send(Self.get("/chunks"))
-            #expect(await Self.waitForClose(connection, seconds: 10), "got: \(connection.text.debugDescription)")
+            #expect(await connection.waitForClose(seconds: 10), "got: \(connection.text.debugDescription)")
             let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
             #expect(!connection.text.contains("0\r\n\r\n"))
             // Whatever of the answer arrived is a prefix of the valid part (on a busy machine both writes can
@@ -523,7 +523,7 @@ struct ProxyPassThroughPathTests {
             #expect(answers.map(\.status) == [200, 400], "got: \(connection.text.debugDescription)")
             #expect(answers.first?.text == "/bytewise")
             #expect(origin.requests.map(\.path) == ["/bytewise"])
-            #expect(await Self.waitForClose(connection, seconds: 10))
+            #expect(await connection.waitForClose(seconds: 10))
         }
     }
 
@@ -533,7 +533,7 @@ struct ProxyPassThroughPathTests {
             let connection = try await RawConnection.connect(port: harness.port)
             let started = ContinuousClock.now
             try await connection.channel.writeAndFlush(ByteBuffer(bytes: [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]))
-            #expect(await Self.waitForClose(connection, seconds: 5))
+            #expect(await connection.waitForClose(seconds: 5))
             // Not the idle timeout's 60 s, nor a wait for more bytes.
             #expect(ContinuousClock.now - started < .seconds(5))
             #expect(connection.text.hasPrefix("HTTP/1.1 400"), "got: \(connection.text.debugDescription)")
@@ -645,7 +645,7 @@ struct ProxyPassThroughPathTests {
             #expect(lateBody.text == "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody")
             #expect(latePost.text.hasPrefix("HTTP/1.1 200 OK\r\n") && latePost.text.hasSuffix("\r\n\r\npost"))
             for connection in [lateHead, lateBody, latePost, idle] {
-                #expect(await Self.waitForClose(connection, seconds: 5))
+                #expect(await connection.waitForClose(seconds: 5))
             }
             #expect(idle.text.isEmpty)
         }
@@ -656,7 +656,7 @@ struct ProxyPassThroughPathTests {
         try await Self.with(script: Self.paths([:])) { harness, origin in
             let connection = try await RawConnection.connect(port: harness.port)
             try await connection.send(Self.get("/one", "Connection: close\r\n") + Self.get("/two"))
-            #expect(await Self.waitForClose(connection, seconds: 10))
+            #expect(await connection.waitForClose(seconds: 10))
             #expect(connection.text == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
             #expect(origin.requests.map(\.path) == ["/one"])
         }
@@ -813,14 +813,5 @@ struct ProxyPassThroughPathTests {
             if parsed.count >= count || ContinuousClock.now >= deadline { return parsed }
             try? await Task.sleep(for: .milliseconds(5))
         }
-    }
-
-    /// Waits until the proxy closed the connection; false after `seconds`.
-    static func waitForClose(_ connection: RawConnection, seconds: Double) async -> Bool {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while connection.channel.isActive, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return !connection.channel.isActive
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -31,14 +32,24 @@ final class RawConnection: Sendable {
 
     var text: String { String(decoding: received.withLockedValue { $0 }, as: UTF8.self) }
 
-    /// Waits until the received text contains `marker`; false after `seconds`.
-    func waitFor(_ marker: String, seconds: Double = 5) async -> Bool {
+    /// Waits until the received text contains `marker` `occurrences` times; false after `seconds`.
+    func waitFor(_ marker: String, occurrences: Int = 1, seconds: Double = 5) async -> Bool {
+        func found() -> Bool { text.components(separatedBy: marker).count > occurrences }
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
-            if text.contains(marker) { return true }
+            if found() { return true }
             try? await Task.sleep(for: .milliseconds(5))
         }
-        return text.contains(marker)
+        return found()
+    }
+
+    /// Waits until the other side closed the connection; false after `seconds`.
+    func waitForClose(seconds: Double) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while channel.isActive, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return !channel.isActive
     }
 
     func close() async {
