@@ -4,16 +4,21 @@ import VeneerCore
 extension RelationalStore {
     /// Two statements, whatever the view holds: the person, then everything the view needs in one compound
     /// query whose rows say by their first column what they are (each statement is a trip to the database, and
-    /// a view is read on every profile cache miss).
-    func profileView(
-        for identification: DecisionRequest.Identification, keys: Set<EventKey>
+    /// a view is read on every profile cache miss). With `since`, events and exposures are read from that time
+    /// on only, through the same indexes: a long history costs a refresh nothing.
+    func profileRead(
+        for identification: DecisionRequest.Identification, keys: Set<EventKey>, since: Int64?
     ) async throws
-        -> ProfileView
+        -> ProfileRead
     {
         guard let person = try await lookUpPerson(userId: identification.userId, profileId: identification.profileId)
-        else { return ProfileView() }
+        else { return ProfileRead(view: ProfileView(), personId: nil, since: since) }
         let names = Array(Set(keys.map(\.event))).sorted()
         let filteredNames = Array(Set(keys.filter { $0.filter != nil }.map(\.event))).sorted()
+        // The time bound is bound last, after the names.
+        let sinceIndex =
+            2 + names.count + (filteredNames.isEmpty || filteredNames.count == names.count ? 0 : filteredNames.count)
+        let recent = since == nil ? "" : " AND ts >= $\(sinceIndex)"
         var parts = [
             // PostgreSQL types a compound query's columns from its first part: the NULLs there say what they stand for.
             """
@@ -24,7 +29,8 @@ extension RelationalStore {
             SELECT 1, a.key, a.value, a.updated_at, NULL, NULL, NULL FROM person_accounts p
             JOIN account_attributes a ON a.account_id = p.account_id WHERE p.person_id = $1
             """,
-            "SELECT 3, selector, arm, ts, session_id, control, event_id FROM exposures WHERE person_id = $1",
+            "SELECT 3, selector, arm, ts, session_id, control, event_id FROM exposures WHERE person_id = $1"
+                + recent,
             "SELECT 4, selector, arm, bucket_version, NULL, control, NULL FROM assignments WHERE person_id = $1",
         ]
         if !names.isEmpty {
@@ -38,12 +44,13 @@ extension RelationalStore {
                     : "CASE WHEN name IN (\(placeholders(filteredNames.count, from: 2 + names.count))) THEN data END"
             parts.append(
                 "SELECT 2, name, \(data), ts, NULL, NULL, NULL FROM events WHERE person_id = $1 AND name IN (\(placeholders(names.count, from: 2)))"
-            )
+                    + recent)
         }
         var binds: [SQLValue] = [.text(person)] + names.map(SQLValue.text)
         if !filteredNames.isEmpty, filteredNames.count != names.count {
             binds += filteredNames.map(SQLValue.text)
         }
+        if let since { binds.append(.integer(since)) }
         let rows = try await backend.read(parts.joined(separator: " UNION ALL "), binds)
 
         var view = ProfileView()
@@ -85,7 +92,7 @@ extension RelationalStore {
             view.exposures[selector, default: []].append(
                 ExposureRecord(arm: arm, timestamp: row[3].integer ?? 0, sessionId: row[4].text, control: row[5].bool))
         }
-        return view
+        return ProfileRead(view: view, personId: person, since: since)
     }
 
     func person(_ id: String) async throws -> PersonRecord? {

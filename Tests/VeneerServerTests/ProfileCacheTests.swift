@@ -125,4 +125,87 @@ struct ProfileCacheTests {
         #expect(cache.statistics.pending == 1, "e0 left too; e2 stays until the store has it")
         try await store.close()
     }
+
+    /// A cache on a manual clock whose wall clock moves with it, so that tail reads begin where the test expects.
+    static func cacheOnManualClocks(
+        store: any Store
+    ) -> (cache: ProfileCache, clock: ManualClock, epoch: @Sendable () -> Int64) {
+        let clock = ManualClock()
+        let clockStart = clock.now
+        let epochStart = Int64(Date().timeIntervalSince1970 * 1000)
+        let epoch: @Sendable () -> Int64 = {
+            let elapsed = (clock.now - clockStart).components
+            return epochStart + elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
+        }
+        let cache = ProfileCache(
+            store: store, timeToLive: .seconds(5), staleGrace: .seconds(5), wholeReadInterval: .seconds(60),
+            tailMargin: .seconds(15), now: { clock.now }, epochMilliseconds: epoch)
+        return (cache, clock, epoch)
+    }
+
+    static func pageViews(_ view: ProfileView) -> Int? {
+        view.eventSummaries[EventKey(event: "View Page")]?.total
+    }
+
+    /// Refreshes read only the end of the history: what other writers add there shows at the next refresh, the
+    /// proxy's own events are never counted twice however many refreshes pass, and an event stored with a time
+    /// before the tail's start shows at the next whole read.
+    @Test func refreshesReadTheTailAndAWholeReadCatchesLateEvents() async throws {
+        let store = try await Self.openStore()
+        let (cache, clock, epoch) = Self.cacheOnManualClocks(store: store)
+        let keys: Set<EventKey> = [EventKey(event: "View Page")]
+        let hourAgo = epoch() - 3_600_000
+        _ = try await store.append((0..<3).map { Self.pageView("old\($0)", at: hourAgo + Int64($0)) })
+        #expect(Self.pageViews(try await cache.view(for: Self.visitor, keys: keys)) == 3, "a whole read")
+
+        let own = (0..<2).map { Self.pageView("own\($0)", at: epoch() + Int64($0)) }
+        cache.record(own, keys: keys)
+        _ = try await store.append(own)
+        cache.confirmStored(own)
+        clock.advance(by: .seconds(6))
+        #expect(Self.pageViews(try await cache.view(for: Self.visitor, keys: keys)) == 5)
+
+        _ = try await store.append([Self.pageView("theirs", at: epoch())])
+        clock.advance(by: .seconds(6))
+        #expect(Self.pageViews(try await cache.view(for: Self.visitor, keys: keys)) == 6, "another writer's event")
+
+        // Stored now, but with a time long before the tail begins: a tail read does not see it.
+        _ = try await store.append([Self.pageView("late", at: hourAgo - 1)])
+        for _ in 0..<4 {
+            clock.advance(by: .seconds(6))
+            #expect(Self.pageViews(try await cache.view(for: Self.visitor, keys: keys)) == 6, "tails only, none twice")
+        }
+        clock.advance(by: .seconds(40))
+        #expect(Self.pageViews(try await cache.view(for: Self.visitor, keys: keys)) == 7, "a whole read again")
+        clock.advance(by: .seconds(6))
+        #expect(Self.pageViews(try await cache.view(for: Self.visitor, keys: keys)) == 7)
+        #expect(cache.statistics.misses == 9)
+        try await store.close()
+    }
+
+    /// When a sign-in moves the visitor's profile id to another person, the next refresh reads that person's
+    /// view whole rather than lay a tail over the first person's history.
+    @Test func aTailIsNotLaidOverAnotherPersonsView() async throws {
+        let store = try await Self.openStore()
+        let (cache, clock, epoch) = Self.cacheOnManualClocks(store: store)
+        let keys: Set<EventKey> = [EventKey(event: "View Page")]
+        let hourAgo = epoch() - 3_600_000
+        func event(_ id: String, _ name: String, profile: String, user: String?, at: Int64) -> TrackEvent {
+            TrackEvent(eventId: id, name: name, timestamp: at, sourceId: "1", profileId: profile, userId: user)
+        }
+        _ = try await store.append([
+            event("a0", TrackEvent.identifyName, profile: "p1", user: "u1", at: hourAgo),
+            event("a1", "View Page", profile: "p1", user: nil, at: hourAgo + 1),
+            event("a2", "View Page", profile: "p1", user: nil, at: hourAgo + 2),
+            event("b1", "View Page", profile: "elsewhere", user: "u2", at: hourAgo + 3),
+            event("b2", "View Page", profile: "elsewhere", user: "u2", at: hourAgo + 4),
+            event("b3", "View Page", profile: "elsewhere", user: "u2", at: hourAgo + 5),
+        ])
+        #expect(Self.pageViews(try await cache.view(for: Self.visitor, keys: keys)) == 2)
+        // u2 signs in on p1's device, which belonged to u1: p1 now belongs to u2's person.
+        _ = try await store.append([event("s1", TrackEvent.identifyName, profile: "p1", user: "u2", at: epoch())])
+        clock.advance(by: .seconds(6))
+        #expect(Self.pageViews(try await cache.view(for: Self.visitor, keys: keys)) == 3, "u2's history, read whole")
+        try await store.close()
+    }
 }

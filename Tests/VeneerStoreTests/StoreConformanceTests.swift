@@ -176,6 +176,49 @@ struct StoreConformanceTests {
         }
     }
 
+    /// A read `since` a time holds the events and exposures from then on, whatever mix of filtered and plain keys
+    /// binds the names before the time bound; attributes and sticky arms come whole, and the person is named.
+    @Test(arguments: StoreKind.allCases)
+    func aTailReadHoldsOnlyTheEndOfTheHistory(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            _ = try await store.append([
+                S.event("t1", "Product ordered", at: 1000, profile: "p1", data: ["amount": 60]),
+                S.event("t2", "Product ordered", at: 2000, profile: "p1", data: ["amount": 10]),
+                S.event("t3", "Product ordered", at: 3000, profile: "p1", data: ["amount": 70]),
+                S.event("t4", "View Page", at: 2500, profile: "p1", userAttributes: ["tier": "gold"]),
+                S.exposure("t5", selector: "hero", arm: "B", profile: "p1", at: 1500),
+                S.exposure("t6", selector: "hero", arm: "B", profile: "p1", at: 2600),
+            ])
+            let big = EventKey(
+                event: "Product ordered", filter: EventFilter(property: "amount", condition: .greaterThan(50)))
+            let all = EventKey(event: "Product ordered")
+            let views = EventKey(event: "View Page")
+            let who = DecisionRequest.Identification(sourceId: "1", profileId: "p1")
+            for keys: Set<EventKey> in [[all, views], [big], [big, views], [big, all]] {
+                let tail = try await store.profileRead(for: who, keys: keys, since: 2000)
+                #expect(tail.since == 2000)
+                #expect(tail.personId != nil)
+                let whole = try await store.profileRead(for: who, keys: keys, since: nil)
+                #expect(whole.personId == tail.personId)
+                for key in keys {
+                    let expected = whole.view.eventSummaries[key]?.timestamps.filter { $0 >= 2000 }
+                    #expect(tail.view.eventSummaries[key]?.timestamps == expected, "\(key) in \(keys)")
+                }
+                #expect(tail.view.exposures["hero"]?.map(\.timestamp) == [2600])
+                #expect(tail.view.userAttributes["tier"] == "gold", "attributes come whole")
+                #expect(tail.view.assignments["hero"]?.arm == "B", "sticky arms come whole")
+                // The tail laid over a view read whole before gives the view read whole now.
+                var merged = whole.view
+                merged.replaceTail(from: 2000, with: tail.view)
+                #expect(merged == whole.view)
+            }
+            let nobody = try await store.profileRead(
+                for: .init(sourceId: "1", profileId: "nobody"), keys: [views], since: 2000)
+            #expect(nobody.personId == nil)
+            #expect(nobody.view == ProfileView())
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func exposuresKeepHistoryAndTheFirstArmSticks(kind: StoreKind) async throws {
         try await withStore(kind) { store in

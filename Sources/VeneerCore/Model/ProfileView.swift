@@ -48,6 +48,11 @@ public struct EventSummary: Sendable, Hashable {
 
     public var total: Int { timestamps.count }
 
+    /// Forgets the times at or after `since`.
+    public mutating func removeAll(from since: Int64) {
+        timestamps.removeSubrange(firstIndex(atOrAfter: since)...)
+    }
+
     /// How many happened at or after `since` (ms).
     public func count(since: Int64) -> Int {
         timestamps.count - firstIndex(atOrAfter: since)

@@ -17,6 +17,12 @@ public final class ProfileCache: Sendable {
         var view: ProfileView
         var keys: Set<EventKey>
         var loadedAt: ContinuousClock.Instant
+        /// Whom the store resolved the key to when it was read: a tail is laid only over the same person's view.
+        var personId: String?
+        /// When the last whole read began; reads since then were of the tail only.
+        var wholeReadAt: ContinuousClock.Instant
+        /// `loadedAt` on the wall clock (ms since 1970), which event times are on.
+        var loadedAtEpoch: Int64
     }
 
     fileprivate struct Pending {
@@ -51,6 +57,15 @@ public final class ProfileCache: Sendable {
     private let staleGrace: Duration
     /// The clock every age is measured by; tests move it by hand.
     private let now: @Sendable () -> ContinuousClock.Instant
+    /// The wall clock in ms since 1970, which bounds what a tail read asks for.
+    private let epochMilliseconds: @Sendable () -> Int64
+    /// How long views are refreshed by reading their tail only, before a whole read again. The whole read picks
+    /// up what a tail misses: events stored with a time older than the tail's start (a spool replayed after an
+    /// outage, an SDK's late batch).
+    private let wholeReadInterval: Duration
+    /// How far before the last read a tail read begins: events that other writers stored since, with a time
+    /// up to this much older than that read, are in the tail.
+    private let tailMargin: Duration
     private let state = Mutex(State())
     /// How long a stored event stays in the overlay after the store confirmed it.
     private let overlayGrace: Duration = .seconds(5)
@@ -58,11 +73,16 @@ public final class ProfileCache: Sendable {
 
     public init(
         store: any Store, capacity: Int = 50_000, timeToLive: Duration = .seconds(5),
-        staleGrace: Duration = .seconds(60),
+        staleGrace: Duration = .seconds(60), wholeReadInterval: Duration = .seconds(60),
+        tailMargin: Duration = .seconds(15),
         observe: (@Sendable (_ fromCache: Bool, _ duration: Duration) -> Void)? = nil,
-        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        epochMilliseconds: (@Sendable () -> Int64)? = nil
     ) {
         self.now = now
+        self.epochMilliseconds = epochMilliseconds ?? { Int64(Date().timeIntervalSince1970 * 1000) }
+        self.wholeReadInterval = wholeReadInterval
+        self.tailMargin = tailMargin
         self.store = store
         self.observe = observe
         self.capacity = max(1, capacity)
@@ -89,13 +109,41 @@ public final class ProfileCache: Sendable {
         return try await load(key: key, identification: identification, keys: keys)
     }
 
-    /// Reads the view from the store, lays the proxy's own unstored events over it, and caches it.
+    /// Reads the view from the store, lays the proxy's own unstored events over it, and caches it. A view read
+    /// whole less than `wholeReadInterval` ago is brought up to date by reading only its tail: a visitor who
+    /// browses for an hour has a long history, and every `timeToLive` of it would otherwise be read again.
     private func load(
         key: String, identification: DecisionRequest.Identification, keys: Set<EventKey>
     ) async throws -> ProfileView {
         let readStarted = now()
-        var view = try await store.profileView(for: identification, keys: keys)
+        let readStartedEpoch = epochMilliseconds()
         defer { observe?(false, now() - readStarted) }
+        let base: Entry? = state.withLock { state in
+            guard let entry = state.entries[key], entry.keys == keys, entry.personId != nil,
+                readStarted - entry.wholeReadAt < wholeReadInterval
+            else { return nil }
+            return entry
+        }
+        var view: ProfileView
+        var personId: String?
+        var wholeReadAt = readStarted
+        let tailRead: ProfileRead? =
+            if let base {
+                try await store.profileRead(
+                    for: identification, keys: keys, since: base.loadedAtEpoch - tailMargin.milliseconds)
+            } else { nil }
+        if let base, let tailRead, let since = tailRead.since, tailRead.personId == base.personId {
+            // The base holds the proxy's own events up to now; those at or after `since` are dropped with the rest
+            // of the tail, and come back from the store or from the overlay below.
+            view = base.view
+            view.replaceTail(from: since, with: tailRead.view)
+            personId = base.personId
+            wholeReadAt = base.wholeReadAt
+        } else {
+            let read = try await store.profileRead(for: identification, keys: keys, since: nil)
+            view = read.view
+            personId = read.personId
+        }
         // Own events the store may not have yet: unconfirmed ones, and ones confirmed after this read began. They
         // are laid over the view outside the lock, since against a long history that is the costly part, and the
         // event loops wait for this lock; what was recorded meanwhile is laid over under it.
@@ -111,7 +159,11 @@ public final class ProfileCache: Sendable {
             for pending in list[first...] {
                 Self.apply(pending.event, to: &view, keys: keys, skipDuplicates: true)
             }
-            state.entries.set(key, Entry(view: view, keys: keys, loadedAt: readStarted), capacity: capacity)
+            state.entries.set(
+                key,
+                Entry(
+                    view: view, keys: keys, loadedAt: readStarted, personId: personId, wholeReadAt: wholeReadAt,
+                    loadedAtEpoch: readStartedEpoch), capacity: capacity)
             return view
         }
     }
@@ -291,5 +343,12 @@ extension [ProfileCache.Pending] {
             }
             while cursor < endIndex, self[cursor].storedAt != nil { cursor += 1 }
         }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds.
+    fileprivate var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }
