@@ -83,6 +83,13 @@ struct ProxyLogicTests {
     @Test("cookies: first value wins, quotes removed; invalid ids are replaced")
     func cookies() {
         #expect(CookieHeader.parse(["a=1; b=\"two\"", "a=3; c="]) == ["a": "1", "b": "two", "c": ""])
+        // Spaces and tabs around names and values, pairs without "=", empty names, stray and lone quotes,
+        // "=" inside a value, non-ASCII bytes, empty headers and trailing separators.
+        #expect(
+            CookieHeader.parse([" \t x = 1 \t;;novalue; =orphan;y=\"\";z=\";w=a=b; é=ü;", "", ";", "v=\"q\"r"]) == [
+                "x": "1", "y": "", "z": "\"", "w": "a=b", "é": "ü", "v": "\"q\"r",
+            ])
+        #expect(CookieHeader.parse(["=", "k=\"v\"", "k2=\" spaced \""]) == ["k": "v", "k2": " spaced "])
         var settings = VisitorSettings()
         settings.userIdCookie = "uid"
         let visitor = Visitor.recognize(

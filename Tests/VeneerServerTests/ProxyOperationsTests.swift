@@ -98,6 +98,10 @@ struct ProxyOperationsTests {
         #expect(lookups.contains("veneer_page_parse_cache_misses_total 1"), "\(lookups)")
         #expect(lookups.contains("veneer_page_parse_cache_hits_total 2"))
         #expect(lookups.contains("veneer_page_parses_derived_total 0"))
+        // Three pages: each a page view and an exposure; the returning visitor's two lookups were answered.
+        #expect(lookups.contains("veneer_proxy_events_total{event=\"View Page\"} 3"), "\(lookups)")
+        #expect(lookups.contains("veneer_proxy_events_total{event=\"Experience exposure\"} 3"))
+        #expect(lookups.contains("veneer_profile_lookups_total{result=\"ok\"} 2"))
 
         // A file change is picked up (polled once a second).
         try proxy.rewriteConfig(Self.config(origin: origin.url, headline: "Second"))

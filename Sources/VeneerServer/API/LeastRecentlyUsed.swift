@@ -35,8 +35,9 @@ struct LeastRecentlyUsed<Key: Hashable, Value> {
     /// the key was present.
     @discardableResult
     mutating func update(_ key: Key, _ change: (inout Value) -> Void) -> Bool {
-        guard nodes[key] != nil else { return false }
-        change(&nodes[key]!.value)
+        // Found by index: `nodes[key] != nil` would copy the node out (and retain all it holds) to compare it.
+        guard let index = nodes.index(forKey: key) else { return false }
+        change(&nodes.values[index].value)
         return true
     }
 

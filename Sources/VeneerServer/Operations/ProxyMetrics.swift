@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 public import Prometheus
+import VeneerCore
 import VeneerHTML
 
 /// The proxy's Prometheus metrics (issue 5, point 8). Collectors are created once per label set and kept,
@@ -36,7 +37,21 @@ public final class ProxyMetrics: Sendable {
             helpText: "Origin connections used, new or reused from the pool")
         self.reusedConnections = registry.makeCounter(descriptor: connections, labels: [("kind", "reused")])
         self.newConnections = registry.makeCounter(descriptor: connections, labels: [("kind", "new")])
+        // Counted for nearly every page, so resolved once; the registry hands `counter(…)` these same collectors.
+        self.profileLookupsAnswered = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                metricName: "veneer_profile_lookups", unitName: "total", helpText: "Profile view lookups by result"),
+            labels: [("result", "ok")])
+        let events = MetricNameDescriptor(
+            metricName: "veneer_proxy_events", unitName: "total", helpText: "Events the proxy submitted to the reporter"
+        )
+        self.viewPagesSubmitted = registry.makeCounter(descriptor: events, labels: [("event", TrackEvent.viewPageName)])
+        self.exposuresSubmitted = registry.makeCounter(descriptor: events, labels: [("event", TrackEvent.exposureName)])
     }
+
+    private let profileLookupsAnswered: Counter
+    private let viewPagesSubmitted: Counter
+    private let exposuresSubmitted: Counter
 
     /// The Prometheus text exposition of every metric.
     public func exposition() -> String {
@@ -85,12 +100,28 @@ public final class ProxyMetrics: Sendable {
     }
 
     /// One decision outcome per optimization: `served`, `control` or a skip reason.
+    /// Once per decision of every page: found by a key of its three labels, which allocates nothing, where the
+    /// general lookup would build an array of six strings to hash.
     func decision(selector: String, arm: String, outcome: String) {
-        counter(
+        let key = DecisionKey(selector: selector, arm: arm, outcome: outcome)
+        if let existing = decisionCounters.withLockedValue({ $0[key] }) {
+            existing.increment()
+            return
+        }
+        let created = counter(
             "veneer_decisions", "total", "Decisions by optimization, arm and outcome",
-            [("optimization", selector), ("arm", arm), ("outcome", outcome)]
-        ).increment()
+            [("optimization", selector), ("arm", arm), ("outcome", outcome)])
+        decisionCounters.withLockedValue { $0[key] = created }
+        created.increment()
     }
+
+    private struct DecisionKey: Hashable {
+        var selector: String
+        var arm: String
+        var outcome: String
+    }
+
+    private let decisionCounters = NIOLockedValueBox<[DecisionKey: Counter]>([:])
 
     func failOpen(_ cause: FailOpenCause) {
         counter("veneer_fail_open", "total", "Pages served unchanged by cause", [("cause", cause.rawValue)]).increment()
@@ -134,7 +165,12 @@ public final class ProxyMetrics: Sendable {
 
     /// The proxy's profile lookups by outcome: `ok`, `error`, or `over-budget` (the page went out unchanged).
     func profileLookup(result: String) {
-        counter("veneer_profile_lookups", "total", "Profile view lookups by result", [("result", result)]).increment()
+        if result == "ok" {
+            profileLookupsAnswered.increment()
+        } else {
+            counter("veneer_profile_lookups", "total", "Profile view lookups by result", [("result", result)])
+                .increment()
+        }
     }
 
     /// How long one profile view took to get, by where it came from: the cache, or the store (a miss). The
@@ -197,8 +233,13 @@ public final class ProxyMetrics: Sendable {
     }
 
     func eventsSubmitted(_ name: String) {
-        counter("veneer_proxy_events", "total", "Events the proxy submitted to the reporter", [("event", name)])
-            .increment()
+        switch name {
+        case TrackEvent.viewPageName: viewPagesSubmitted.increment()
+        case TrackEvent.exposureName: exposuresSubmitted.increment()
+        default:
+            counter("veneer_proxy_events", "total", "Events the proxy submitted to the reporter", [("event", name)])
+                .increment()
+        }
     }
 
     // MARK: collectors
