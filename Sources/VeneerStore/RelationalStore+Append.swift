@@ -12,8 +12,8 @@ extension RelationalStore {
         guard !unique.isEmpty else { return 0 }
         return try await backend.transaction { session in
             var existing = Set<String>()
-            for chunkStart in stride(from: 0, to: unique.count, by: 500) {
-                let chunk = unique[chunkStart..<min(chunkStart + 500, unique.count)]
+            for run in powerOfTwoRuns(unique.count, largest: 512) {
+                let chunk = unique[run]
                 let rows = try await session.query(
                     "SELECT event_id FROM events WHERE event_id IN (\(placeholders(chunk.count, from: 1)))",
                     chunk.map { .text($0.eventId) })
@@ -64,7 +64,7 @@ extension RelationalStore {
                 }
                 if person?.optedOut == true { continue }
                 pending.append((event, person))
-                if pending.count >= 200 {
+                if pending.count >= Self.insertRun {
                     added += try await Self.insert(pending, in: session)
                     pending.removeAll(keepingCapacity: true)
                 }
@@ -74,6 +74,9 @@ extension RelationalStore {
         }
     }
 
+    /// The most events one insert statement takes (15 values each).
+    static let insertRun = 256
+
     /// Inserts events not seen before, then what they carry (attributes, accounts, exposures) for those that
     /// were new; returns how many were.
     private static func insert(
@@ -82,27 +85,31 @@ extension RelationalStore {
         async throws -> Int
     {
         guard !batch.isEmpty else { return 0 }
-        var binds: [SQLValue] = []
-        binds.reserveCapacity(batch.count * 15)
         let received = EpochClock.milliseconds()
-        for (event, person) in batch {
-            binds += [
-                .text(event.eventId), .text(event.name), SQLValue(event.type), .integer(event.timestamp),
-                SQLValue(person?.id), SQLValue(event.sourceId), SQLValue(event.profileId), SQLValue(event.userId),
-                SQLValue(event.accountId), SQLValue(event.anotherUserId), SQLValue(event.sessionId),
-                .text(json(event.data)), .text(json(event.userAttributes)), .text(json(event.accountAttributes)),
-                .integer(received),
-            ]
-        }
-        let inserted = Set(
-            try await session.query(
+        var inserted = Set<String>(minimumCapacity: batch.count)
+        for run in powerOfTwoRuns(batch.count, largest: insertRun) {
+            var binds: [SQLValue] = []
+            binds.reserveCapacity(run.count * 15)
+            for (event, person) in batch[run] {
+                binds += [
+                    .text(event.eventId), .text(event.name), SQLValue(event.type), .integer(event.timestamp),
+                    SQLValue(person?.id), SQLValue(event.sourceId), SQLValue(event.profileId), SQLValue(event.userId),
+                    SQLValue(event.accountId), SQLValue(event.anotherUserId), SQLValue(event.sessionId),
+                    .text(json(event.data)), .text(json(event.userAttributes)), .text(json(event.accountAttributes)),
+                    .integer(received),
+                ]
+            }
+            for row in try await session.query(
                 """
                 INSERT INTO events (event_id, name, type, ts, person_id, source_id, profile_id, user_id, account_id,
                   another_user_id, session_id, data, user_attributes, account_attributes, received_at)
-                VALUES \(placeholderRows(batch.count, columns: 15))
+                VALUES \(placeholderRows(run.count, columns: 15))
                 ON CONFLICT (event_id) DO NOTHING RETURNING event_id
-                """, binds
-            ).compactMap { $0[0].text })
+                """, binds)
+            {
+                if let id = row[0].text { inserted.insert(id) }
+            }
+        }
         var exposures: [(event: TrackEvent, person: String, exposure: Exposure)] = []
         for (event, person) in batch where inserted.contains(event.eventId) {
             try await storeCarried(event, person: person, in: session)
@@ -117,8 +124,8 @@ extension RelationalStore {
         _ exposures: [(event: TrackEvent, person: String, exposure: Exposure)], in session: any SQLSession
     ) async throws {
         guard !exposures.isEmpty else { return }
-        for chunkStart in stride(from: 0, to: exposures.count, by: 100) {
-            let chunk = exposures[chunkStart..<min(chunkStart + 100, exposures.count)]
+        for run in powerOfTwoRuns(exposures.count, largest: 128) {
+            let chunk = exposures[run]
             var binds: [SQLValue] = []
             binds.reserveCapacity(chunk.count * 8)
             for (event, person, exposure) in chunk {
@@ -150,9 +157,9 @@ extension RelationalStore {
                 assignments[key] = (person, exposure, event.timestamp)
             }
         }
-        for chunkStart in stride(from: 0, to: order.count, by: 100) {
+        for run in powerOfTwoRuns(order.count, largest: 128) {
             var binds: [SQLValue] = []
-            for key in order[chunkStart..<min(chunkStart + 100, order.count)] {
+            for key in order[run] {
                 guard let (person, exposure, at) = assignments[key] else { continue }
                 binds += [
                     .text(person), .text(exposure.selector), .text(exposure.arm), SQLValue(exposure.control),

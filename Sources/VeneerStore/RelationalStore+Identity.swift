@@ -37,8 +37,8 @@ extension RelationalStore {
         var owners: [String: (person: String, optedOut: Bool)] = [:]
         let now = EpochClock.milliseconds()
         let all = Array(identities)
-        for chunkStart in stride(from: 0, to: all.count, by: 200) {
-            let (condition, binds) = matching(all[chunkStart..<min(chunkStart + 200, all.count)], prefix: "i.")
+        for run in powerOfTwoRuns(all.count, largest: 256) {
+            let (condition, binds) = matching(all[run], prefix: "i.")
             let rows = try await session.query(
                 "SELECT i.kind, i.value, i.person_id, p.opted_out_until FROM identities i JOIN persons p ON p.id = i.person_id WHERE "
                     + condition, binds)

@@ -44,3 +44,18 @@ private func appendPlaceholders(_ count: Int, from start: Int, to bytes: inout [
         }
     }
 }
+
+/// `0..<count` cut into runs whose lengths are powers of two, longest first and none longer than `largest`
+/// (itself a power of two). A statement's text grows with its row count, and SQLite keeps a prepared statement
+/// per text: runs of few lengths let a batch of any size reuse a handful of them instead of parsing a new one.
+func powerOfTwoRuns(_ count: Int, largest: Int) -> [Range<Int>] {
+    var runs: [Range<Int>] = []
+    var start = 0
+    while start < count {
+        var length = largest
+        while length > count - start { length /= 2 }
+        runs.append(start..<start + length)
+        start += length
+    }
+    return runs
+}
