@@ -64,7 +64,8 @@ public final class ProfileCache: Sendable {
     /// outage, an SDK's late batch).
     private let wholeReadInterval: Duration
     /// How far before the last read a tail read begins: events that other writers stored since, with a time
-    /// up to this much older than that read, are in the tail.
+    /// up to this much older than that read, are in the tail. Writers store within about a second of an event
+    /// (the reporter's batches); an older time (an SDK's late batch, a replayed spool) waits for the whole read.
     private let tailMargin: Duration
     private let state = Mutex(State())
     /// How long a stored event stays in the overlay after the store confirmed it.
@@ -74,7 +75,7 @@ public final class ProfileCache: Sendable {
     public init(
         store: any Store, capacity: Int = 50_000, timeToLive: Duration = .seconds(5),
         staleGrace: Duration = .seconds(60), wholeReadInterval: Duration = .seconds(60),
-        tailMargin: Duration = .seconds(15),
+        tailMargin: Duration = .seconds(5),
         observe: (@Sendable (_ fromCache: Bool, _ duration: Duration) -> Void)? = nil,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
         epochMilliseconds: (@Sendable () -> Int64)? = nil

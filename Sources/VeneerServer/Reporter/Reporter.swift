@@ -185,7 +185,7 @@ public final class Reporter: Service, Sendable {
     }
 
     public func run() async throws {
-        // Store writes come in bursts (a commit a second): on a thread of their own at a lower priority they
+        // Store writes come in bursts (a commit per batch): on a thread of their own at a lower priority they
         // take what the event loops leave instead of delaying pages.
         let background = BackgroundExecutor(niceness: ThreadPriority.background)
         await withGracefulShutdownHandler {
