@@ -20,56 +20,57 @@ extension RelationalStore {
                 for row in rows { if let id = row[0].text { existing.insert(id) } }
             }
             var added = 0
-            let fresh = (existing.isEmpty ? unique : unique.filter { !existing.contains($0.eventId) }).map { event in
-                (
-                    event,
-                    Self.identities(
-                        profileId: event.profileId, userId: event.userId, anotherUserId: event.anotherUserId)
-                )
+            // Events are used by their place in `unique` from here on: a batch holds thousands, and each copy of
+            // one retains every string and dictionary it holds.
+            let fresh = unique.indices.filter { existing.isEmpty || !existing.contains(unique[$0].eventId) }
+            let identities = fresh.map { index in
+                Self.identities(
+                    profileId: unique[index].profileId, userId: unique[index].userId,
+                    anotherUserId: unique[index].anotherUserId)
             }
             // Most events come from people already known: one query for the batch answers who they are.
-            var wanted = Set<String>()
+            var wanted = Set<IdentityKey>()
             var lookups: [(kind: String, value: String)] = []
-            for (_, identities) in fresh {
-                for identity in identities where wanted.insert("\(identity.kind):\(identity.value)").inserted {
+            for eventIdentities in identities {
+                for identity in eventIdentities where wanted.insert(IdentityKey(identity)).inserted {
                     lookups.append(identity)
                 }
             }
             var known = try await Self.knownOwners(of: lookups, in: session)
             // Events are inserted many rows at a time, always before a resolution that might merge the persons
             // they point at.
-            var pending: [(event: TrackEvent, person: ResolvedPerson?)] = []
-            for (event, identities) in fresh {
+            var pending: [(index: Int, person: ResolvedPerson?)] = []
+            for (index, eventIdentities) in zip(fresh, identities) {
                 var person: ResolvedPerson?
-                if let first = identities.first, let owner = known["\(first.kind):\(first.value)"],
-                    identities.allSatisfy({ known["\($0.kind):\($0.value)"]?.person == owner.person })
+                if let first = eventIdentities.first, let owner = known[IdentityKey(first)],
+                    eventIdentities.allSatisfy({ known[IdentityKey($0)]?.person == owner.person })
                 {
                     person = ResolvedPerson(id: owner.person, optedOut: owner.optedOut, settled: true)
-                } else if !identities.isEmpty {
-                    added += try await Self.insert(pending, in: session)
+                } else if !eventIdentities.isEmpty {
+                    added += try await Self.insert(unique, pending, in: session)
                     pending.removeAll(keepingCapacity: true)
                     person = try await Self.resolvePerson(
-                        profileId: event.profileId, userId: event.userId, anotherUserId: event.anotherUserId,
-                        at: event.timestamp, in: session)
+                        profileId: unique[index].profileId, userId: unique[index].userId,
+                        anotherUserId: unique[index].anotherUserId, at: unique[index].timestamp, in: session)
                     if let resolved = person {
                         if resolved.reassigned {
                             known = [:]
                         } else if !resolved.optedOut {
                             // Linked now (or already): later events of this person need no resolution.
-                            for identity in identities {
-                                known["\(identity.kind):\(identity.value)"] = (resolved.id, false)
+                            for identity in eventIdentities {
+                                known[IdentityKey(identity)] = (resolved.id, false)
                             }
                         }
                     }
                 }
                 if person?.optedOut == true { continue }
-                pending.append((event, person))
+                pending.append((index, person))
                 if pending.count >= Self.insertRun {
-                    added += try await Self.insert(pending, in: session)
+                    added += try await Self.insert(unique, pending, in: session)
                     pending.removeAll(keepingCapacity: true)
                 }
             }
-            added += try await Self.insert(pending, in: session)
+            added += try await Self.insert(unique, pending, in: session)
             return added
         }
     }
@@ -80,7 +81,7 @@ extension RelationalStore {
     /// Inserts events not seen before, then what they carry (attributes, accounts, exposures) for those that
     /// were new; returns how many were.
     private static func insert(
-        _ batch: [(event: TrackEvent, person: ResolvedPerson?)], in session: any SQLSession
+        _ events: [TrackEvent], _ batch: [(index: Int, person: ResolvedPerson?)], in session: any SQLSession
     )
         async throws -> Int
     {
@@ -90,14 +91,22 @@ extension RelationalStore {
         for run in powerOfTwoRuns(batch.count, largest: insertRun) {
             var binds: [SQLValue] = []
             binds.reserveCapacity(run.count * 15)
-            for (event, person) in batch[run] {
-                binds += [
-                    .text(event.eventId), .text(event.name), SQLValue(event.type), .integer(event.timestamp),
-                    SQLValue(person?.id), SQLValue(event.sourceId), SQLValue(event.profileId), SQLValue(event.userId),
-                    SQLValue(event.accountId), SQLValue(event.anotherUserId), SQLValue(event.sessionId),
-                    .text(json(event.data)), .text(json(event.userAttributes)), .text(json(event.accountAttributes)),
-                    .integer(received),
-                ]
+            for (index, person) in batch[run] {
+                binds.append(.text(events[index].eventId))
+                binds.append(.text(events[index].name))
+                binds.append(SQLValue(events[index].type))
+                binds.append(.integer(events[index].timestamp))
+                binds.append(SQLValue(person?.id))
+                binds.append(SQLValue(events[index].sourceId))
+                binds.append(SQLValue(events[index].profileId))
+                binds.append(SQLValue(events[index].userId))
+                binds.append(SQLValue(events[index].accountId))
+                binds.append(SQLValue(events[index].anotherUserId))
+                binds.append(SQLValue(events[index].sessionId))
+                binds.append(.text(json(events[index].data)))
+                binds.append(.text(json(events[index].userAttributes)))
+                binds.append(.text(json(events[index].accountAttributes)))
+                binds.append(.integer(received))
             }
             for row in try await session.query(
                 """
@@ -110,29 +119,30 @@ extension RelationalStore {
                 if let id = row[0].text { inserted.insert(id) }
             }
         }
-        var exposures: [(event: TrackEvent, person: String, exposure: Exposure)] = []
-        for (event, person) in batch where inserted.contains(event.eventId) {
-            try await storeCarried(event, person: person, in: session)
-            if let person, let exposure = event.exposure { exposures.append((event, person.id, exposure)) }
+        var exposures: [(index: Int, person: String, exposure: Exposure)] = []
+        for (index, person) in batch where inserted.contains(events[index].eventId) {
+            try await storeCarried(events[index], person: person, in: session)
+            if let person, let exposure = events[index].exposure { exposures.append((index, person.id, exposure)) }
         }
-        try await storeExposures(exposures, in: session)
+        try await storeExposures(events, exposures, in: session)
         return inserted.count
     }
 
     /// Exposure history and sticky assignments of newly stored events, many rows a statement.
     private static func storeExposures(
-        _ exposures: [(event: TrackEvent, person: String, exposure: Exposure)], in session: any SQLSession
+        _ events: [TrackEvent], _ exposures: [(index: Int, person: String, exposure: Exposure)],
+        in session: any SQLSession
     ) async throws {
         guard !exposures.isEmpty else { return }
         for run in powerOfTwoRuns(exposures.count, largest: 128) {
             let chunk = exposures[run]
             var binds: [SQLValue] = []
             binds.reserveCapacity(chunk.count * 8)
-            for (event, person, exposure) in chunk {
+            for (index, person, exposure) in chunk {
                 binds += [
-                    .text(event.eventId), .text(person), .text(exposure.selector), .text(exposure.arm),
-                    SQLValue(exposure.control), .integer(Int64(exposure.bucketVersion)), SQLValue(event.sessionId),
-                    .integer(event.timestamp),
+                    .text(events[index].eventId), .text(person), .text(exposure.selector), .text(exposure.arm),
+                    SQLValue(exposure.control), .integer(Int64(exposure.bucketVersion)),
+                    SQLValue(events[index].sessionId), .integer(events[index].timestamp),
                 ]
             }
             try await session.execute(
@@ -146,15 +156,15 @@ extension RelationalStore {
         // optimization, the first row of the highest bucket version.
         var order: [String] = []
         var assignments: [String: (person: String, exposure: Exposure, at: Int64)] = [:]
-        for (event, person, exposure) in exposures {
+        for (index, person, exposure) in exposures {
             let key = person + "\u{0}" + exposure.selector
             if let current = assignments[key] {
                 if exposure.bucketVersion > current.exposure.bucketVersion {
-                    assignments[key] = (person, exposure, event.timestamp)
+                    assignments[key] = (person, exposure, events[index].timestamp)
                 }
             } else {
                 order.append(key)
-                assignments[key] = (person, exposure, event.timestamp)
+                assignments[key] = (person, exposure, events[index].timestamp)
             }
         }
         for run in powerOfTwoRuns(order.count, largest: 128) {

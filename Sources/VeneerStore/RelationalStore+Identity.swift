@@ -28,13 +28,24 @@ extension RelationalStore {
         return identities
     }
 
+    /// One identity as a dictionary key, without formatting a string for it.
+    struct IdentityKey: Hashable {
+        var kind: String
+        var value: String
+
+        init(_ identity: (kind: String, value: String)) {
+            kind = identity.kind
+            value = identity.value
+        }
+    }
+
     /// Owners of already linked identities, with whether each owner is opted out now: one query for a whole
     /// batch. An event whose identities all belong to one of these persons resolves to that person with
     /// nothing to link or merge, which is what `resolvePerson` would find in the same transaction.
     static func knownOwners(
         of identities: some Collection<(kind: String, value: String)>, in session: any SQLSession
-    ) async throws -> [String: (person: String, optedOut: Bool)] {
-        var owners: [String: (person: String, optedOut: Bool)] = [:]
+    ) async throws -> [IdentityKey: (person: String, optedOut: Bool)] {
+        var owners: [IdentityKey: (person: String, optedOut: Bool)] = [:]
         let now = EpochClock.milliseconds()
         let all = Array(identities)
         for run in powerOfTwoRuns(all.count, largest: 256) {
@@ -44,7 +55,7 @@ extension RelationalStore {
                     + condition, binds)
             for row in rows {
                 if let kind = row[0].text, let value = row[1].text, let person = row[2].text {
-                    owners["\(kind):\(value)"] = (person, (row[3].integer ?? 0) > now)
+                    owners[IdentityKey((kind, value))] = (person, (row[3].integer ?? 0) > now)
                 }
             }
         }
