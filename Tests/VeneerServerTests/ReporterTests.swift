@@ -145,6 +145,36 @@ struct ReporterTests {
         try await store.close()
     }
 
+    /// With no journal to fall back on (its folder cannot be made) and the store down, events stay queued in
+    /// memory through failed writes, in order and once each, and reach the store when it is back.
+    @Test func withoutAJournalEventsWaitInTheQueueWhileTheStoreIsDown() async throws {
+        guard let server = try await RestartablePostgres.start() else { return }
+        defer { server.remove() }
+        let folder = try Self.folder()
+        // A file where the journal's folder should be: every journal write fails.
+        FileManager.default.createFile(atPath: folder + "/blocked", contents: Data("x".utf8))
+        var settings = Self.settings(folder)
+        settings.spoolDirectory = folder + "/blocked/spool"
+        let store = try await StoreFactory.open(url: server.url + "?timeout=2", logger: APITestServer.logger)
+        let reporter = Reporter(settings: settings, store: store, logger: APITestServer.logger)
+        let running = Task { try await reporter.run() }
+        reporter.submit(Self.views(50, prefix: "before"))
+        #expect(try await Self.waitUntil { reporter.statistics.stored == 50 })
+        try await server.stop()
+        for part in 0..<3 { reporter.submit(Self.views(100, prefix: "during-\(part)")) }
+        #expect(try await Self.waitUntil { reporter.statistics.storeFailures > 0 })
+        #expect(reporter.statistics.spooled == 0, "no journal took them")
+        #expect(reporter.queued == 300, "all of them wait in memory")
+        try await server.startAgain()
+        #expect(try await Self.waitUntil(60) { reporter.queued == 0 })
+        reporter.stop()
+        try await running.value
+        #expect(try await Self.storedCount(store) == 350)
+        #expect(reporter.statistics.stored == 350)
+        #expect(reporter.statistics.dropped == 0)
+        try await store.close()
+    }
+
     @Test func forwardingSurvivesAFlakyAndTemporarilyDownCollector() async throws {
         let folder = try Self.folder()
         let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)

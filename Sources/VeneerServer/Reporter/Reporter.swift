@@ -39,12 +39,6 @@ public final class Reporter: Service, Sendable {
         public var storeFailures = 0
     }
 
-    private struct Queued {
-        var event: TrackEvent
-        /// The journal file that holds it; 0 when the journal could not be written.
-        var file: Int
-    }
-
     private struct JournalFile {
         var path: String
         var total = 0
@@ -60,7 +54,12 @@ public final class Reporter: Service, Sendable {
         var currentFile = 0
         var nextFile = 1
         var files: [Int: JournalFile] = [:]
-        var queue: [Queued] = []
+        /// Events waiting for the store, oldest first, from `queueHead` on.
+        var queue: [TrackEvent] = []
+        /// Beside each queued event, the journal file that holds it; 0 when the journal could not be written.
+        /// Two arrays rather than one of pairs: a batch then leaves with its events as they are, where pairs
+        /// would be copied into an array of events (a copy retains every string and dictionary an event holds).
+        var queueFiles: [Int] = []
         var queueHead = 0
         var forwardQueue: [TrackEvent] = []
         var stopping = false
@@ -143,7 +142,8 @@ public final class Reporter: Service, Sendable {
             }
             // What fits goes to the queue; the rest waits in the journal for a replay.
             let room = max(0, min(events.count, limit - state.queueCount))
-            state.queue.append(contentsOf: events.prefix(room).map { Queued(event: $0, file: file) })
+            state.queue.append(contentsOf: events.prefix(room))
+            state.queueFiles.append(contentsOf: repeatElement(file, count: room))
             let overflow = events.count - room
             if overflow > 0 {
                 if file != 0 {
@@ -250,8 +250,8 @@ public final class Reporter: Service, Sendable {
             if written == 0 { break }
         }
         state.withLock { state in
-            for index in state.queueHead..<state.queue.count where state.queue[index].file != 0 {
-                state.files[state.queue[index].file]?.needsReplay = true
+            for file in state.queueFiles[state.queueHead...] where file != 0 {
+                state.files[file]?.needsReplay = true
             }
             let left = state.queueCount
             if left > 0 {
@@ -274,26 +274,29 @@ public final class Reporter: Service, Sendable {
         // `batch_size` events start a write; one write takes what has queued up since, to a bound (at least 500
         // events), so that a small `batch_size` under load does not commit (and sync) once per `batch_size`.
         let batchSize = max(1, settings.batchSize, Self.largestWrite)
-        let batch: [Queued] = state.withLock { state in
+        let (events, files): ([TrackEvent], [Int]) = state.withLock { state in
             if state.queueHead == 0, state.queue.count <= batchSize {
-                // All of it: the array changes hands instead of being copied while the event loops wait, and the
+                // All of it: the arrays change hands instead of being copied while the event loops wait, and the
                 // queue starts again at the size it reached, so that appends do not grow (and copy) it under the lock.
-                var taken: [Queued] = []
-                taken.reserveCapacity(state.queue.count)
-                swap(&taken, &state.queue)
-                return taken
+                var events: [TrackEvent] = []
+                var files: [Int] = []
+                events.reserveCapacity(state.queue.count)
+                files.reserveCapacity(state.queue.count)
+                swap(&events, &state.queue)
+                swap(&files, &state.queueFiles)
+                return (events, files)
             }
             let end = min(state.queue.count, state.queueHead + batchSize)
-            let batch = Array(state.queue[state.queueHead..<end])
+            let taken = (Array(state.queue[state.queueHead..<end]), Array(state.queueFiles[state.queueHead..<end]))
             state.queueHead = end
             if state.queueHead > 4096, state.queueHead * 2 > state.queue.count {
                 state.queue.removeFirst(state.queueHead)
+                state.queueFiles.removeFirst(state.queueHead)
                 state.queueHead = 0
             }
-            return batch
+            return taken
         }
-        guard !batch.isEmpty else { return 0 }
-        let events = batch.map(\.event)
+        guard !events.isEmpty else { return 0 }
         if storeReady {
             do {
                 _ = try await store.append(events)
@@ -301,13 +304,13 @@ public final class Reporter: Service, Sendable {
                 retryAt = nil
                 cache?.confirmStored(events)
                 var storedPerFile: [Int: Int] = [:]
-                for item in batch where item.file != 0 { storedPerFile[item.file, default: 0] += 1 }
+                for file in files where file != 0 { storedPerFile[file, default: 0] += 1 }
                 state.withLock { state in
                     state.statistics.stored += events.count
                     for (file, count) in storedPerFile { state.files[file]?.stored += count }
                 }
                 if !settings.forwardURL.isEmpty { enqueueForward(events) }
-                return batch.count
+                return events.count
             } catch {
                 let delay = backoff.next()
                 retryAt = ContinuousClock.now + delay
@@ -316,17 +319,18 @@ public final class Reporter: Service, Sendable {
             }
         }
         state.withLock { state in
-            var unjournaled: [Queued] = []
-            for item in batch {
-                if item.file != 0 { state.files[item.file]?.needsReplay = true } else { unjournaled.append(item) }
+            var unjournaled: [TrackEvent] = []
+            for (event, file) in zip(events, files) {
+                if file != 0 { state.files[file]?.needsReplay = true } else { unjournaled.append(event) }
             }
-            state.statistics.spooled += batch.count - unjournaled.count
+            state.statistics.spooled += events.count - unjournaled.count
             // Events the journal never took stay in memory: they have no other copy.
             if !unjournaled.isEmpty {
                 state.queue.insert(contentsOf: unjournaled, at: state.queueHead)
+                state.queueFiles.insert(contentsOf: repeatElement(0, count: unjournaled.count), at: state.queueHead)
             }
         }
-        return batch.count
+        return events.count
     }
 
     private func sealJournal(sync: Bool) {
