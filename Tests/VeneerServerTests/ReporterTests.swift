@@ -152,7 +152,7 @@ struct ReporterTests {
         defer { server.remove() }
         let folder = try Self.folder()
         // A file where the journal's folder should be: every journal write fails.
-        FileManager.default.createFile(atPath: folder + "/blocked", contents: Data("x".utf8))
+        #expect(FileManager.default.createFile(atPath: folder + "/blocked", contents: Data("x".utf8)))
         var settings = Self.settings(folder)
         settings.spoolDirectory = folder + "/blocked/spool"
         let store = try await StoreFactory.open(url: server.url + "?timeout=2", logger: APITestServer.logger)
