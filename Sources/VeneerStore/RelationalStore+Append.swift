@@ -29,10 +29,10 @@ extension RelationalStore {
                     anotherUserId: unique[index].anotherUserId)
             }
             // Most events come from people already known: one query for the batch answers who they are.
-            var wanted = Set<IdentityKey>()
-            var lookups: [(kind: String, value: String)] = []
+            var wanted = Set<Identity>()
+            var lookups: [Identity] = []
             for eventIdentities in identities {
-                for identity in eventIdentities where wanted.insert(IdentityKey(identity)).inserted {
+                for identity in eventIdentities where wanted.insert(identity).inserted {
                     lookups.append(identity)
                 }
             }
@@ -42,8 +42,8 @@ extension RelationalStore {
             var pending: [(index: Int, person: ResolvedPerson?)] = []
             for (index, eventIdentities) in zip(fresh, identities) {
                 var person: ResolvedPerson?
-                if let first = eventIdentities.first, let owner = known[IdentityKey(first)],
-                    eventIdentities.allSatisfy({ known[IdentityKey($0)]?.person == owner.person })
+                if let first = eventIdentities.first, let owner = known[first],
+                    eventIdentities.allSatisfy({ known[$0]?.person == owner.person })
                 {
                     person = ResolvedPerson(id: owner.person, optedOut: owner.optedOut, settled: true)
                 } else if !eventIdentities.isEmpty {
@@ -58,7 +58,7 @@ extension RelationalStore {
                         } else if !resolved.optedOut {
                             // Linked now (or already): later events of this person need no resolution.
                             for identity in eventIdentities {
-                                known[IdentityKey(identity)] = (resolved.id, false)
+                                known[identity] = (resolved.id, false)
                             }
                         }
                     }

@@ -13,39 +13,31 @@ extension RelationalStore {
         var reassigned = false
     }
 
-    /// The identities an event names, in the order `resolvePerson` links them.
-    static func identities(
-        profileId: String?, userId: String?, anotherUserId: String?
-    ) -> [(
-        kind: String, value: String
-    )] {
-        var identities: [(kind: String, value: String)] = []
-        if let profileId, !profileId.isEmpty { identities.append(("profile", profileId)) }
-        if let userId, !userId.isEmpty { identities.append(("user", userId)) }
-        if let anotherUserId, !anotherUserId.isEmpty, anotherUserId != userId {
-            identities.append(("user", anotherUserId))
-        }
-        return identities
-    }
-
-    /// One identity as a dictionary key, without formatting a string for it.
-    struct IdentityKey: Hashable {
+    /// A row of the identities table: a profile id or a user id. Hashable, so that it keys dictionaries of
+    /// owners without a string formatted for each.
+    struct Identity: Hashable {
         var kind: String
         var value: String
+    }
 
-        init(_ identity: (kind: String, value: String)) {
-            kind = identity.kind
-            value = identity.value
+    /// The identities an event names, in the order `resolvePerson` links them.
+    static func identities(profileId: String?, userId: String?, anotherUserId: String?) -> [Identity] {
+        var identities: [Identity] = []
+        if let profileId, !profileId.isEmpty { identities.append(Identity(kind: "profile", value: profileId)) }
+        if let userId, !userId.isEmpty { identities.append(Identity(kind: "user", value: userId)) }
+        if let anotherUserId, !anotherUserId.isEmpty, anotherUserId != userId {
+            identities.append(Identity(kind: "user", value: anotherUserId))
         }
+        return identities
     }
 
     /// Owners of already linked identities, with whether each owner is opted out now: one query for a whole
     /// batch. An event whose identities all belong to one of these persons resolves to that person with
     /// nothing to link or merge, which is what `resolvePerson` would find in the same transaction.
     static func knownOwners(
-        of identities: some Collection<(kind: String, value: String)>, in session: any SQLSession
-    ) async throws -> [IdentityKey: (person: String, optedOut: Bool)] {
-        var owners: [IdentityKey: (person: String, optedOut: Bool)] = [:]
+        of identities: some Collection<Identity>, in session: any SQLSession
+    ) async throws -> [Identity: (person: String, optedOut: Bool)] {
+        var owners: [Identity: (person: String, optedOut: Bool)] = [:]
         let now = EpochClock.milliseconds()
         let all = Array(identities)
         for run in powerOfTwoRuns(all.count, largest: 256) {
@@ -55,7 +47,7 @@ extension RelationalStore {
                     + condition, binds)
             for row in rows {
                 if let kind = row[0].text, let value = row[1].text, let person = row[2].text {
-                    owners[IdentityKey((kind, value))] = (person, (row[3].integer ?? 0) > now)
+                    owners[Identity(kind: kind, value: value)] = (person, (row[3].integer ?? 0) > now)
                 }
             }
         }
@@ -64,7 +56,7 @@ extension RelationalStore {
 
     /// `(kind = $1 AND value = $2) OR …` for these identities, with its binds; `prefix` names the table.
     static func matching(
-        _ identities: some Collection<(kind: String, value: String)>, prefix: String
+        _ identities: some Collection<Identity>, prefix: String
     ) -> (String, [SQLValue]) {
         var conditions: [String] = []
         var binds: [SQLValue] = []
@@ -88,10 +80,10 @@ extension RelationalStore {
 
         let (condition, binds) = matching(identities, prefix: "")
         let rows = try await session.query("SELECT kind, value, person_id FROM identities WHERE " + condition, binds)
-        var owners: [String: String] = [:]  // "kind:value" → person
+        var owners: [Identity: String] = [:]
         for row in rows {
             if let kind = row[0].text, let value = row[1].text, let person = row[2].text {
-                owners["\(kind):\(value)"] = person
+                owners[Identity(kind: kind, value: value)] = person
             }
         }
         // A person who rejected consent gets no new links or merges from events either, while the reject holds.
@@ -105,8 +97,8 @@ extension RelationalStore {
         {
             return ResolvedPerson(id: optedOut, optedOut: true)
         }
-        let profileOwner = profileId.flatMap { owners["profile:\($0)"] }
-        let userOwner = userId.flatMap { owners["user:\($0)"] }
+        let profileOwner = profileId.flatMap { owners[Identity(kind: "profile", value: $0)] }
+        let userOwner = userId.flatMap { owners[Identity(kind: "user", value: $0)] }
         let isAlias = anotherUserId.map { !$0.isEmpty } ?? false
 
         var winner: String
@@ -142,7 +134,7 @@ extension RelationalStore {
         }
 
         let settled = persons.count == 1 && owners.count == identities.count
-        for identity in identities where owners["\(identity.kind):\(identity.value)"] == nil {
+        for identity in identities where owners[identity] == nil {
             try await session.execute(
                 "INSERT INTO identities (kind, value, person_id) VALUES ($1, $2, $3) ON CONFLICT (kind, value) DO UPDATE SET person_id = excluded.person_id",
                 [.text(identity.kind), .text(identity.value), .text(winner)])

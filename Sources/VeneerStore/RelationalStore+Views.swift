@@ -15,10 +15,13 @@ extension RelationalStore {
         else { return ProfileRead(view: ProfileView(), personId: nil, since: since) }
         let names = Array(Set(keys.map(\.event))).sorted()
         let filteredNames = Array(Set(keys.filter { $0.filter != nil }.map(\.event))).sorted()
+        var binds: [SQLValue] = [.text(person)] + names.map(SQLValue.text)
+        if !filteredNames.isEmpty, filteredNames.count != names.count {
+            binds += filteredNames.map(SQLValue.text)
+        }
         // The time bound is bound last, after the names.
-        let sinceIndex =
-            2 + names.count + (filteredNames.isEmpty || filteredNames.count == names.count ? 0 : filteredNames.count)
-        let recent = since == nil ? "" : " AND ts >= $\(sinceIndex)"
+        let recent = since == nil ? "" : " AND ts >= $\(binds.count + 1)"
+        if let since { binds.append(.integer(since)) }
         var parts = [
             // PostgreSQL types a compound query's columns from its first part: the NULLs there say what they stand for.
             """
@@ -46,11 +49,6 @@ extension RelationalStore {
                 "SELECT 2, name, \(data), ts, NULL, NULL, NULL FROM events WHERE person_id = $1 AND name IN (\(placeholders(names.count, from: 2)))"
                     + recent)
         }
-        var binds: [SQLValue] = [.text(person)] + names.map(SQLValue.text)
-        if !filteredNames.isEmpty, filteredNames.count != names.count {
-            binds += filteredNames.map(SQLValue.text)
-        }
-        if let since { binds.append(.integer(since)) }
         let rows = try await backend.read(parts.joined(separator: " UNION ALL "), binds)
 
         var view = ProfileView()

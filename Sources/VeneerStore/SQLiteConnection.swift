@@ -99,8 +99,7 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     deinit {
-        for statement in statements.values { sqlite3_finalize(statement) }
-        sqlite3_close_v2(handle)
+        close()
     }
 
     private func prepared(_ sql: String, _ handle: OpaquePointer) throws -> OpaquePointer {

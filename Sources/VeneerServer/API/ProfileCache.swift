@@ -126,24 +126,15 @@ public final class ProfileCache: Sendable {
             return entry
         }
         var view: ProfileView
-        var personId: String?
-        var wholeReadAt = readStarted
-        let tailRead: ProfileRead? =
-            if let base {
-                try await store.profileRead(
-                    for: identification, keys: keys, since: base.loadedAtEpoch - tailMargin.milliseconds)
-            } else { nil }
-        if let base, let tailRead, let since = tailRead.since, tailRead.personId == base.personId {
-            // The base holds the proxy's own events up to now; those at or after `since` are dropped with the rest
-            // of the tail, and come back from the store or from the overlay below.
-            view = base.view
-            view.replaceTail(from: since, with: tailRead.view)
-            personId = base.personId
-            wholeReadAt = base.wholeReadAt
+        var personId = base?.personId
+        var wholeReadAt = base?.wholeReadAt ?? readStarted
+        if let base, let refreshed = try await refreshedByTail(base, identification: identification, keys: keys) {
+            view = refreshed
         } else {
             let read = try await store.profileRead(for: identification, keys: keys, since: nil)
             view = read.view
             personId = read.personId
+            wholeReadAt = readStarted
         }
         // Own events the store may not have yet: unconfirmed ones, and ones confirmed after this read began. They
         // are laid over the view outside the lock, since against a long history that is the costly part, and the
@@ -167,6 +158,20 @@ public final class ProfileCache: Sendable {
                     loadedAtEpoch: readStartedEpoch), capacity: capacity)
             return view
         }
+    }
+
+    /// `base` brought up to date by reading its tail; nil when the identification now resolves to another
+    /// person, whose view must be read whole. The base holds the proxy's own events up to now: those in the tail's
+    /// span are dropped with the rest of it, and come back from the store or from the overlay.
+    private func refreshedByTail(
+        _ base: Entry, identification: DecisionRequest.Identification, keys: Set<EventKey>
+    ) async throws -> ProfileView? {
+        let since = base.loadedAtEpoch - tailMargin.milliseconds
+        let tail = try await store.profileRead(for: identification, keys: keys, since: since)
+        guard tail.personId == base.personId else { return nil }
+        var view = base.view
+        view.replaceTail(from: since, with: tail.view)
+        return view
     }
 
     /// The view when the cache holds one, without waiting: what an event loop asks first, so that only a miss

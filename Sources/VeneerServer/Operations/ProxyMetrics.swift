@@ -1,6 +1,5 @@
 import NIOConcurrencyHelpers
 public import Prometheus
-import VeneerCore
 import VeneerHTML
 
 /// The proxy's Prometheus metrics (issue 5, point 8). Collectors are created once per label set and kept,
@@ -37,21 +36,17 @@ public final class ProxyMetrics: Sendable {
             helpText: "Origin connections used, new or reused from the pool")
         self.reusedConnections = registry.makeCounter(descriptor: connections, labels: [("kind", "reused")])
         self.newConnections = registry.makeCounter(descriptor: connections, labels: [("kind", "new")])
-        // Counted for nearly every page, so resolved once; the registry hands `counter(…)` these same collectors.
-        self.profileLookupsAnswered = registry.makeCounter(
-            descriptor: MetricNameDescriptor(
-                metricName: "veneer_profile_lookups", unitName: "total", helpText: "Profile view lookups by result"),
-            labels: [("result", "ok")])
-        let events = MetricNameDescriptor(
-            metricName: "veneer_proxy_events", unitName: "total", helpText: "Events the proxy submitted to the reporter"
-        )
-        self.viewPagesSubmitted = registry.makeCounter(descriptor: events, labels: [("event", TrackEvent.viewPageName)])
-        self.exposuresSubmitted = registry.makeCounter(descriptor: events, labels: [("event", TrackEvent.exposureName)])
+        // Counted for nearly every page.
+        self.profileLookups = CounterFamily(
+            registry: registry, name: "veneer_profile_lookups", help: "Profile view lookups by result",
+            label: "result")
+        self.proxyEvents = CounterFamily(
+            registry: registry, name: "veneer_proxy_events", help: "Events the proxy submitted to the reporter",
+            label: "event")
     }
 
-    private let profileLookupsAnswered: Counter
-    private let viewPagesSubmitted: Counter
-    private let exposuresSubmitted: Counter
+    private let profileLookups: CounterFamily
+    private let proxyEvents: CounterFamily
 
     /// The Prometheus text exposition of every metric.
     public func exposition() -> String {
@@ -165,12 +160,7 @@ public final class ProxyMetrics: Sendable {
 
     /// The proxy's profile lookups by outcome: `ok`, `error`, or `over-budget` (the page went out unchanged).
     func profileLookup(result: String) {
-        if result == "ok" {
-            profileLookupsAnswered.increment()
-        } else {
-            counter("veneer_profile_lookups", "total", "Profile view lookups by result", [("result", result)])
-                .increment()
-        }
+        profileLookups[result].increment()
     }
 
     /// How long one profile view took to get, by where it came from: the cache, or the store (a miss). The
@@ -233,13 +223,7 @@ public final class ProxyMetrics: Sendable {
     }
 
     func eventsSubmitted(_ name: String) {
-        switch name {
-        case TrackEvent.viewPageName: viewPagesSubmitted.increment()
-        case TrackEvent.exposureName: exposuresSubmitted.increment()
-        default:
-            counter("veneer_proxy_events", "total", "Events the proxy submitted to the reporter", [("event", name)])
-                .increment()
-        }
+        proxyEvents[name].increment()
     }
 
     // MARK: collectors
