@@ -72,6 +72,46 @@ struct ReporterTests {
         try await store.close()
     }
 
+    @Test func anIdleReporterWaitsForEventsInsteadOfTicking() async throws {
+        let folder = try Self.folder()
+        let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
+        // Idle, it would look at the journal folder only every 30 s: whatever ends a pause sooner is an event.
+        let reporter = Reporter(
+            settings: Self.settings(folder), store: store, idleCheckInterval: .seconds(30),
+            logger: APITestServer.logger)
+        let running = Task { try await reporter.run() }
+        reporter.submit(Self.views(20, prefix: "first"))
+        #expect(try await Self.waitUntil { reporter.statistics.stored == 20 })
+        // The journal file is sealed and removed a tick or two later; from then on the loop has nothing to do.
+        let journalFolder = folder + "/spool/journal"
+        #expect(
+            try await Self.waitUntil {
+                ((try? FileManager.default.contentsOfDirectory(atPath: journalFolder)) ?? []).isEmpty
+            })
+        try await Task.sleep(for: .milliseconds(200))
+        let before = reporter.statistics.storeLoopWakeUps
+        try await Task.sleep(for: .seconds(1))
+        // Ticking every 5 ms, it would have woken about 200 times.
+        #expect(reporter.statistics.storeLoopWakeUps - before <= 1)
+
+        // An event ends the idle pause at once, and so does a stop.
+        let submitted = ContinuousClock.now
+        reporter.submit(Self.views(1, prefix: "second"))
+        #expect(try await Self.waitUntil(10) { reporter.statistics.stored == 21 })
+        #expect(ContinuousClock.now - submitted < .seconds(10))
+        #expect(
+            try await Self.waitUntil {
+                ((try? FileManager.default.contentsOfDirectory(atPath: journalFolder)) ?? []).isEmpty
+            })
+        try await Task.sleep(for: .milliseconds(200))
+        let stopped = ContinuousClock.now
+        reporter.stop()
+        try await running.value
+        #expect(ContinuousClock.now - stopped < .seconds(10))
+        #expect(try await Self.storedCount(store) == 21)
+        try await store.close()
+    }
+
     @Test func anAbandonedReporterLosesNothingTheNextOneReplays() async throws {
         // What SIGKILL leaves: the journal on disk, the queue gone. The reporter never ran, never drained.
         let folder = try Self.folder()

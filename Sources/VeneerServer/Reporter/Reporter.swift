@@ -37,6 +37,8 @@ public final class Reporter: Service, Sendable {
         /// Events the forward target refused for good (a 4xx other than 408/413/429).
         public var forwardRefused = 0
         public var storeFailures = 0
+        /// Times the store loop woke: every tick while events flow, about once a second while idle.
+        public var storeLoopWakeUps = 0
     }
 
     private struct JournalFile {
@@ -63,10 +65,21 @@ public final class Reporter: Service, Sendable {
         var queueHead = 0
         var forwardQueue: [TrackEvent] = []
         var stopping = false
+        /// The store loop while it pauses between ticks, with the pause's number, and whether an event ends it.
+        var pause: (number: UInt64, continuation: CheckedContinuation<Void, Never>, endsOnEvent: Bool)?
+        var pauseCount: UInt64 = 0
         var statistics = Statistics()
         var journalFailureLogged = false
 
         var queueCount: Int { queue.count - queueHead }
+
+        /// Takes the store loop's pause if this ends it: any pause, or with `eventArrived` only one that waits
+        /// for events. The caller resumes it after the lock.
+        mutating func endPause(eventArrived: Bool) -> CheckedContinuation<Void, Never>? {
+            guard let pause, !eventArrived || pause.endsOnEvent else { return nil }
+            self.pause = nil
+            return pause.continuation
+        }
     }
 
     private let settings: EventSettings
@@ -76,6 +89,7 @@ public final class Reporter: Service, Sendable {
     private let httpClient: HTTPClient
     private let logger: Logger
     private let drainDeadline: Duration
+    private let idleCheckInterval: Duration
     private let state: Mutex<State>
     private let journalDirectory: String
     private let forwardDirectory: String
@@ -85,10 +99,12 @@ public final class Reporter: Service, Sendable {
     ///     update cached views with the proxy's own events.
     ///   - drainDeadline: how long shutdown may spend writing the queue to the store before leaving the rest in
     ///     the journal.
+    ///   - idleCheckInterval: how often an idle reporter looks for journals left by other processes; an event
+    ///     wakes it at once.
     public init(
         settings: EventSettings, store: any Store, cache: ProfileCache? = nil,
         eventKeys: @escaping @Sendable () -> Set<EventKey> = { [] }, httpClient: HTTPClient = .shared,
-        drainDeadline: Duration = .seconds(5), logger: Logger
+        drainDeadline: Duration = .seconds(5), idleCheckInterval: Duration = .seconds(1), logger: Logger
     ) {
         self.settings = settings
         self.store = store
@@ -96,6 +112,7 @@ public final class Reporter: Service, Sendable {
         self.eventKeys = eventKeys
         self.httpClient = httpClient
         self.drainDeadline = drainDeadline
+        self.idleCheckInterval = idleCheckInterval
         self.logger = logger
         self.journalDirectory = settings.spoolDirectory + "/journal"
         self.forwardDirectory = settings.spoolDirectory + "/forward"
@@ -122,7 +139,7 @@ public final class Reporter: Service, Sendable {
         let limit = max(1, settings.queueLimit)
         // Encoded before the lock: every event loop submits under it.
         let lines = SpoolWriter.Lines(events)
-        state.withLock { state in
+        let idleLoop = state.withLock { state in
             state.statistics.submitted += events.count
             var file = 0
             do {
@@ -153,14 +170,16 @@ public final class Reporter: Service, Sendable {
                     state.statistics.dropped += overflow
                 }
             }
+            return state.endPause(eventArrived: true)
         }
+        idleLoop?.resume()
     }
 
     /// Writes events to the journal and syncs it to disk, for the API to answer 201 while the store is down.
     /// They reach the store by replay.
     public func spoolDurably(_ events: [TrackEvent]) throws {
         guard !events.isEmpty else { return }
-        try state.withLock { state in
+        try state.withLock { state -> CheckedContinuation<Void, Never>? in
             try state.journal.append(events, durable: true)
             if state.currentFile == 0 {
                 state.currentFile = state.nextFile
@@ -170,7 +189,8 @@ public final class Reporter: Service, Sendable {
             state.files[state.currentFile]?.total += events.count
             state.files[state.currentFile]?.needsReplay = true
             state.statistics.spooled += events.count
-        }
+            return state.endPause(eventArrived: true)
+        }?.resume()
     }
 
     /// Queues already-stored events (the API's) for the forward target only.
@@ -181,7 +201,10 @@ public final class Reporter: Service, Sendable {
 
     /// Asks `run()` to drain and return (what a graceful shutdown does).
     public func stop() {
-        state.withLock { $0.stopping = true }
+        state.withLock { state in
+            state.stopping = true
+            return state.endPause(eventArrived: false)
+        }?.resume()
     }
 
     public func run() async throws {
@@ -190,7 +213,7 @@ public final class Reporter: Service, Sendable {
         let background = BackgroundExecutor(niceness: ThreadPriority.background)
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask(executorPreference: background) { await self.storeLoop() }
+                group.addTask(executorPreference: background) { await self.storeLoop(background) }
                 if !self.settings.forwardURL.isEmpty {
                     group.addTask { await self.forwardLoop() }
                 }
@@ -205,7 +228,7 @@ public final class Reporter: Service, Sendable {
 
     private var isStopping: Bool { state.withLock { $0.stopping } || Task.isCancelled }
 
-    private func storeLoop() async {
+    private func storeLoop(_ executor: BackgroundExecutor) async {
         let interval = max(settings.batchInterval, .milliseconds(1))
         var backoff = Backoff(base: max(interval, .milliseconds(50)), cap: .seconds(30))
         var retryAt: ContinuousClock.Instant?
@@ -213,11 +236,18 @@ public final class Reporter: Service, Sendable {
         var lastSeal = ContinuousClock.now
         var lastReplay = ContinuousClock.now - .seconds(60)
 
+        var idle = false
         while !isStopping {
-            try? await Task.sleep(for: min(interval, .milliseconds(5)))
+            // With nothing queued and no journal file left to seal, remove or replay, the loop waits for an event
+            // (and looks at the journal folder once a second) instead of ticking: an idle proxy wakes no thread.
+            await pause(
+                for: idle ? idleCheckInterval : min(interval, .milliseconds(5)), endsOnEvent: idle, on: executor)
             let now = ContinuousClock.now
             let storeReady = retryAt.map { now >= $0 } ?? true
-            let count = state.withLock { $0.queueCount }
+            let count = state.withLock { state in
+                state.statistics.storeLoopWakeUps += 1
+                return state.queueCount
+            }
             if count > 0, count >= settings.batchSize || now - lastFlush >= interval {
                 lastFlush = now
                 // Write what is queued now, a batch at a time, without waiting for the next tick.
@@ -235,10 +265,11 @@ public final class Reporter: Service, Sendable {
                 sealJournal(sync: false)
                 removeDeliveredFiles()
             }
-            if storeReady, now - lastReplay >= .seconds(1) {
+            if storeReady, now - lastReplay >= min(idleCheckInterval, .seconds(1)) {
                 lastReplay = now
                 await replayJournals(retryAt: &retryAt, backoff: &backoff)
             }
+            idle = retryAt == nil && state.withLock { $0.queueCount == 0 && $0.files.isEmpty }
         }
 
         // Drain: write what is queued while the deadline allows; the journal keeps the rest for the next start.
@@ -262,6 +293,34 @@ public final class Reporter: Service, Sendable {
         }
         sealJournal(sync: true)
         removeDeliveredFiles()
+    }
+
+    /// Suspends the store loop for `duration`, or until an event arrives when `endsOnEvent`, or until `stop()`.
+    private func pause(for duration: Duration, endsOnEvent: Bool, on executor: BackgroundExecutor) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let number: UInt64? = state.withLock { state in
+                    // An event that came after the loop decided to idle ends the pause before it begins.
+                    if state.stopping || (endsOnEvent && state.queueCount > 0) { return nil }
+                    state.pauseCount &+= 1
+                    state.pause = (state.pauseCount, continuation, endsOnEvent)
+                    return state.pauseCount
+                }
+                guard let number else {
+                    continuation.resume()
+                    return
+                }
+                executor.schedule(in: duration) {
+                    self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                        guard let pause = state.pause, pause.number == number else { return nil }
+                        state.pause = nil
+                        return pause.continuation
+                    }?.resume()
+                }
+            }
+        } onCancel: {
+            state.withLock { $0.endPause(eventArrived: false) }?.resume()
+        }
     }
 
     /// The most events one store transaction takes.
