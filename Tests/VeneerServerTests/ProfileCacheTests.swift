@@ -208,4 +208,71 @@ struct ProfileCacheTests {
         #expect(Self.pageViews(try await cache.view(for: Self.visitor, keys: keys)) == 3, "u2's history, read whole")
         try await store.close()
     }
+
+    /// A large cache is split in shards, each with its own lock: many visitors' views, overlays, confirmations and
+    /// evictions land in every shard and add up as in one cache.
+    @Test func manyVisitorsSpreadOverShardsAddUpAsOneCache() async throws {
+        let store = try await Self.openStore()
+        let clock = ManualClock()
+        let capacity = ProfileCache.shardedCapacity
+        let cache = ProfileCache(
+            store: store, capacity: capacity, timeToLive: .seconds(5), staleGrace: .seconds(5), now: { clock.now })
+        let keys: Set<EventKey> = [EventKey(event: "View Page")]
+        let start = Int64(Date().timeIntervalSince1970 * 1000)
+        let visitors = (0..<300).map { DecisionRequest.Identification(sourceId: "1", profileId: "p\($0)") }
+        let events = visitors.indices.map {
+            TrackEvent(
+                eventId: "e\($0)", name: "View Page", timestamp: start + Int64($0), sourceId: "1",
+                profileId: "p\($0)")
+        }
+        cache.record(events, keys: keys)
+        #expect(cache.statistics.pending == 300)
+        for visitor in visitors {
+            #expect(Self.pageViews(try await cache.view(for: visitor, keys: keys)) == 1, "its own event laid over")
+        }
+        #expect(cache.statistics.entries == 300)
+        #expect(cache.statistics.misses == 300)
+        // A second event for each reaches the cached view at once.
+        cache.record(
+            visitors.indices.map {
+                TrackEvent(
+                    eventId: "f\($0)", name: "View Page", timestamp: start + 1000 + Int64($0), sourceId: "1",
+                    profileId: "p\($0)")
+            }, keys: keys)
+        for visitor in visitors {
+            #expect(cache.cachedView(for: visitor, keys: keys).flatMap(Self.pageViews) == 2)
+        }
+        #expect(cache.statistics.hits == 300)
+
+        _ = try await store.append(events)
+        cache.confirmStored(events)
+        clock.advance(by: .seconds(6))
+        cache.confirmStored([])
+        #expect(cache.statistics.pending == 300, "the first events left the overlay after their grace")
+
+        // Past its capacity, each shard evicts its oldest: the cache holds at most `capacity` views, and the
+        // shards together hold nearly that many.
+        for index in 0..<(capacity + 1000) {
+            _ = try await cache.view(
+                for: DecisionRequest.Identification(sourceId: "1", profileId: "q\(index)"), keys: keys)
+        }
+        #expect(cache.statistics.entries <= capacity)
+        #expect(cache.statistics.entries >= capacity * 3 / 4)
+        try await store.close()
+    }
+
+    /// A small cache is one exact LRU.
+    @Test func aSmallCacheKeepsExactlyItsCapacity() async throws {
+        let store = try await Self.openStore()
+        let cache = ProfileCache(store: store, capacity: 100)
+        for index in 0..<150 {
+            _ = try await cache.view(
+                for: DecisionRequest.Identification(sourceId: "1", profileId: "s\(index)"), keys: [])
+        }
+        #expect(cache.statistics.entries == 100)
+        #expect(
+            cache.cachedView(for: DecisionRequest.Identification(sourceId: "1", profileId: "s149"), keys: []) != nil)
+        #expect(cache.cachedView(for: DecisionRequest.Identification(sourceId: "1", profileId: "s0"), keys: []) == nil)
+        try await store.close()
+    }
 }

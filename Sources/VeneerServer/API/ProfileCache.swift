@@ -39,7 +39,6 @@ public final class ProfileCache: Sendable {
         var pending: [String: [Pending]] = [:]
         var pendingCount = 0
         var nextSequence: UInt64 = 0
-        var lastPrune: ContinuousClock.Instant?
         var hits = 0
         var misses = 0
         var staleHits = 0
@@ -67,10 +66,24 @@ public final class ProfileCache: Sendable {
     /// up to this much older than that read, are in the tail. Writers store within about a second of an event
     /// (the reporter's batches); an older time (an SDK's late batch, a replayed spool) waits for the whole read.
     private let tailMargin: Duration
-    private let state = Mutex(State())
+    /// One part of the cache, with its own lock: both event loops take a lock for every page, and with one lock for
+    /// all they waited on each other (a contended lock is a system call, and often a sleep). A key always lives in
+    /// the same shard; each shard is an LRU of its share of the capacity.
+    private final class Shard: Sendable {
+        let state = Mutex(State())
+    }
+
+    private let shards: [Shard]
+    /// The capacity and overlay limit of one shard.
+    private let shardCapacity: Int
+    private let shardPendingLimit: Int
+    private let lastPrune = Mutex<ContinuousClock.Instant?>(nil)
     /// How long a stored event stays in the overlay after the store confirmed it.
     private let overlayGrace: Duration = .seconds(5)
-    private let pendingLimit = 200_000
+    private static let pendingLimit = 200_000
+    /// Caches this large or larger are split in `shardCount` shards; a smaller one is a single, exact LRU.
+    public static let shardedCapacity = 4096
+    static let shardCount = 16
 
     public init(
         store: any Store, capacity: Int = 50_000, timeToLive: Duration = .seconds(5),
@@ -87,8 +100,16 @@ public final class ProfileCache: Sendable {
         self.store = store
         self.observe = observe
         self.capacity = max(1, capacity)
+        let shardCount = self.capacity >= Self.shardedCapacity ? Self.shardCount : 1
+        self.shards = (0..<shardCount).map { _ in Shard() }
+        self.shardCapacity = max(1, self.capacity / shardCount)
+        self.shardPendingLimit = Self.pendingLimit / shardCount
         self.timeToLive = timeToLive
         self.staleGrace = staleGrace
+    }
+
+    private func shard(_ key: String) -> Shard {
+        shards.count == 1 ? shards[0] : shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
     }
 
     /// The cache key: the user id when there is one, else the profile id.
@@ -119,7 +140,8 @@ public final class ProfileCache: Sendable {
         let readStarted = now()
         let readStartedEpoch = epochMilliseconds()
         defer { observe?(false, now() - readStarted) }
-        let base: Entry? = state.withLock { state in
+        let keyShard = shard(key)
+        let base: Entry? = keyShard.state.withLock { state in
             guard let entry = state.entries[key], entry.keys == keys, entry.personId != nil,
                 readStarted - entry.wholeReadAt < wholeReadInterval
             else { return nil }
@@ -139,11 +161,12 @@ public final class ProfileCache: Sendable {
         // Own events the store may not have yet: unconfirmed ones, and ones confirmed after this read began. They
         // are laid over the view outside the lock, since against a long history that is the costly part, and the
         // event loops wait for this lock; what was recorded meanwhile is laid over under it.
-        let (overlay, recordedLater) = state.withLock { state in (state.pending[key] ?? [], state.nextSequence) }
+        let (overlay, recordedLater) = keyShard.state.withLock { state in (state.pending[key] ?? [], state.nextSequence)
+        }
         for pending in overlay where pending.storedAt.map({ $0 >= readStarted }) ?? true {
             Self.apply(pending.event, to: &view, keys: keys, skipDuplicates: true)
         }
-        return state.withLock { state in
+        return keyShard.state.withLock { state in
             let list = state.pending[key] ?? []
             // Lists are in recording order: the new events are at the end.
             var first = list.endIndex
@@ -155,7 +178,7 @@ public final class ProfileCache: Sendable {
                 key,
                 Entry(
                     view: view, keys: keys, loadedAt: readStarted, personId: personId, wholeReadAt: wholeReadAt,
-                    loadedAtEpoch: readStartedEpoch), capacity: capacity)
+                    loadedAtEpoch: readStartedEpoch), capacity: shardCapacity)
             return view
         }
     }
@@ -191,7 +214,7 @@ public final class ProfileCache: Sendable {
         if refresh {
             Task {
                 _ = try? await self.load(key: key, identification: identification, keys: keys)
-                self.state.withLock { _ = $0.refreshing.remove(key) }
+                self.shard(key).state.withLock { _ = $0.refreshing.remove(key) }
             }
         }
         return cached
@@ -203,7 +226,7 @@ public final class ProfileCache: Sendable {
         key: String, keys: Set<EventKey>, staleAllowed: Bool
     ) -> (view: ProfileView?, refresh: Bool) {
         let now = self.now()
-        let found: (view: ProfileView?, refresh: Bool) = state.withLock { state in
+        let found: (view: ProfileView?, refresh: Bool) = shard(key).state.withLock { state in
             if let entry = state.entries[key], entry.keys == keys {
                 let age = now - entry.loadedAt
                 if age < timeToLive {
@@ -225,13 +248,13 @@ public final class ProfileCache: Sendable {
     /// The proxy's own events, not yet stored: applied to cached views now and to views read later.
     public func record(_ events: [TrackEvent], keys: Set<EventKey>) {
         let now = self.now()
-        state.withLock { state in
-            for event in events {
-                guard let key = Self.key(userId: event.userId, profileId: event.profileId) else { continue }
+        for event in events {
+            guard let key = Self.key(userId: event.userId, profileId: event.profileId) else { continue }
+            shard(key).state.withLock { state in
                 state.entries.update(key) { entry in
                     Self.apply(event, to: &entry.view, keys: entry.keys, skipDuplicates: false)
                 }
-                if state.pendingCount < pendingLimit {
+                if state.pendingCount < shardPendingLimit {
                     state.pending[key, default: []].append(
                         Pending(event: event, sequence: state.nextSequence, submittedAt: now))
                     state.nextSequence += 1
@@ -251,20 +274,26 @@ public final class ProfileCache: Sendable {
             guard let key = Self.key(userId: event.userId, profileId: event.profileId) else { continue }
             stored[key, default: []].append(event.eventId)
         }
-        // A second's batch names about every active visitor, and the event loops take this lock for every page:
+        // A second's batch names about every active visitor, and the event loops take these locks for every page:
         // a few visitors per hold, so that no page waits for the whole batch.
-        let visitors = Array(stored)
-        for start in stride(from: 0, to: visitors.count, by: Self.visitorsPerLock) {
-            state.withLock { state in
-                for (key, eventIds) in visitors[start..<min(start + Self.visitorsPerLock, visitors.count)] {
-                    state.pending[key]?.markStored(eventIds, at: now)
+        var visitorsByShard = [[(key: String, eventIds: [String])]](repeating: [], count: shards.count)
+        for (key, eventIds) in stored {
+            visitorsByShard[shards.count == 1 ? 0 : Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
+                .append((key, eventIds))
+        }
+        for (shard, visitors) in zip(shards, visitorsByShard) {
+            for start in stride(from: 0, to: visitors.count, by: Self.visitorsPerLock) {
+                shard.state.withLock { state in
+                    for (key, eventIds) in visitors[start..<min(start + Self.visitorsPerLock, visitors.count)] {
+                        state.pending[key]?.markStored(eventIds, at: now)
+                    }
                 }
             }
         }
         // Pruning walks every pending list, so at most once a second rather than per batch.
-        let due = state.withLock { state in
-            guard state.lastPrune.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
-            state.lastPrune = now
+        let due = lastPrune.withLock { lastPrune in
+            guard lastPrune.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
+            lastPrune = now
             return true
         }
         if due { prune(now: now) }
@@ -275,37 +304,45 @@ public final class ProfileCache: Sendable {
 
     /// Forgets what is cached for these people (after writes that change identities or attributes).
     public func invalidate(_ events: [TrackEvent]) {
-        state.withLock { state in
-            for event in events {
-                for key in [
-                    Self.key(userId: event.userId, profileId: nil), Self.key(userId: nil, profileId: event.profileId),
-                    Self.key(userId: event.anotherUserId, profileId: nil),
-                ].compactMap({ $0 }) {
-                    state.entries.remove(key)
-                }
+        for event in events {
+            for key in [
+                Self.key(userId: event.userId, profileId: nil), Self.key(userId: nil, profileId: event.profileId),
+                Self.key(userId: event.anotherUserId, profileId: nil),
+            ].compactMap({ $0 }) {
+                shard(key).state.withLock { $0.entries.remove(key) }
             }
         }
     }
 
     /// `staleHits`: views served past their life while read again (counted apart from `hits`).
     public var statistics: (entries: Int, hits: Int, misses: Int, staleHits: Int, pending: Int) {
-        state.withLock { ($0.entries.count, $0.hits, $0.misses, $0.staleHits, $0.pendingCount) }
+        shards.reduce(into: (entries: 0, hits: 0, misses: 0, staleHits: 0, pending: 0)) { total, shard in
+            shard.state.withLock { state in
+                total.entries += state.entries.count
+                total.hits += state.hits
+                total.misses += state.misses
+                total.staleHits += state.staleHits
+                total.pending += state.pendingCount
+            }
+        }
     }
 
     private func prune(now: ContinuousClock.Instant) {
         let grace = overlayGrace
-        let keys = state.withLock { Array($0.pending.keys) }
-        for start in stride(from: 0, to: keys.count, by: Self.visitorsPerLock) {
-            state.withLock { state in
-                for key in keys[start..<min(start + Self.visitorsPerLock, keys.count)] {
-                    guard var list = state.pending.removeValue(forKey: key) else { continue }
-                    let before = list.count
-                    list.removeAll { pending in
-                        if let storedAt = pending.storedAt { return now - storedAt >= grace }
-                        return now - pending.submittedAt >= .seconds(3600)
+        for shard in shards {
+            let keys = shard.state.withLock { Array($0.pending.keys) }
+            for start in stride(from: 0, to: keys.count, by: Self.visitorsPerLock) {
+                shard.state.withLock { state in
+                    for key in keys[start..<min(start + Self.visitorsPerLock, keys.count)] {
+                        guard var list = state.pending.removeValue(forKey: key) else { continue }
+                        let before = list.count
+                        list.removeAll { pending in
+                            if let storedAt = pending.storedAt { return now - storedAt >= grace }
+                            return now - pending.submittedAt >= .seconds(3600)
+                        }
+                        state.pendingCount -= before - list.count
+                        if !list.isEmpty { state.pending[key] = list }
                     }
-                    state.pendingCount -= before - list.count
-                    if !list.isEmpty { state.pending[key] = list }
                 }
             }
         }
