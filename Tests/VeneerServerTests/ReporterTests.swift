@@ -131,6 +131,40 @@ struct ReporterTests {
         try await store.close()
     }
 
+    @Test func concurrentSubmitsWriteWholeJournalLinesAndEachEventIsStoredOnce() async throws {
+        // Threads write the journal outside the reporter's lock: every line must land whole, once.
+        let folder = try Self.folder()
+        let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
+        let events = Self.views(4000, prefix: "c", profiles: 10)
+        do {
+            let killed = Reporter(settings: Self.settings(folder), store: store, logger: APITestServer.logger)
+            DispatchQueue.concurrentPerform(iterations: 8) { thread in
+                for pair in stride(from: thread * 500, to: thread * 500 + 500, by: 2) {
+                    killed.submit(Array(events[pair..<pair + 2]))
+                }
+            }
+            #expect(killed.statistics.submitted == 4000)
+        }
+        let journal = folder + "/spool/journal"
+        var lines = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: journal) {
+            let text = try String(contentsOfFile: journal + "/" + name, encoding: .utf8)
+            for line in text.split(separator: "\n") {
+                lines += 1
+                #expect(line.hasPrefix("{") && line.hasSuffix("}"), "a torn or mixed line: \(line.prefix(80))")
+            }
+        }
+        #expect(lines == 4000)
+        let next = Reporter(settings: Self.settings(folder), store: store, logger: APITestServer.logger)
+        let running = Task { try await next.run() }
+        #expect(try await Self.waitUntil { try await Self.storedCount(store) == 4000 })
+        next.stop()
+        try await running.value
+        #expect(next.statistics.replayed == 4000)
+        #expect(try await Self.storedCount(store) == 4000)
+        try await store.close()
+    }
+
     @Test func aFullQueueSpillsToTheJournalAndNothingIsLost() async throws {
         let folder = try Self.folder()
         let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)

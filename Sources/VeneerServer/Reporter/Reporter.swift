@@ -139,19 +139,32 @@ public final class Reporter: Service, Sendable {
         let limit = max(1, settings.queueLimit)
         // Encoded before the lock: every event loop submits under it.
         let lines = SpoolWriter.Lines(events)
-        let idleLoop = state.withLock { state in
-            state.statistics.submitted += events.count
-            var file = 0
-            do {
-                try state.journal.append(lines, durable: false)
+        // The journal's file is taken under the lock and counts these events before they are written, so that a
+        // seal meanwhile cannot find it fully stored and delete it. The write runs outside the lock: every event
+        // loop takes it for every page, and a system call held inside it made them wait on each other.
+        let journal: Result<(id: Int, file: SpoolFile), any Error> = state.withLock { state in
+            Result {
+                let file = try state.journal.currentFile()
                 if state.currentFile == 0 {
                     state.currentFile = state.nextFile
                     state.nextFile += 1
-                    state.files[state.currentFile] = JournalFile(path: state.journal.path ?? "")
+                    state.files[state.currentFile] = JournalFile(path: file.path)
                 }
-                file = state.currentFile
-                state.files[file]?.total += events.count
-            } catch {
+                state.files[state.currentFile]?.total += events.count
+                return (state.currentFile, file)
+            }
+        }
+        let written = journal.flatMap { journal in
+            Result { try journal.file.write(lines, durable: false) }.map { journal.id }
+        }
+        let idleLoop = state.withLock { state in
+            state.statistics.submitted += events.count
+            var file = 0
+            switch written {
+            case .success(let id):
+                file = id
+            case .failure(let error):
+                if case .success(let journal) = journal { state.files[journal.id]?.total -= events.count }
                 if !state.journalFailureLogged {
                     state.journalFailureLogged = true
                     logger.error("reporter: cannot write the journal in \(journalDirectory): \(error)")

@@ -3,17 +3,24 @@ import VeneerCore
 
 /// Writes the reporter's local append-only files: one JSON event per line, named `<pid>-<ms>-<n>.jsonl`. A file
 /// is replayable once its writer sealed it or died; a torn last line (killed mid-write) is skipped.
-/// Not thread-safe: the reporter uses it under its own lock.
+/// Not thread-safe: the reporter uses it under its own lock. Appends to an open file (`SpoolFile.write`) may run
+/// outside that lock, from several threads at once.
+///
+/// ```swift
+/// var writer = SpoolWriter(directory: spool + "/journal")
+/// try writer.append(SpoolWriter.Lines(events), durable: false)
+/// let sealed = writer.seal()  // the next append starts a new file
+/// ```
 struct SpoolWriter {
     let directory: String
-    private(set) var handle: FileHandle?
-    private(set) var path: String?
+    private(set) var file: SpoolFile?
     private(set) var sequence = 0
-    private(set) var lines = 0
 
     init(directory: String) {
         self.directory = directory
     }
+
+    var path: String? { file?.path }
 
     /// The journal lines for these events, made before the lock that `append` runs under is taken.
     struct Lines: Sendable {
@@ -29,6 +36,19 @@ struct SpoolWriter {
         }
     }
 
+    /// The file appends go to now, opened if there is none.
+    mutating func currentFile() throws -> SpoolFile {
+        if let file { return file }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        sequence += 1
+        let path = "\(directory)/\(getpid())-\(Int64(Date().timeIntervalSince1970 * 1000))-\(sequence).jsonl"
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        let opened = SpoolFile(path: path, descriptor: descriptor)
+        file = opened
+        return opened
+    }
+
     /// Appends to the current file (opening one if needed). The kernel holds the bytes once this returns, so
     /// they survive the process being killed; `durable` also syncs them to disk.
     mutating func append(_ events: some Sequence<TrackEvent>, durable: Bool) throws {
@@ -37,44 +57,48 @@ struct SpoolWriter {
 
     mutating func append(_ lines: Lines, durable: Bool) throws {
         guard lines.count > 0 else { return }
-        if handle == nil {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            sequence += 1
-            let path = "\(directory)/\(getpid())-\(Int64(Date().timeIntervalSince1970 * 1000))-\(sequence).jsonl"
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-            }
-            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            self.path = path
-            self.lines = 0
-        }
-        // The file is new and only this writer writes it: the position stays at its end between appends.
-        // One write(2) from the string's own bytes: no Data copy per page view.
+        try currentFile().write(lines, durable: durable)
+    }
+
+    /// Ends the current file and returns its path; the next append starts a new one. The file closes once no
+    /// write holds it any more.
+    mutating func seal(sync: Bool = false) -> String? {
+        guard let file else { return nil }
+        if sync { fsync(file.descriptor) }
+        self.file = nil
+        return file.path
+    }
+}
+
+/// One open spool file. It is opened to append, so writes from several threads at once each land whole, and it
+/// closes when the last holder lets go, so a seal never closes it under a write in flight.
+final class SpoolFile: Sendable {
+    let path: String
+    let descriptor: Int32
+
+    init(path: String, descriptor: Int32) {
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
+
+    /// One write(2) from the lines' own bytes: no Data copy per page view.
+    func write(_ lines: SpoolWriter.Lines, durable: Bool) throws {
         var text = lines.text
-        let descriptor = handle!.fileDescriptor
         try text.withUTF8 { bytes in
             var offset = 0
             while offset < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
-                    throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path ?? directory])
+                    throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
                 }
                 offset += written
             }
         }
-        self.lines += lines.count
-        if durable { try handle!.synchronize() }
-    }
-
-    /// Closes the current file and returns its path; the next append starts a new one.
-    mutating func seal(sync: Bool = false) -> String? {
-        guard let handle, let path else { return nil }
-        if sync { try? handle.synchronize() }
-        try? handle.close()
-        self.handle = nil
-        self.path = nil
-        lines = 0
-        return path
+        if durable, fsync(descriptor) != 0 {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
     }
 }
