@@ -108,9 +108,11 @@ public final class ProfileCache: Sendable {
         self.staleGrace = staleGrace
     }
 
-    private func shard(_ key: String) -> Shard {
-        shards.count == 1 ? shards[0] : shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
+    private func shardIndex(_ key: String) -> Int {
+        shards.count == 1 ? 0 : Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))
     }
+
+    private func shard(_ key: String) -> Shard { shards[shardIndex(key)] }
 
     /// The cache key: the user id when there is one, else the profile id.
     static func key(userId: String?, profileId: String?) -> String? {
@@ -161,8 +163,7 @@ public final class ProfileCache: Sendable {
         // Own events the store may not have yet: unconfirmed ones, and ones confirmed after this read began. They
         // are laid over the view outside the lock, since against a long history that is the costly part, and the
         // event loops wait for this lock; what was recorded meanwhile is laid over under it.
-        let (overlay, recordedLater) = keyShard.state.withLock { state in (state.pending[key] ?? [], state.nextSequence)
-        }
+        let (overlay, recordedLater) = keyShard.state.withLock { ($0.pending[key] ?? [], $0.nextSequence) }
         for pending in overlay where pending.storedAt.map({ $0 >= readStarted }) ?? true {
             Self.apply(pending.event, to: &view, keys: keys, skipDuplicates: true)
         }
@@ -278,8 +279,7 @@ public final class ProfileCache: Sendable {
         // a few visitors per hold, so that no page waits for the whole batch.
         var visitorsByShard = [[(key: String, eventIds: [String])]](repeating: [], count: shards.count)
         for (key, eventIds) in stored {
-            visitorsByShard[shards.count == 1 ? 0 : Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
-                .append((key, eventIds))
+            visitorsByShard[shardIndex(key)].append((key, eventIds))
         }
         for (shard, visitors) in zip(shards, visitorsByShard) {
             for start in stride(from: 0, to: visitors.count, by: Self.visitorsPerLock) {
