@@ -13,11 +13,16 @@ import Glibc
 /// invalid file refused, SIGTERM drain — in front of a real origin.
 @Suite("Proxy operations", .serialized, .timeLimit(.minutes(3)))
 struct ProxyOperationsTests {
+    /// The pages here are counted in metrics: a decision budget a busy machine cannot miss keeps each one
+    /// personalized rather than failed open (the budget has tests of its own).
     static func config(origin: String, headline: String) -> String {
         """
         [origin]
         url = "\(origin)"
         timeout = "5s"
+
+        [decision]
+        budget = "5s"
 
         [[route]]
         path = "/shop"

@@ -56,6 +56,17 @@ struct ReporterTests {
         return try await condition()
     }
 
+    /// A reporter started on what an earlier one left in `folder` stores exactly `count` events, all by replay.
+    static func expectANewReporterReplays(_ count: Int, folder: String, store: any Store) async throws {
+        let next = Reporter(settings: Self.settings(folder), store: store, logger: APITestServer.logger)
+        let running = Task { try await next.run() }
+        #expect(try await Self.waitUntil { try await Self.storedCount(store) == count })
+        next.stop()
+        try await running.value
+        #expect(next.statistics.replayed == count)
+        #expect(try await Self.storedCount(store) == count)
+    }
+
     @Test func submittedEventsReachTheStoreInBatchesAndTheJournalIsCleanedUp() async throws {
         let folder = try Self.folder()
         let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
@@ -121,13 +132,7 @@ struct ReporterTests {
             killed.submit(Self.views(300, prefix: "k"))
         }
         #expect(try await Self.storedCount(store) == 0)
-        let next = Reporter(settings: Self.settings(folder), store: store, logger: APITestServer.logger)
-        let running = Task { try await next.run() }
-        #expect(try await Self.waitUntil { try await Self.storedCount(store) == 300 })
-        next.stop()
-        try await running.value
-        #expect(next.statistics.replayed == 300)
-        #expect(try await Self.storedCount(store) == 300)
+        try await Self.expectANewReporterReplays(300, folder: folder, store: store)
         try await store.close()
     }
 
@@ -155,13 +160,7 @@ struct ReporterTests {
             }
         }
         #expect(lines == 4000)
-        let next = Reporter(settings: Self.settings(folder), store: store, logger: APITestServer.logger)
-        let running = Task { try await next.run() }
-        #expect(try await Self.waitUntil { try await Self.storedCount(store) == 4000 })
-        next.stop()
-        try await running.value
-        #expect(next.statistics.replayed == 4000)
-        #expect(try await Self.storedCount(store) == 4000)
+        try await Self.expectANewReporterReplays(4000, folder: folder, store: store)
         try await store.close()
     }
 
