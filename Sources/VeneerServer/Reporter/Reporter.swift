@@ -48,6 +48,9 @@ public final class Reporter: Service, Sendable {
         var sealed = false
         /// Some of its events are not in the queue: only a replay of the file delivers them.
         var needsReplay = false
+        /// Appends under way outside the lock: until they are done and their events queued, the file is neither
+        /// replayed nor removed.
+        var writing = 0
     }
 
     private struct State {
@@ -151,6 +154,7 @@ public final class Reporter: Service, Sendable {
                     state.files[state.currentFile] = JournalFile(path: file.path)
                 }
                 state.files[state.currentFile]?.total += events.count
+                state.files[state.currentFile]?.writing += 1
                 return (state.currentFile, file)
             }
         }
@@ -159,6 +163,7 @@ public final class Reporter: Service, Sendable {
         }
         let idleLoop = state.withLock { state in
             state.statistics.submitted += events.count
+            if case .success(let journal) = journal { state.files[journal.id]?.writing -= 1 }
             var file = 0
             switch written {
             case .success(let id):
@@ -417,7 +422,10 @@ public final class Reporter: Service, Sendable {
     private func removeDeliveredFiles() {
         let done: [String] = state.withLock { state in
             var done: [String] = []
-            for (id, file) in state.files where file.sealed && !file.needsReplay && file.stored >= file.total {
+            for (id, file) in state.files
+            where file.sealed && !file.needsReplay && file.writing == 0
+                && file.stored >= file.total
+            {
                 done.append(file.path)
                 state.files[id] = nil
             }
@@ -433,7 +441,11 @@ public final class Reporter: Service, Sendable {
             var pending = Set<String>()
             var other = Set<String>()
             for file in state.files.values {
-                if file.sealed && file.needsReplay { pending.insert(file.path) } else { other.insert(file.path) }
+                if file.sealed && file.needsReplay && file.writing == 0 {
+                    pending.insert(file.path)
+                } else {
+                    other.insert(file.path)
+                }
             }
             return (state.journal.path, pending, other)
         }
