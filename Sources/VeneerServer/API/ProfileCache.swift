@@ -49,7 +49,6 @@ public final class ProfileCache: Sendable {
     private let store: any Store
     /// Told how long each lookup took and whether the cache answered it.
     private let observe: (@Sendable (_ fromCache: Bool, _ duration: Duration) -> Void)?
-    private let capacity: Int
     private let timeToLive: Duration
     /// How long past its life a view may still answer the proxy while it is read again in the background. A
     /// minute covers the time a visitor reads a page, so that the next page of a visit does not wait for the store.
@@ -99,10 +98,10 @@ public final class ProfileCache: Sendable {
         self.tailMargin = tailMargin
         self.store = store
         self.observe = observe
-        self.capacity = max(1, capacity)
-        let shardCount = self.capacity >= Self.shardedCapacity ? Self.shardCount : 1
+        let capacity = max(1, capacity)
+        let shardCount = capacity >= Self.shardedCapacity ? Self.shardCount : 1
         self.shards = (0..<shardCount).map { _ in Shard() }
-        self.shardCapacity = max(1, self.capacity / shardCount)
+        self.shardCapacity = max(1, capacity / shardCount)
         self.shardPendingLimit = Self.pendingLimit / shardCount
         self.timeToLive = timeToLive
         self.staleGrace = staleGrace

@@ -28,9 +28,7 @@ final class BackgroundExecutor: TaskExecutor {
     /// Runs `body` on the executor's thread after `delay`. A tick scheduled here wakes only that thread, where
     /// `Task.sleep` wakes the global executor's timer thread and a worker first.
     func schedule(in delay: Duration, _ body: @escaping @Sendable () -> Void) {
-        let (seconds, attoseconds) = delay.components
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-        loop.scheduleTask(in: .nanoseconds(nanoseconds)) { body() }
+        loop.scheduleTask(in: TimeAmount(delay)) { body() }
     }
 
     /// The thread's nice value, read on it.
