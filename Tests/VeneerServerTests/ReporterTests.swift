@@ -238,6 +238,14 @@ struct ReporterTests {
         #expect(try await Self.waitUntil { reporter.statistics.storeFailures > 0 })
         #expect(reporter.statistics.spooled == 0, "no journal took them")
         #expect(reporter.queued == 300, "all of them wait in memory")
+        // Retries take the batch off the queue while they try: it still counts as waiting in memory.
+        var leastQueued = Int.max
+        let watchEnd = ContinuousClock.now + .seconds(1)
+        while ContinuousClock.now < watchEnd {
+            leastQueued = min(leastQueued, reporter.queued)
+            try await Task.sleep(for: .microseconds(200))
+        }
+        #expect(leastQueued == 300, "through the retries")
         try await server.startAgain()
         #expect(try await Self.waitUntil(60) { reporter.queued == 0 })
         reporter.stop()

@@ -74,6 +74,9 @@ public final class Reporter: Service, Sendable {
         var statistics = Statistics()
         var journalFailureLogged = false
 
+        /// Events the store loop has taken off the queue for a write that has not ended yet.
+        var writingToStore = 0
+
         var queueCount: Int { queue.count - queueHead }
 
         /// Takes the store loop's pause if this ends it: any pause, or with `eventArrived` only one that waits
@@ -127,8 +130,8 @@ public final class Reporter: Service, Sendable {
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
 
-    /// Events waiting in memory for the store.
-    public var queued: Int { state.withLock { $0.queueCount } }
+    /// Events in memory that the store does not hold yet: those queued and those in a write under way.
+    public var queued: Int { state.withLock { $0.queueCount + $0.writingToStore } }
 
     public func submit(_ event: TrackEvent) {
         submit([event])
@@ -361,6 +364,7 @@ public final class Reporter: Service, Sendable {
                 files.reserveCapacity(state.queue.count)
                 swap(&events, &state.queue)
                 swap(&files, &state.queueFiles)
+                state.writingToStore = events.count
                 return (events, files)
             }
             let end = min(state.queue.count, state.queueHead + batchSize)
@@ -371,9 +375,11 @@ public final class Reporter: Service, Sendable {
                 state.queueFiles.removeFirst(state.queueHead)
                 state.queueHead = 0
             }
+            state.writingToStore = taken.0.count
             return taken
         }
         guard !events.isEmpty else { return 0 }
+        var failed = false
         if storeReady {
             do {
                 _ = try await store.append(events)
@@ -383,6 +389,7 @@ public final class Reporter: Service, Sendable {
                 var storedPerFile: [Int: Int] = [:]
                 for file in files where file != 0 { storedPerFile[file, default: 0] += 1 }
                 state.withLock { state in
+                    state.writingToStore = 0
                     state.statistics.stored += events.count
                     for (file, count) in storedPerFile { state.files[file]?.stored += count }
                 }
@@ -392,10 +399,14 @@ public final class Reporter: Service, Sendable {
                 let delay = backoff.next()
                 retryAt = ContinuousClock.now + delay
                 logger.warning("reporter: store write failed, events go to the journal; next try in \(delay): \(error)")
-                state.withLock { $0.statistics.storeFailures += 1 }
+                failed = true
             }
         }
+        // The failure is counted in the same lock that puts the events back, so that no reader sees the one
+        // without the other.
         state.withLock { state in
+            state.writingToStore = 0
+            if failed { state.statistics.storeFailures += 1 }
             var unjournaled: [TrackEvent] = []
             for (event, file) in zip(events, files) {
                 if file != 0 { state.files[file]?.needsReplay = true } else { unjournaled.append(event) }
