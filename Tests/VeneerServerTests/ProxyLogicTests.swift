@@ -141,6 +141,39 @@ struct ProxyLogicTests {
         #expect(single["x"] == nil && single["y"] == 2 && single.count == 1)
     }
 
+    @Test("the LRU against a list kept in order of use: 20,000 random reads, sets, updates and removes agree")
+    func leastRecentlyUsedAgreesWithAnOrderedList() {
+        var random = SplitMix64(seed: 7)
+        var cache = LeastRecentlyUsed<Int, Int>()
+        var model: [(key: Int, value: Int)] = []  // from least to most recently used
+        for step in 0..<20_000 {
+            let key = Int.random(in: 0..<40, using: &random)
+            let capacity = Int.random(in: 1...30, using: &random)
+            switch Int.random(in: 0..<4, using: &random) {
+            case 0:
+                let found = model.firstIndex { $0.key == key }
+                let expected = found.map { model[$0].value }
+                if let found { model.append(model.remove(at: found)) }
+                #expect(cache[key] == expected, "read \(key) at step \(step)")
+            case 1:
+                model.removeAll { $0.key == key }
+                model.append((key, step))
+                if model.count > capacity { model.removeFirst(model.count - capacity) }
+                cache.set(key, step, capacity: capacity)
+            case 2:
+                let found = model.firstIndex { $0.key == key }
+                if let found { model[found].value = -step }
+                #expect(cache.update(key) { $0 = -step } == (found != nil), "update \(key) at step \(step)")
+            default:
+                model.removeAll { $0.key == key }
+                cache.remove(key)
+            }
+            #expect(cache.count == model.count, "count at step \(step)")
+        }
+        // The order holds too: reading from the least recently used keeps each value where the list has it.
+        for (key, value) in model { #expect(cache[key] == value) }
+    }
+
     @Test("event ids: 32 hex digits, ordered by time, distinct within a millisecond")
     func eventIdentifiers() {
         let early = Visitor.makeEventIdentifier(at: 1_764_000_000_000)

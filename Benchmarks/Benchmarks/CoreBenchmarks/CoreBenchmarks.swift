@@ -36,4 +36,34 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(distinct.engine.choose(distinct.request, profile: distinct.profile, now: distinct.now))
         }
     }
+    // What the proxy writes twice per exposure: the event's data as JSON, once in the journal line and once in
+    // the store's `data` column.
+    let exposure = Exposure(
+        selector: "welcome-back", optimizationName: "Welcome back", group: nil, kind: .personalization,
+        arm: "Returning visitor", control: false, bucketVersion: 1, assignmentKey: "p:v00000000000000000000000000000001"
+    )
+    let event = TrackEvent.exposure(
+        exposure, eventId: "0193a5f4c2e07a1b9c3d4e5f60718293", timestamp: 1_764_000_000_000,
+        profileId: "v00000000000000000000000000000001", userId: nil, sessionId: "s00000000000000000000000000000001",
+        url: "http://127.0.0.1:18080/personal/100k.html", device: .desktop, applied: true)
+    Benchmark("JSON: an exposure event's data as text") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(JSONValue.object(event.data).jsonText())
+        }
+    }
+    Benchmark("JSON: an exposure event's data appended to a String") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var text = ""
+            JSONValue.object(event.data).write(into: &text)
+            blackHole(text)
+        }
+    }
+    Benchmark("JSON: an exposure event's data appended as bytes") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(512)
+            JSONValue.object(event.data).write(into: &bytes)
+            blackHole(bytes)
+        }
+    }
 }

@@ -44,9 +44,10 @@ extension JSONValue {
 
     /// Compact JSON text with sorted keys, so equal values always print the same.
     public func jsonText() -> String {
-        var output = ""
-        write(into: &output)
-        return output
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(128)
+        write(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Appends `jsonText()` to `output`.

@@ -1,32 +1,37 @@
-/// A bounded map that evicts the least recently used entry: a dictionary of nodes in a doubly linked list,
-/// so every operation is O(1).
+/// A bounded map that evicts the least recently used entry: a dictionary from key to slot, and the slots in a
+/// doubly linked list held by index, so every operation is O(1) and hashes the key once.
+///
+/// ```swift
+/// var views = LeastRecentlyUsed<String, Int>()
+/// views.set("p:abc", 1, capacity: 1000)
+/// let view = views["p:abc"]  // now the most recently used
+/// ```
 struct LeastRecentlyUsed<Key: Hashable, Value> {
-    private struct Node {
-        var value: Value
-        var newer: Key?
-        var older: Key?
+    private struct Slot {
+        /// Both nil while the slot is free, so that a removed entry keeps nothing alive.
+        var key: Key?
+        var value: Value?
+        var newer: Int
+        var older: Int
     }
 
-    private var nodes: [Key: Node] = [:]
-    private var newest: Key?
-    private var oldest: Key?
+    private static var none: Int { -1 }
 
-    var count: Int { nodes.count }
+    private var slots: [Slot] = []
+    private var slotOfKey: [Key: Int] = [:]
+    private var freeSlots: [Int] = []
+    private var newest = none
+    private var oldest = none
 
-    /// Reads and marks as recently used. The node moves to the front where it is stored: taking it out of the
-    /// dictionary and putting it back would hash its key twice more and copy its value twice.
+    var count: Int { slotOfKey.count }
+
+    /// Reads and marks as recently used. The links are moved by index: the key is hashed once, where a list
+    /// linked by key hashed it (and its neighbours') five times more.
     subscript(key: Key) -> Value? {
         mutating get {
-            guard let node = nodes[key] else { return nil }
-            if let newer = node.newer {
-                nodes[newer]?.older = node.older
-                if let older = node.older { nodes[older]?.newer = newer } else { oldest = newer }
-                if let newest { nodes[newest]?.newer = key }
-                nodes[key]?.newer = nil
-                nodes[key]?.older = newest
-                newest = key
-            }
-            return node.value
+            guard let slot = slotOfKey[key] else { return nil }
+            moveToFront(slot)
+            return slots[slot].value
         }
     }
 
@@ -35,34 +40,60 @@ struct LeastRecentlyUsed<Key: Hashable, Value> {
     /// the key was present.
     @discardableResult
     mutating func update(_ key: Key, _ change: (inout Value) -> Void) -> Bool {
-        // Found by index: `nodes[key] != nil` would copy the node out (and retain all it holds) to compare it.
-        guard let index = nodes.index(forKey: key) else { return false }
-        change(&nodes.values[index].value)
+        guard let slot = slotOfKey[key] else { return false }
+        change(&slots[slot].value!)
         return true
     }
 
     mutating func set(_ key: Key, _ value: Value, capacity: Int) {
-        if nodes[key] != nil { unlink(key) }
-        link(key, value)
-        while nodes.count > capacity, let victim = oldest {
-            unlink(victim)
+        if let slot = slotOfKey[key] {
+            slots[slot].value = value
+            moveToFront(slot)
+        } else {
+            let entry = Slot(key: key, value: value, newer: Self.none, older: newest)
+            let slot: Int
+            if let free = freeSlots.popLast() {
+                slots[free] = entry
+                slot = free
+            } else {
+                slots.append(entry)
+                slot = slots.count - 1
+            }
+            slotOfKey[key] = slot
+            if newest != Self.none { slots[newest].newer = slot }
+            newest = slot
+            if oldest == Self.none { oldest = slot }
+        }
+        while slotOfKey.count > capacity, oldest != Self.none {
+            free(oldest)
         }
     }
 
     mutating func remove(_ key: Key) {
-        if nodes[key] != nil { unlink(key) }
+        if let slot = slotOfKey[key] { free(slot) }
     }
 
-    private mutating func link(_ key: Key, _ value: Value) {
-        nodes[key] = Node(value: value, newer: nil, older: newest)
-        if let newest { nodes[newest]?.newer = key }
-        newest = key
-        if oldest == nil { oldest = key }
+    private mutating func unlink(_ slot: Int) {
+        let newer = slots[slot].newer
+        let older = slots[slot].older
+        if newer != Self.none { slots[newer].older = older } else { newest = older }
+        if older != Self.none { slots[older].newer = newer } else { oldest = newer }
     }
 
-    private mutating func unlink(_ key: Key) {
-        guard let node = nodes.removeValue(forKey: key) else { return }
-        if let newer = node.newer { nodes[newer]?.older = node.older } else { newest = node.older }
-        if let older = node.older { nodes[older]?.newer = node.newer } else { oldest = node.newer }
+    private mutating func moveToFront(_ slot: Int) {
+        guard slot != newest else { return }
+        unlink(slot)
+        slots[slot].newer = Self.none
+        slots[slot].older = newest
+        // Not the newest, so the list holds another slot and `newest` is one.
+        slots[newest].newer = slot
+        newest = slot
+    }
+
+    private mutating func free(_ slot: Int) {
+        unlink(slot)
+        if let key = slots[slot].key { slotOfKey.removeValue(forKey: key) }
+        slots[slot] = Slot(key: nil, value: nil, newer: Self.none, older: Self.none)
+        freeSlots.append(slot)
     }
 }

@@ -248,19 +248,36 @@ public final class ProfileCache: Sendable {
     /// The proxy's own events, not yet stored: applied to cached views now and to views read later.
     public func record(_ events: [TrackEvent], keys: Set<EventKey>) {
         let now = self.now()
-        for event in events {
-            guard let key = Self.key(userId: event.userId, profileId: event.profileId) else { continue }
-            shard(key).state.withLock { state in
-                state.entries.update(key) { entry in
-                    Self.apply(event, to: &entry.view, keys: entry.keys, skipDuplicates: false)
-                }
-                if state.pendingCount < shardPendingLimit {
-                    state.pending[key, default: []].append(
-                        Pending(event: event, sequence: state.nextSequence, submittedAt: now))
-                    state.nextSequence += 1
-                    state.pendingCount += 1
+        // A page's events are one visitor's: each run of events with one key takes the lock and finds its entry
+        // and its overlay once.
+        var start = events.startIndex
+        while start < events.endIndex {
+            let key = Self.key(userId: events[start].userId, profileId: events[start].profileId)
+            var end = start + 1
+            while end < events.endIndex,
+                Self.key(userId: events[end].userId, profileId: events[end].profileId) == key
+            {
+                end += 1
+            }
+            if let key {
+                let run = events[start..<end]
+                shard(key).state.withLock { state in
+                    state.entries.update(key) { entry in
+                        for event in run { Self.apply(event, to: &entry.view, keys: entry.keys, skipDuplicates: false) }
+                    }
+                    let room = min(run.count, shardPendingLimit - state.pendingCount)
+                    guard room > 0 else { return }
+                    var added: [Pending] = []
+                    added.reserveCapacity(room)
+                    for event in run.prefix(room) {
+                        added.append(Pending(event: event, sequence: state.nextSequence, submittedAt: now))
+                        state.nextSequence += 1
+                    }
+                    state.pending[key, default: []].append(contentsOf: added)
+                    state.pendingCount += room
                 }
             }
+            start = end
         }
     }
 
@@ -348,7 +365,9 @@ public final class ProfileCache: Sendable {
     }
 
     static func apply(_ event: TrackEvent, to view: inout ProfileView, keys: Set<EventKey>, skipDuplicates: Bool) {
-        if let exposure = event.exposure {
+        // Read from the event's data once: each field is a lookup there.
+        let exposure = event.exposure
+        if let exposure {
             let record = ExposureRecord(
                 arm: exposure.arm, timestamp: event.timestamp, sessionId: event.sessionId, control: exposure.control)
             if skipDuplicates, view.exposures[exposure.selector]?.contains(record) == true { return }
@@ -360,7 +379,7 @@ public final class ProfileCache: Sendable {
             return
         }
         view.record(event: event.name, data: event.data, timestamp: event.timestamp, keys: keys)
-        if let exposure = event.exposure {
+        if let exposure {
             view.record(exposure: exposure, timestamp: event.timestamp, sessionId: event.sessionId)
         }
         for (name, value) in event.userAttributes { view.userAttributes[name] = value }

@@ -20,8 +20,7 @@ final class SpoolFile: Sendable {
 
     /// One write(2) from the lines' own bytes: no Data copy per page view.
     func write(_ lines: SpoolWriter.Lines, durable: Bool) throws {
-        var text = lines.text
-        try text.withUTF8 { bytes in
+        try lines.bytes.withUnsafeBufferPointer { bytes in
             var offset = 0
             while offset < bytes.count {
                 let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)

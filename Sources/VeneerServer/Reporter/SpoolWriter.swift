@@ -24,13 +24,14 @@ struct SpoolWriter {
 
     /// The journal lines for these events, made before the lock that `append` runs under is taken.
     struct Lines: Sendable {
-        var text = ""
+        var bytes: [UInt8] = []
         var count = 0
 
         init(_ events: some Sequence<TrackEvent>) {
+            bytes.reserveCapacity(512 * events.underestimatedCount)
             for event in events {
-                text += event.spoolLine
-                text += "\n"
+                event.writeSpoolLine(into: &bytes)
+                bytes.append(UInt8(ascii: "\n"))
                 count += 1
             }
         }

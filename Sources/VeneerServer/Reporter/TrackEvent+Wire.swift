@@ -43,17 +43,19 @@ extension TrackEvent {
     /// One spool line: every field, so a replayed event is the same event. The text `jsonText()` prints for the
     /// object of `wirePayloadItem` plus `name`, `type` and `sourceId` (keys sorted, empty fields left out), written
     /// directly: the proxy writes one for every page view on its event loops.
-    var spoolLine: String {
-        var line = "{"
-        line.reserveCapacity(192 + 64 * (data.count + userAttributes.count + accountAttributes.count))
-        var separator = ""
-        func field(_ key: String, _ write: (inout String) -> Void) {
-            line += separator
-            line += key
+    var spoolLine: String { String(decoding: spoolLineBytes, as: UTF8.self) }
+
+    /// `spoolLine` as UTF-8, appended to `line`.
+    func writeSpoolLine(into line: inout [UInt8]) {
+        line.append(UInt8(ascii: "{"))
+        var first = true
+        func field(_ key: StaticString, _ write: (inout [UInt8]) -> Void) {
+            if !first { line.append(UInt8(ascii: ",")) }
+            first = false
+            line.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
             write(&line)
-            separator = ","
         }
-        func text(_ key: String, _ value: String?, keepEmpty: Bool = false) {
+        func text(_ key: StaticString, _ value: String?, keepEmpty: Bool = false) {
             guard let value, keepEmpty || !value.isEmpty else { return }
             field(key) { JSONValue.writeQuoted(value, into: &$0) }
         }
@@ -74,7 +76,13 @@ extension TrackEvent {
             field("\"userAttributes\":") { JSONValue.object(userAttributes).write(into: &$0) }
         }
         text("\"userId\":", userId)
-        line += "}"
+        line.append(UInt8(ascii: "}"))
+    }
+
+    var spoolLineBytes: [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(192 + 64 * (data.count + userAttributes.count + accountAttributes.count))
+        writeSpoolLine(into: &line)
         return line
     }
 
