@@ -543,7 +543,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        let text = ProxyHandler.gatewayErrorText(timedOut: timedOut)
+        let text = ProxyHandler.errorText(timedOut ? .gatewayTimeout : .badGateway)
         var out = context.channel.allocator.buffer(capacity: 256)
         out.writeStaticString(timedOut ? "HTTP/1.1 504 Gateway Timeout\r\n" : "HTTP/1.1 502 Bad Gateway\r\n")
         out.writeStaticString("Content-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ")

@@ -67,8 +67,11 @@ final class ProxyExchange: OriginResponseReceiver {
     var connection: OriginConnection?
     var reusedConnection = false
     var retried = false
-    /// When the origin's response head is due (`origin.timeout` after the request was sent); nil once it came.
+    /// When the origin's response head is due (`origin.timeout` after the last request byte it was sent); nil
+    /// once it came.
     var originDeadline: NIODeadline?
+    /// When the last request bytes came from the client, once the request is on its way to the origin.
+    var lastRequestBytesAt: NIODeadline?
     var budgetTimer: Scheduled<Void>?
 
     var responseMode: ResponseMode = .stream

@@ -97,7 +97,7 @@ extension ProxyHandler {
         writeResponseEnd(exchange: exchange)
     }
 
-    /// 502 or 504 with a short plain page; after the response started, the client connection is cut instead
+    /// 502, 504 or 408 with a short plain page; after the response started, the client connection is cut instead
     /// (a truncated body must not look complete).
     func respondWithError(_ status: HTTPResponseStatus, exchange: ProxyExchange) {
         exchange.cancelTimers()
@@ -106,27 +106,27 @@ extension ProxyHandler {
             connection.close()
         }
         if exchange.responseHeadSent {
-            recordRequest(
-                route: exchange.routeLabel, status: status == .gatewayTimeout ? 504 : 502,
-                duration: clock.now - exchange.started)
+            recordRequest(route: exchange.routeLabel, status: Int(status.code), duration: clock.now - exchange.started)
             finishExchange(exchange)
             context?.close(promise: nil)
             return
         }
         exchange.personalization = nil
         exchange.pageExposures = []
-        let text = Self.gatewayErrorText(timedOut: status == .gatewayTimeout)
+        let text = Self.errorText(status)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Cache-Control", value: "no-store")
         respondLocally(status: status, headers: headers, body: text, exchange: exchange, isPage: false)
     }
 
-    /// The body of a 502 or 504: short, plain, and nothing about the proxy's internals.
-    static func gatewayErrorText(timedOut: Bool) -> String {
-        timedOut
-            ? "504 Gateway Timeout\nThe site did not answer in time. Please try again.\n"
-            : "502 Bad Gateway\nThe site could not be reached. Please try again.\n"
+    /// The body of a 502, 504 or 408: short, plain, and nothing about the proxy's internals.
+    static func errorText(_ status: HTTPResponseStatus) -> String {
+        switch status {
+        case .gatewayTimeout: "504 Gateway Timeout\nThe site did not answer in time. Please try again.\n"
+        case .requestTimeout: "408 Request Timeout\nThe request did not arrive in time. Please try again.\n"
+        default: "502 Bad Gateway\nThe site could not be reached. Please try again.\n"
+        }
     }
 
     /// A redirect payload: the exposure is recorded first, then the answer goes out without an origin fetch.

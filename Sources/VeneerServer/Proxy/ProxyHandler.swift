@@ -66,10 +66,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .body(let buffer):
             guard let exchange else { return }
             exchange.requestBodyBytes += buffer.readableBytes
+            requestBytesArrived(exchange)
             forwardRequestPart(.body(.byteBuffer(buffer)), exchange: exchange)
         case .end(let trailers):
             guard let exchange else { return }
             exchange.requestEnded = true
+            requestBytesArrived(exchange)
             if exchange.awaitingRequestEnd {
                 finishExchange(exchange)
                 return
@@ -308,10 +310,34 @@ final class ProxyHandler: ChannelDuplexHandler {
         for part in exchange.pendingRequestParts { connection.write(part) }
         exchange.pendingRequestParts.removeAll()
         connection.flush()
-        let deadline = NIODeadline.now() + exchange.configuration.originTimeout
+        let now = NIODeadline.now()
+        let deadline = now + exchange.configuration.originTimeout
         exchange.originDeadline = deadline
-        if originTimer == nil { armOriginTimer(at: deadline, context: context) }
+        exchange.lastRequestBytesAt = now
+        if originTimer == nil {
+            let clientDeadline = exchange.requestEnded ? deadline : now + exchange.configuration.idleTimeout
+            armOriginTimer(at: min(deadline, clientDeadline), context: context)
+        }
         releaseClientReadsIfPossible()
+    }
+
+    /// `origin.timeout` counts from the last request bytes the origin was sent: an upload that keeps arriving is
+    /// never late, however long it takes.
+    private func requestBytesArrived(_ exchange: ProxyExchange) {
+        guard exchange.originDeadline != nil else { return }
+        let now = NIODeadline.now()
+        exchange.lastRequestBytesAt = now
+        exchange.originDeadline = now + exchange.configuration.originTimeout
+    }
+
+    /// When a client that still owes part of its request body is late: `server.idle_timeout` after the last
+    /// bytes it sent. Nil when it owes nothing, or when its reads are held because the origin takes no more
+    /// bytes (then the origin is the one that is late).
+    private func clientBodyDeadline(_ exchange: ProxyExchange) -> NIODeadline? {
+        guard !exchange.requestEnded, exchange.phase == .forwarding, !shouldHoldClientReads,
+            let last = exchange.lastRequestBytesAt
+        else { return nil }
+        return last + exchange.configuration.idleTimeout
     }
 
     private func armOriginTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
@@ -325,11 +351,29 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func originTimerFired() {
         originTimer = nil
         guard let exchange, let deadline = exchange.originDeadline, let context else { return }
-        if deadline <= .now() {
+        let now = NIODeadline.now()
+        if let clientDeadline = clientBodyDeadline(exchange) {
+            // The origin waits for the rest of the body too: it is not late until the client has sent it.
+            if clientDeadline <= now {
+                clientBodyTimedOut(exchange)
+            } else {
+                armOriginTimer(at: clientDeadline, context: context)
+            }
+        } else if deadline <= now {
             originTimedOut(exchangeID: exchange.id)
         } else {
             armOriginTimer(at: deadline, context: context)
         }
+    }
+
+    /// A client stopped sending its request body: 408, and the connection closes (the origin connection, with
+    /// half a request on it, is not reused).
+    private func clientBodyTimedOut(_ exchange: ProxyExchange) {
+        exchange.originDeadline = nil
+        services.logger.debug(
+            "a request body stopped arriving",
+            metadata: ["path": "\(exchange.path)", "bytes": "\(exchange.requestBodyBytes)"])
+        respondWithError(.requestTimeout, exchange: exchange)
     }
 
     private func forwardRequestPart(_ part: HTTPClientRequestPart, exchange: ProxyExchange) {

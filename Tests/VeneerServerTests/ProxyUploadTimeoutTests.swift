@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+@testable import VeneerServer
+
+/// Request bodies and the two timeouts: `origin.timeout` counts from the last request byte the origin got, so
+/// an upload that keeps arriving is never cut by it; a client that stops sending its body is answered 408
+/// after `server.idle_timeout`.
+@Suite("Proxy uploads and timeouts", .timeLimit(.minutes(3)))
+struct ProxyUploadTimeoutTests {
+    static let originOneSecond = "timeout = \"1s\""
+    static let idleTwoSeconds = "idle_timeout = \"2s\""
+
+    @Test("an upload that keeps arriving for three times origin.timeout reaches the origin whole and is answered")
+    func slowSteadyUpload() async throws {
+        try await ProxyHarness.with(originSettings: Self.originOneSecond, serverSettings: Self.idleTwoSeconds) {
+            harness in
+            let connection = try await RawConnection.connect(port: harness.port)
+            try await connection.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n")
+            for _ in 0..<12 {
+                try await Task.sleep(for: .milliseconds(250))
+                try await connection.send("u")
+            }
+            #expect(await connection.waitFor("received=12", seconds: 10), "got: \(connection.text)")
+            #expect(connection.text.hasPrefix("HTTP/1.1 200"))
+            await connection.close()
+        }
+    }
+
+    @Test("an upload that stops arriving is answered 408 after idle_timeout, and the connection closes")
+    func stalledUpload() async throws {
+        try await ProxyHarness.with(originSettings: Self.originOneSecond, serverSettings: Self.idleTwoSeconds) {
+            harness in
+            let connection = try await RawConnection.connect(port: harness.port)
+            try await connection.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhalf")
+            let lastByte = ContinuousClock.now
+            #expect(await connection.waitFor("HTTP/1.1 408", seconds: 10), "got: \(connection.text)")
+            // Not origin.timeout's 504 after 1 s: the client is the one that is late.
+            #expect(ContinuousClock.now - lastByte >= .milliseconds(1800))
+            #expect(!connection.text.contains("received="))
+            #expect(await connection.waitForClose(seconds: 5))
+            #expect(harness.origin.requests.count == 1, "the head went to the origin, no retry")
+        }
+    }
+
+    @Test("an origin that does not answer a whole upload still gets origin.timeout's 504, counted from its end")
+    func originSlowAfterUpload() async throws {
+        try await ProxyHarness.with(originSettings: Self.originOneSecond, serverSettings: Self.idleTwoSeconds) {
+            harness in
+            let connection = try await RawConnection.connect(port: harness.port)
+            try await connection.send("POST /slow/5000 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab")
+            try await Task.sleep(for: .milliseconds(600))
+            try await connection.send("cd")
+            let lastByte = ContinuousClock.now
+            #expect(await connection.waitFor("HTTP/1.1 504", seconds: 10), "got: \(connection.text)")
+            #expect(ContinuousClock.now - lastByte >= .milliseconds(900))
+            await connection.close()
+        }
+    }
+}
