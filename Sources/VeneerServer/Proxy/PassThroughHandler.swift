@@ -502,13 +502,23 @@ final class PassThroughHandler: ChannelDuplexHandler {
     private func originTimerFired() {
         originTimer = nil
         guard let exchange, let deadline = exchange.deadline, let context else { return }
-        guard deadline <= .now() else {
+        let now = NIODeadline.now()
+        guard deadline <= now else {
             armOriginTimer(at: deadline, context: context)
+            return
+        }
+        if exchange.headSent, !context.channel.isWritable {
+            // The origin's bytes wait for this client to read them: not the origin's delay (a client that stops
+            // reading is idle_timeout's).
+            exchange.deadline = now + exchange.configuration.originTimeout
+            armOriginTimer(at: now + exchange.configuration.originTimeout, context: context)
             return
         }
         exchange.deadline = nil
         services.metrics.originError(.timeout)
-        services.logger.warning("origin timed out", metadata: ["route": "\(exchange.routeLabel)"])
+        services.logger.warning(
+            exchange.headSent ? "origin stopped sending its answer" : "origin timed out",
+            metadata: ["route": "\(exchange.routeLabel)"])
         respondWithError(timedOut: true, context: context)
     }
 
@@ -715,6 +725,10 @@ extension PassThroughHandler: PassThroughOriginReceiver {
             flushOut()
         }
         if !context.channel.isWritable { exchange.connection?.setReadsHeld(true) }
+        // The rest of the body is due within origin.timeout of each read.
+        let deadline = NIODeadline.now() + exchange.configuration.originTimeout
+        exchange.deadline = deadline
+        if originTimer == nil { armOriginTimer(at: deadline, context: context) }
     }
 
     func originReadComplete() {
@@ -785,7 +799,8 @@ final class PassThroughExchange {
     var connection: PassThroughOriginConnection?
     var reusedConnection = false
     var retried = false
-    /// When the response head is due; nil once it came.
+    /// When the response head, or the next bytes of the body, are due (`origin.timeout` after the request or
+    /// the last read).
     var deadline: NIODeadline?
     var response = Response.awaitingHead(nil)
     var headSent = false

@@ -359,10 +359,15 @@ final class ProxyHandler: ChannelDuplexHandler {
             } else {
                 armOriginTimer(at: clientDeadline, context: context)
             }
-        } else if deadline <= now {
-            originTimedOut(exchangeID: exchange.id)
-        } else {
+        } else if deadline > now {
             armOriginTimer(at: deadline, context: context)
+        } else if exchange.responseHeadSent, !context.channel.isWritable {
+            // The origin's bytes wait for this client to read them: not the origin's delay (a client that stops
+            // reading is idle_timeout's).
+            exchange.originDeadline = now + exchange.configuration.originTimeout
+            armOriginTimer(at: now + exchange.configuration.originTimeout, context: context)
+        } else {
+            originTimedOut(exchangeID: exchange.id)
         }
     }
 
@@ -466,7 +471,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func originResponseHead(_ head: HTTPResponseHead, exchangeID: UInt64) {
         guard let exchange, exchange.id == exchangeID, exchange.phase == .forwarding else { return }
-        exchange.originDeadline = nil
+        originMadeProgress(exchange)
         exchange.originResponseHead = head
         exchange.responseIsHTML = head.headers.hasHTMLContentType
         if let personalization = exchange.personalization, !personalization.changes.isEmpty {
@@ -492,6 +497,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func originResponseBody(_ buffer: ByteBuffer, exchangeID: UInt64) {
         guard let exchange, exchange.id == exchangeID, let context else { return }
+        originMadeProgress(exchange)
         switch exchange.responseMode {
         case .buffer:
             let cap = exchange.configuration.config.origin.maxHTMLBytes
@@ -523,8 +529,15 @@ final class ProxyHandler: ChannelDuplexHandler {
         context.flush()
     }
 
+    /// After the response head, `origin.timeout` counts between reads of the body.
+    private func originMadeProgress(_ exchange: ProxyExchange) {
+        guard exchange.originDeadline != nil else { return }
+        exchange.originDeadline = NIODeadline.now() + exchange.configuration.originTimeout
+    }
+
     func originResponseEnd(exchangeID: UInt64) {
         guard let exchange, exchange.id == exchangeID, context != nil else { return }
+        exchange.originDeadline = nil
         if let connection = exchange.connection {
             exchange.connection = nil
             originPool?.release(connection)
@@ -563,14 +576,17 @@ final class ProxyHandler: ChannelDuplexHandler {
         if isWritable { releaseClientReadsIfPossible() }
     }
 
+    /// No response head within `origin.timeout` of the request, or no body bytes within it of the last read.
     private func originTimedOut(exchangeID: UInt64) {
-        guard let exchange, exchange.id == exchangeID, exchange.originResponseHead == nil else { return }
+        guard let exchange, exchange.id == exchangeID else { return }
         exchange.originDeadline = nil
         let connection = exchange.connection
         exchange.connection = nil
         connection?.close()
         services.metrics.originError(.timeout)
-        services.logger.warning("origin timed out", metadata: ["path": "\(exchange.path)"])
+        services.logger.warning(
+            exchange.originResponseHead == nil ? "origin timed out" : "origin stopped sending its answer",
+            metadata: ["path": "\(exchange.path)"])
         respondWithError(.gatewayTimeout, exchange: exchange)
     }
 

@@ -1,0 +1,116 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import VeneerServer
+
+/// `origin.timeout` after the response head: it counts between reads of the body, so an origin that goes
+/// silent mid-body has the client connection cut (a truncated body must not look complete), and one that
+/// sends slowly but steadily for longer than the timeout is passed on whole. On both of the proxy's paths:
+/// an unrouted GET goes to the origin as bytes, a routed page through the HTTP codec.
+@Suite("Proxy origins that stall mid-answer", .timeLimit(.minutes(3)))
+struct ProxyOriginStallTests {
+    typealias Reply = ScriptedOrigin.Reply
+
+    static let paths = ["/stall", "/shop/stall"]
+
+    static func with(
+        _ script: @escaping @Sendable (ScriptedOrigin.Request) -> Reply,
+        _ body: (ProxyHarness, ScriptedOrigin) async throws -> Void
+    ) async throws {
+        let origin = try await ScriptedOrigin.start(script)
+        do {
+            try await ProxyHarness.with(
+                configText: "[[route]]\npath = \"/shop\"\n", originURL: origin.url, originSettings: "timeout = \"1s\""
+            ) { harness in
+                try await body(harness, origin)
+            }
+        } catch {
+            await origin.stop()
+            throw error
+        }
+        await origin.stop()
+    }
+
+    @Test("an origin silent after half its body: the client connection is cut after origin.timeout", arguments: paths)
+    func silentMidBody(path: String) async throws {
+        let reply = Reply.writes(
+            ["HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n", "first half"],
+            then: .silent)
+        try await Self.with({ _ in reply }) { harness, _ in
+            let connection = try await RawConnection.connect(port: harness.port)
+            try await connection.send("GET \(path) HTTP/1.1\r\nHost: proxy.test\r\n\r\n")
+            #expect(await connection.waitFor("first half"), "got: \(connection.text.debugDescription)")
+            let lastByte = ContinuousClock.now
+            #expect(await connection.waitForClose(seconds: 10), "the proxy kept the connection")
+            #expect(ContinuousClock.now - lastByte >= .milliseconds(800))
+            #expect(connection.text.hasPrefix("HTTP/1.1 200"))
+            #expect(!connection.text.contains("504"), "a started answer is cut, not followed by another")
+            #expect(harness.metricsText.contains("veneer_origin_errors_total{cause=\"timeout\"} 1"))
+        }
+    }
+
+    @Test("an origin that sends its body in pieces for three times origin.timeout is passed on whole", arguments: paths)
+    func slowSteadyBody(path: String) async throws {
+        let pieces = (10..<22).map { "piece \($0)\n" }
+        let length = pieces.joined().utf8.count
+        let reply = Reply.writes(
+            ["HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: \(length)\r\n\r\n"] + pieces,
+            delay: .milliseconds(250))
+        try await Self.with({ _ in reply }) { harness, _ in
+            let connection = try await RawConnection.connect(port: harness.port)
+            try await connection.send("GET \(path) HTTP/1.1\r\nHost: proxy.test\r\n\r\n")
+            #expect(await connection.waitFor(pieces.suffix(2).joined(), seconds: 10))
+            #expect(connection.text.hasSuffix("\r\n\r\n" + pieces.joined()))
+            // Answered whole, the connection stays for the next request.
+            try await connection.send("GET \(path) HTTP/1.1\r\nHost: proxy.test\r\n\r\n")
+            #expect(await connection.waitFor("HTTP/1.1 200", occurrences: 2, seconds: 10))
+            await connection.close()
+        }
+    }
+
+    @Test(
+        "a client that pauses reading a large answer for three times origin.timeout still gets all of it",
+        arguments: [false, true])
+    func slowClientIsNotASlowOrigin(routed: Bool) async throws {
+        // More than the socket buffers on both sides hold, so that the origin's bytes wait for the client.
+        let size = 16 * 1024 * 1024
+        try await ProxyHarness.with(
+            configText: routed ? "[[route]]\npath = \"/bytes\"\n" : "", originSettings: "timeout = \"1s\""
+        ) { harness in
+            let received = NIOLockedValueBox(0)
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.autoRead, value: false)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteCounter(received: received))
+                    }
+                }
+                .connect(host: "127.0.0.1", port: harness.port).get()
+            try await channel.writeAndFlush(ByteBuffer(string: "GET /bytes/\(size) HTTP/1.1\r\nHost: x\r\n\r\n"))
+            try await Task.sleep(for: .seconds(3))
+            try await channel.setOption(.autoRead, value: true).get()
+            channel.read()
+            let deadline = ContinuousClock.now + .seconds(30)
+            while received.withLockedValue({ $0 }) < size, channel.isActive, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(received.withLockedValue { $0 } > size, "the whole body and its head")
+            #expect(channel.isActive, "the connection stays")
+            #expect(!harness.metricsText.contains("veneer_origin_errors_total{cause=\"timeout\"}"))
+            try? await channel.close()
+        }
+    }
+
+    private final class ByteCounter: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        let received: NIOLockedValueBox<Int>
+        init(received: NIOLockedValueBox<Int>) { self.received = received }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let count = unwrapInboundIn(data).readableBytes
+            received.withLockedValue { $0 += count }
+        }
+    }
+}
