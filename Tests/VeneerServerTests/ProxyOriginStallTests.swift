@@ -45,7 +45,8 @@ struct ProxyOriginStallTests {
             #expect(await connection.waitFor("first half"), "got: \(connection.text.debugDescription)")
             let lastByte = ContinuousClock.now
             #expect(await connection.waitForClose(seconds: 10), "the proxy kept the connection")
-            #expect(ContinuousClock.now - lastByte >= .milliseconds(800))
+            // About 1 s after the proxy's last read; this test sees that read late on a loaded machine.
+            #expect(ContinuousClock.now - lastByte >= .milliseconds(500))
             #expect(connection.text.hasPrefix("HTTP/1.1 200"))
             #expect(!connection.text.contains("504"), "a started answer is cut, not followed by another")
             #expect(harness.metricsText.contains("veneer_origin_errors_total{cause=\"timeout\"} 1"))
