@@ -1,7 +1,5 @@
 import Foundation
-import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 import Testing
 
 @testable import VeneerServer
@@ -91,24 +89,15 @@ struct ProxyIdleTimeoutTests {
         // More than the socket buffers on both sides hold, so that the proxy's writes stop.
         let size = 16 * 1024 * 1024
         try await ProxyHarness.with(serverSettings: Self.twoSeconds) { harness in
-            let received = NIOLockedValueBox(0)
             // No reads until asked: the proxy's writes fill the socket buffers and stop.
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelOption(.autoRead, value: false)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteCounter(received: received))
-                    }
-                }
-                .connect(host: "127.0.0.1", port: harness.port).get()
+            let client = try await PausedReader.connect(port: harness.port)
+            let channel = client.channel
             // An empty Content-Length sends the same request through the HTTP codec.
-            try await channel.writeAndFlush(
-                ByteBuffer(string: "GET /bytes/\(size) HTTP/1.1\r\nHost: x\r\n\(extraField)\r\n"))
+            try await client.send("GET /bytes/\(size) HTTP/1.1\r\nHost: x\r\n\(extraField)\r\n")
             // The stall is seen within two idle_timeouts (the timer checks once per timeout while a request is
             // in flight).
             try await Task.sleep(for: .seconds(7))
-            try await channel.setOption(.autoRead, value: true).get()
-            channel.read()
+            try await client.startReading()
             let closed = await withTaskGroup(of: Bool.self) { group in
                 group.addTask { (try? await channel.closeFuture.get()) != nil }
                 group.addTask {
@@ -121,18 +110,8 @@ struct ProxyIdleTimeoutTests {
             }
             #expect(closed, "the proxy kept the connection")
             // Cut: the client never gets the whole answer.
-            #expect(received.withLockedValue { $0 } < size)
+            #expect(client.receivedBytes < size)
             try? await channel.close()
-        }
-    }
-
-    private final class ByteCounter: ChannelInboundHandler {
-        typealias InboundIn = ByteBuffer
-        let received: NIOLockedValueBox<Int>
-        init(received: NIOLockedValueBox<Int>) { self.received = received }
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let count = unwrapInboundIn(data).readableBytes
-            received.withLockedValue { $0 += count }
         }
     }
 }

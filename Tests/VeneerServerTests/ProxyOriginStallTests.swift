@@ -1,7 +1,5 @@
 import Foundation
-import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 import Testing
 
 @testable import VeneerServer
@@ -20,18 +18,8 @@ struct ProxyOriginStallTests {
         _ script: @escaping @Sendable (ScriptedOrigin.Request) -> Reply,
         _ body: (ProxyHarness, ScriptedOrigin) async throws -> Void
     ) async throws {
-        let origin = try await ScriptedOrigin.start(script)
-        do {
-            try await ProxyHarness.with(
-                configText: "[[route]]\npath = \"/shop\"\n", originURL: origin.url, originSettings: "timeout = \"1s\""
-            ) { harness in
-                try await body(harness, origin)
-            }
-        } catch {
-            await origin.stop()
-            throw error
-        }
-        await origin.stop()
+        try await ProxyPassThroughPathTests.with(
+            configText: "[[route]]\npath = \"/shop\"\n", originSettings: "timeout = \"1s\"", script: script, body)
     }
 
     @Test("an origin silent after half its body: the client connection is cut after origin.timeout", arguments: paths)
@@ -81,37 +69,18 @@ struct ProxyOriginStallTests {
         try await ProxyHarness.with(
             configText: routed ? "[[route]]\npath = \"/bytes\"\n" : "", originSettings: "timeout = \"1s\""
         ) { harness in
-            let received = NIOLockedValueBox(0)
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelOption(.autoRead, value: false)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteCounter(received: received))
-                    }
-                }
-                .connect(host: "127.0.0.1", port: harness.port).get()
-            try await channel.writeAndFlush(ByteBuffer(string: "GET /bytes/\(size) HTTP/1.1\r\nHost: x\r\n\r\n"))
+            let client = try await PausedReader.connect(port: harness.port)
+            try await client.send("GET /bytes/\(size) HTTP/1.1\r\nHost: x\r\n\r\n")
             try await Task.sleep(for: .seconds(3))
-            try await channel.setOption(.autoRead, value: true).get()
-            channel.read()
+            try await client.startReading()
             let deadline = ContinuousClock.now + .seconds(30)
-            while received.withLockedValue({ $0 }) < size, channel.isActive, ContinuousClock.now < deadline {
+            while client.receivedBytes < size, client.channel.isActive, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
             }
-            #expect(received.withLockedValue { $0 } > size, "the whole body and its head")
-            #expect(channel.isActive, "the connection stays")
+            #expect(client.receivedBytes > size, "the whole body and its head")
+            #expect(client.channel.isActive, "the connection stays")
             #expect(!harness.metricsText.contains("veneer_origin_errors_total{cause=\"timeout\"}"))
-            try? await channel.close()
-        }
-    }
-
-    private final class ByteCounter: ChannelInboundHandler {
-        typealias InboundIn = ByteBuffer
-        let received: NIOLockedValueBox<Int>
-        init(received: NIOLockedValueBox<Int>) { self.received = received }
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let count = unwrapInboundIn(data).readableBytes
-            received.withLockedValue { $0 += count }
+            try? await client.channel.close()
         }
     }
 }

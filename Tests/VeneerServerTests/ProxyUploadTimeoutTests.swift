@@ -8,14 +8,17 @@ import Testing
 /// after `server.idle_timeout`.
 @Suite("Proxy uploads and timeouts", .timeLimit(.minutes(3)))
 struct ProxyUploadTimeoutTests {
-    static let originOneSecond = "timeout = \"1s\""
-    static let idleTwoSeconds = "idle_timeout = \"2s\""
+    /// A proxy with `origin.timeout` 1 s and `server.idle_timeout` 2 s, and a raw connection to it.
+    static func withProxy(_ body: (ProxyHarness, RawConnection) async throws -> Void) async throws {
+        try await ProxyHarness.with(originSettings: "timeout = \"1s\"", serverSettings: "idle_timeout = \"2s\"") {
+            harness in
+            try await body(harness, try await RawConnection.connect(port: harness.port))
+        }
+    }
 
     @Test("an upload that keeps arriving for three times origin.timeout reaches the origin whole and is answered")
     func slowSteadyUpload() async throws {
-        try await ProxyHarness.with(originSettings: Self.originOneSecond, serverSettings: Self.idleTwoSeconds) {
-            harness in
-            let connection = try await RawConnection.connect(port: harness.port)
+        try await Self.withProxy { harness, connection in
             try await connection.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n")
             for _ in 0..<12 {
                 try await Task.sleep(for: .milliseconds(250))
@@ -29,9 +32,7 @@ struct ProxyUploadTimeoutTests {
 
     @Test("an upload that stops arriving is answered 408 after idle_timeout, and the connection closes")
     func stalledUpload() async throws {
-        try await ProxyHarness.with(originSettings: Self.originOneSecond, serverSettings: Self.idleTwoSeconds) {
-            harness in
-            let connection = try await RawConnection.connect(port: harness.port)
+        try await Self.withProxy { harness, connection in
             try await connection.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhalf")
             let lastByte = ContinuousClock.now
             #expect(await connection.waitFor("HTTP/1.1 408", seconds: 10), "got: \(connection.text)")
@@ -46,9 +47,7 @@ struct ProxyUploadTimeoutTests {
 
     @Test("an origin that does not answer a whole upload still gets origin.timeout's 504, counted from its end")
     func originSlowAfterUpload() async throws {
-        try await ProxyHarness.with(originSettings: Self.originOneSecond, serverSettings: Self.idleTwoSeconds) {
-            harness in
-            let connection = try await RawConnection.connect(port: harness.port)
+        try await Self.withProxy { harness, connection in
             try await connection.send("POST /slow/5000 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab")
             // Longer than origin.timeout, shorter than idle_timeout: the origin is not late while the client sends.
             try await Task.sleep(for: .milliseconds(1500))
