@@ -125,7 +125,12 @@ final class PassThroughHandler: ChannelDuplexHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         let writable = context.channel.isWritable
         exchange?.connection?.setReadsHeld(!writable)
-        stalledSince = writable ? nil : .now()
+        let now = NIODeadline.now()
+        stalledSince = writable ? nil : now
+        // The origin's reads resume now: it gets a whole origin.timeout for its next bytes from here.
+        if writable, let exchange, exchange.headSent, exchange.deadline != nil {
+            exchange.deadline = now + exchange.configuration.originTimeout
+        }
         context.fireChannelWritabilityChanged()
     }
 

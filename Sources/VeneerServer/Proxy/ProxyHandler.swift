@@ -96,6 +96,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         let writable = context.channel.isWritable
         exchange?.connection?.setReadsHeld(!writable)
+        // The origin's reads resume now: it gets a whole origin.timeout for its next bytes from here.
+        if writable, let exchange, exchange.responseHeadSent { originMadeProgress(exchange) }
         if writable {
             let waiters = writabilityWaiters
             writabilityWaiters.removeAll()
