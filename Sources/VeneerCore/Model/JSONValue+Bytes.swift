@@ -21,7 +21,7 @@ extension JSONValue {
             output.append(UInt8(ascii: "]"))
         case .object(let object):
             output.append(UInt8(ascii: "{"))
-            // Sorted by key as `write(into:)` on a String sorts them, so both print equal objects alike.
+            // Members sorted by key, so equal objects print alike; sorting the pairs spares a lookup per key.
             for (index, member) in object.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
                 JSONValue.writeQuoted(member.key, into: &output)
@@ -32,13 +32,14 @@ extension JSONValue {
         }
     }
 
-    /// Appends `string` as a JSON string literal, escaped as `writeQuoted(_:into:)` on a String escapes it.
+    /// Appends `string` as a JSON string literal: `"`, `\\` and control characters escaped, and `<`, U+2028 and
+    /// U+2029 too, so that the text is safe inside an HTML `<script>`.
     public static func writeQuoted(_ string: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         var string = string
         string.withUTF8 { bytes in
             // Most strings (ids, names, URLs) need no escape: copied whole.
-            guard bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x3C || $0 == 0xE2 }) else {
+            guard bytes.contains(where: mayNeedEscape) else {
                 output.append(contentsOf: bytes)
                 return
             }
@@ -70,6 +71,11 @@ extension JSONValue {
             }
         }
         output.append(UInt8(ascii: "\""))
+    }
+
+    /// A byte that is escaped, or may start a sequence that is (U+2028 and U+2029 begin with 0xE2).
+    static func mayNeedEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x3C || byte == 0xE2
     }
 
     private static func hexDigit(_ value: UInt8) -> UInt8 {

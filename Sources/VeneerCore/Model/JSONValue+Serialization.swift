@@ -52,42 +52,26 @@ extension JSONValue {
 
     /// Appends `jsonText()` to `output`.
     public func write(into output: inout String) {
-        switch self {
-        case .null: output += "null"
-        case .bool(let bool): output += bool ? "true" : "false"
-        case .number(let number): output += number.isFinite ? JSONValue.format(number) : "null"
-        case .string(let string): JSONValue.writeQuoted(string, into: &output)
-        case .array(let array):
-            output += "["
-            for (index, element) in array.enumerated() {
-                if index > 0 { output += "," }
-                element.write(into: &output)
-            }
-            output += "]"
-        case .object(let object):
-            output += "{"
-            // Members sorted by key, so equal objects print alike; sorting the pairs spares a lookup per key.
-            for (index, member) in object.sorted(by: { $0.key < $1.key }).enumerated() {
-                if index > 0 { output += "," }
-                JSONValue.writeQuoted(member.key, into: &output)
-                output += ":"
-                member.value.write(into: &output)
-            }
-            output += "}"
+        if case .string(let string) = self {
+            JSONValue.writeQuoted(string, into: &output)
+        } else {
+            output += jsonText()
         }
     }
 
     /// Appends `string` as a JSON string literal, escaped as `jsonText()` escapes it.
     public static func writeQuoted(_ string: String, into output: inout String) {
-        output += "\""
-        // Most strings (ids, names, URLs) need no escape: copy them whole, and go scalar by scalar only when a
-        // byte that may need one shows up.
-        if string.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x3C || $0 == 0xE2 }) {
-            writeEscaped(string, into: &output)
+        // Most strings (ids, names, URLs) need no escape: copied whole. The rest are escaped as bytes.
+        if string.utf8.contains(where: mayNeedEscape) {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(string.utf8.count + 16)
+            writeQuoted(string, into: &bytes)
+            output += String(decoding: bytes, as: UTF8.self)
         } else {
+            output += "\""
             output += string
+            output += "\""
         }
-        output += "\""
     }
 
     /// `writeQuoted` for valid UTF-8 held elsewhere: copied whole when nothing needs an escape.
@@ -97,27 +81,5 @@ extension JSONValue {
             return bytes.count
         }
         writeQuoted(text, into: &output)
-    }
-
-    private static func writeEscaped(_ string: String, into output: inout String) {
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "<": output += "\\u003c"  // keeps JSON safe inside an HTML <script>
-            case "\u{2028}": output += "\\u2028"
-            case "\u{2029}": output += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    output.unicodeScalars.append(scalar)
-                }
-            }
-        }
     }
 }

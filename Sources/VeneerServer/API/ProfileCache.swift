@@ -250,15 +250,12 @@ public final class ProfileCache: Sendable {
         let now = self.now()
         // A page's events are one visitor's: each run of events with one key takes the lock and finds its entry
         // and its overlay once.
+        let eventKeys = events.map { Self.key(userId: $0.userId, profileId: $0.profileId) }
         var start = events.startIndex
         while start < events.endIndex {
-            let key = Self.key(userId: events[start].userId, profileId: events[start].profileId)
+            let key = eventKeys[start]
             var end = start + 1
-            while end < events.endIndex,
-                Self.key(userId: events[end].userId, profileId: events[end].profileId) == key
-            {
-                end += 1
-            }
+            while end < events.endIndex, eventKeys[end] == key { end += 1 }
             if let key {
                 let run = events[start..<end]
                 shard(key).state.withLock { state in

@@ -79,6 +79,16 @@ public final class Reporter: Service, Sendable {
 
         var queueCount: Int { queue.count - queueHead }
 
+        /// The number of the journal file appends go to, counted in `files` from its first append.
+        mutating func currentFileNumber(path: String) -> Int {
+            if currentFile == 0 {
+                currentFile = nextFile
+                nextFile += 1
+                files[currentFile] = JournalFile(path: path)
+            }
+            return currentFile
+        }
+
         /// Takes the store loop's pause if this ends it: any pause, or with `eventArrived` only one that waits
         /// for events. The caller resumes it after the lock.
         mutating func endPause(eventArrived: Bool) -> CheckedContinuation<Void, Never>? {
@@ -151,14 +161,10 @@ public final class Reporter: Service, Sendable {
         let journal: Result<(id: Int, file: SpoolFile), any Error> = state.withLock { state in
             Result {
                 let file = try state.journal.currentFile()
-                if state.currentFile == 0 {
-                    state.currentFile = state.nextFile
-                    state.nextFile += 1
-                    state.files[state.currentFile] = JournalFile(path: file.path)
-                }
-                state.files[state.currentFile]?.total += events.count
-                state.files[state.currentFile]?.writing += 1
-                return (state.currentFile, file)
+                let number = state.currentFileNumber(path: file.path)
+                state.files[number]?.total += events.count
+                state.files[number]?.writing += 1
+                return (number, file)
             }
         }
         let written = journal.flatMap { journal in
@@ -202,13 +208,9 @@ public final class Reporter: Service, Sendable {
         guard !events.isEmpty else { return }
         try state.withLock { state -> CheckedContinuation<Void, Never>? in
             try state.journal.append(events, durable: true)
-            if state.currentFile == 0 {
-                state.currentFile = state.nextFile
-                state.nextFile += 1
-                state.files[state.currentFile] = JournalFile(path: state.journal.path ?? "")
-            }
-            state.files[state.currentFile]?.total += events.count
-            state.files[state.currentFile]?.needsReplay = true
+            let number = state.currentFileNumber(path: state.journal.path ?? "")
+            state.files[number]?.total += events.count
+            state.files[number]?.needsReplay = true
             state.statistics.spooled += events.count
             return state.endPause(eventArrived: true)
         }?.resume()

@@ -43,7 +43,12 @@ extension TrackEvent {
     /// One spool line: every field, so a replayed event is the same event. The text `jsonText()` prints for the
     /// object of `wirePayloadItem` plus `name`, `type` and `sourceId` (keys sorted, empty fields left out), written
     /// directly: the proxy writes one for every page view on its event loops.
-    var spoolLine: String { String(decoding: spoolLineBytes, as: UTF8.self) }
+    var spoolLine: String {
+        var line: [UInt8] = []
+        line.reserveCapacity(192 + 64 * (data.count + userAttributes.count + accountAttributes.count))
+        writeSpoolLine(into: &line)
+        return String(decoding: line, as: UTF8.self)
+    }
 
     /// `spoolLine` as UTF-8, appended to `line`.
     func writeSpoolLine(into line: inout [UInt8]) {
@@ -77,13 +82,6 @@ extension TrackEvent {
         }
         text("\"userId\":", userId)
         line.append(UInt8(ascii: "}"))
-    }
-
-    var spoolLineBytes: [UInt8] {
-        var line: [UInt8] = []
-        line.reserveCapacity(192 + 64 * (data.count + userAttributes.count + accountAttributes.count))
-        writeSpoolLine(into: &line)
-        return line
     }
 
     init?(spoolLine: Substring) {
