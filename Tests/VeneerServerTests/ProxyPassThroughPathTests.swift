@@ -619,9 +619,9 @@ struct ProxyPassThroughPathTests {
     )
     func shutdownDuringResponse() async throws {
         let script = Self.paths([
-            "/late-head": .writes(["", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate"], delay: .seconds(5)),
-            "/late-body": .writes(["HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n", "body"], delay: .seconds(5)),
-            "/late-post": .writes(["", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npost"], delay: .seconds(5)),
+            "/late-head": .writes(["", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate"], delay: .seconds(8)),
+            "/late-body": .writes(["HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n", "body"], delay: .seconds(8)),
+            "/late-post": .writes(["", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npost"], delay: .seconds(8)),
         ])
         try await Self.with(script: script) { harness, origin in
             let lateHead = try await RawConnection.connect(port: harness.port)
@@ -634,19 +634,25 @@ struct ProxyPassThroughPathTests {
             try await latePost.send("POST /late-post HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
             #expect(await lateBody.waitFor("\r\n\r\n"))
             // All three requests are at the origin, so each connection has a response in flight. The origin waits
-            // 5 s before the rest: time for the shutdown's notice to arrive even while the whole suite runs.
-            for _ in 0..<500 where origin.requests.count < 3 { try await Task.sleep(for: .milliseconds(10)) }
+            // 8 s before the rest: time for the last request to arrive and the shutdown's notice to follow, even
+            // while the whole suite runs.
+            for _ in 0..<600 where origin.requests.count < 3 { try await Task.sleep(for: .milliseconds(10)) }
+            // A request the proxy has not read yet is not in flight: shutdown would close its connection at once.
+            try #require(origin.requests.count == 3)
             let started = ContinuousClock.now
             // Connections still open at the deadline would be cut: one that waited for it did not close by itself.
             await harness.server.shutdown(deadline: .seconds(40))
             #expect(ContinuousClock.now - started < .seconds(30))
-            // The head still to come says the connection ends; the one already sent could not.
-            #expect(lateHead.text == "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlate")
-            #expect(lateBody.text == "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody")
-            #expect(latePost.text.hasPrefix("HTTP/1.1 200 OK\r\n") && latePost.text.hasSuffix("\r\n\r\npost"))
+            // The proxy's side closing is not the client having read the last bytes: wait for the client's side.
             for connection in [lateHead, lateBody, latePost, idle] {
                 #expect(await connection.waitForClose(seconds: 5))
             }
+            // The head still to come says the connection ends; the one already sent could not.
+            #expect(lateHead.text == "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlate")
+            #expect(lateBody.text == "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody")
+            #expect(
+                latePost.text.hasPrefix("HTTP/1.1 200 OK\r\n") && latePost.text.hasSuffix("\r\n\r\npost"),
+                "got: \(latePost.text.debugDescription)")
             #expect(idle.text.isEmpty)
         }
     }
