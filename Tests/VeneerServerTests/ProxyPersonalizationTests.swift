@@ -202,6 +202,23 @@ struct ProxyPersonalizationTests {
         }
     }
 
+    @Test("a user id from the configured cookie: every Cookie line is read, and a comma stays in its value")
+    func userIdCookie() async throws {
+        let config = Self.config.replacingOccurrences(
+            of: "user_id_header = \"X-User-Id\"", with: "user_id_cookie = \"uid\"")
+        try await ProxyHarness.with(configText: config, pages: Self.pages()) { harness in
+            _ = try await harness.store.append([
+                TrackEvent(
+                    eventId: "identify-ada", name: TrackEvent.identifyName, timestamp: 1_700_000_000_000,
+                    userId: "ada,1", userAttributes: ["first_name": "Ada"])
+            ])
+            // Pairs are split by ";" alone (RFC 6265 §5.4): split at commas, the id would be "ada".
+            let response = try await harness.get(
+                "/shop/plain", headers: [("Cookie", "theme=dark, compact"), ("Cookie", "uid=ada,1")])
+            #expect(response.body.contains("<h1>Hi Ada</h1>"), "got: \(response.body)")
+        }
+    }
+
     @Test("redirect payload: the configured status without an origin fetch, the query kept, exposure first")
     func redirects() async throws {
         try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in

@@ -29,7 +29,7 @@ final class PassThroughOriginConnection {
 
     var isActive: Bool { channel.isActive && !handler.isClosing }
 
-    /// Binds the connection to a receiver, held weakly, until `detach` or `close`.
+    /// Binds the connection to a receiver until `detach`, `close` or the connection's end, which all let it go.
     func attach(_ receiver: any PassThroughOriginReceiver) {
         handler.receiver = receiver
     }
@@ -69,7 +69,9 @@ private final class PassThroughOriginHandler: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    weak var receiver: (any PassThroughOriginReceiver)?
+    /// Strong, and let go by `detach`, `close` and the connection's end: a weak reference to the client's handler
+    /// would put every retain of it on the slow path, and cost a weak load per read.
+    var receiver: (any PassThroughOriginReceiver)?
     weak var connection: PassThroughOriginConnection?
     var isClosing = false
     private var readGate = OriginReadGate()

@@ -58,6 +58,8 @@ final class PassThroughHandler: ChannelDuplexHandler {
     private var quiescing = false
     /// The codec's request was one after which NIO's decoder reads no more: the connection ends with it.
     private var closesAfterOrdinary = false
+    /// The codec was given bytes since it last heard that a batch of reads ended.
+    private var codecReadsPending = false
     private var clientAddress: String?
     private var originPool: OriginConnectionPool?
     private var exchange: PassThroughExchange?
@@ -112,6 +114,14 @@ final class PassThroughHandler: ChannelDuplexHandler {
             inbound!.writeBuffer(&incoming)
         }
         process(context: context)
+    }
+
+    /// The handlers behind hear that a batch of reads ended only when they were given some of them: telling them
+    /// after a batch of pass-through bytes walks the rest of the pipeline for nothing.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard codecReadsPending || mode == .handedOver else { return }
+        codecReadsPending = false
+        context.fireChannelReadComplete()
     }
 
     func read(context: ChannelHandlerContext) {
@@ -184,8 +194,10 @@ final class PassThroughHandler: ChannelDuplexHandler {
     }
 
     private func armIdleTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
-            self?.idleTimerFired()
+        // Strong captures here and below: a weak reference to this handler would give it a side table, and every
+        // retain and release of it the slow path. The timers are cancelled when the connection ends.
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            idleTimerFired()
         }
     }
 
@@ -235,6 +247,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
                     inbound = nil
                     if held.readableBytes > 0 {
                         firedRead = true
+                        codecReadsPending = true
                         context.fireChannelRead(wrapInboundOut(held))
                     }
                 }
@@ -250,6 +263,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
                 if count == available { inbound = nil }
                 mode = count == remaining ? .ordinaryAwaitingAnswer : .ordinary(remaining: remaining - count)
                 firedRead = true
+                codecReadsPending = true
                 context.fireChannelRead(wrapInboundOut(part))
             case .passThrough, .ordinaryAwaitingAnswer, .closing:
                 releaseReadsIfPossible(context: context)
@@ -335,7 +349,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
                 return
             }
             mode = .idle
-            if process(context: context) { context.fireChannelReadComplete() }
+            if process(context: context) { channelReadComplete(context: context) }
         }
     }
 
@@ -466,8 +480,8 @@ final class PassThroughHandler: ChannelDuplexHandler {
     private func connect(key: OriginConnectionKey, configuration: ProxyConfiguration, context: ChannelHandlerContext) {
         guard let pool = originPool, let id = exchange?.id else { return }
         pool.connectPassThrough(key: key, tls: configuration.originTLS, connectTimeout: configuration.connectTimeout) {
-            [weak self] result in
-            guard let self, let exchange = self.exchange, exchange.id == id, exchange.connection == nil,
+            [self] result in
+            guard let exchange = self.exchange, exchange.id == id, exchange.connection == nil,
                 let context = self.context
             else {
                 if case .success(let connection) = result { pool.release(connection, reusable: true) }
@@ -499,8 +513,8 @@ final class PassThroughHandler: ChannelDuplexHandler {
     }
 
     private func armOriginTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        originTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
-            self?.originTimerFired()
+        originTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            originTimerFired()
         }
     }
 
@@ -536,8 +550,8 @@ final class PassThroughHandler: ChannelDuplexHandler {
         inbound = nil
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: promise)
-        promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in
-            self?.context?.close(promise: nil)
+        promise.futureResult.assumeIsolated().whenComplete { [self] _ in
+            self.context?.close(promise: nil)
         }
     }
 
@@ -589,7 +603,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
         context.flush()
         mode = .idle
         idleSince = .now()
-        if process(context: context) { context.fireChannelReadComplete() }
+        if process(context: context) { channelReadComplete(context: context) }
     }
 }
 

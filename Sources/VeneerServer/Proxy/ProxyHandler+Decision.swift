@@ -13,10 +13,10 @@ extension ProxyHandler {
             return
         }
         exchange.phase = .deciding
-        let config = exchange.configuration.config
         let request = DecisionRequest(
             identification: .init(
-                sourceId: config.project.sourceId, profileId: visitor.profileId, userId: visitor.userId),
+                sourceId: exchange.configuration.config.project.sourceId, profileId: visitor.profileId,
+                userId: visitor.userId),
             names: route.route.names, groups: route.route.groups, device: visitor.device,
             sessionId: visitor.sessionId, page: page, isNewVisitor: visitor.isNewSession)
         if visitor.isNewProfile, visitor.userId == nil {
@@ -70,13 +70,12 @@ extension ProxyHandler {
     /// Runs the engine and turns its decisions into a redirect, page changes, or nothing.
     func decide(_ exchange: ProxyExchange, request: DecisionRequest, profile: ProfileView) {
         let configuration = exchange.configuration
-        let config = configuration.config
         let result = configuration.engine.choose(request, profile: profile, now: Date())
         for decision in result.decisions {
             services.metrics.decision(
                 selector: decision.selector, arm: Self.armLabel(decision), outcome: Self.outcomeLabel(decision))
         }
-        if config.server.debugHeader {
+        if configuration.config.server.debugHeader {
             exchange.decisionHeader = Self.debugHeader(for: result)
         }
         let visitorFacts = TemplateContext.visitorFacts(for: request)
@@ -97,7 +96,7 @@ extension ProxyHandler {
                     target: rule.url.render(templateContext), status: rule.status, keepQuery: rule.keepQuery,
                     requestPath: exchange.path, requestQuery: exchange.query,
                     requestHost: exchange.requestHead.headers.first(name: "host"),
-                    allowHosts: config.redirects.allowHosts)
+                    allowHosts: configuration.config.redirects.allowHosts)
                 switch plan {
                 case .redirect(let location, let status):
                     respondWithRedirect(location: location, status: status, exposure: exposure, exchange: exchange)
@@ -112,7 +111,7 @@ extension ProxyHandler {
             let owner = exposures.count
             exposures.append(exposure)
             for change in arm.changes {
-                let rendered = change.rendered(templateContext, templates: config.templates)
+                let rendered = change.rendered(templateContext, templates: configuration.config.templates)
                 if let problem = rendered.problem {
                     failOpen(.templateError, detail: "\(decision.selector): \(problem)", exchange: exchange)
                     continue

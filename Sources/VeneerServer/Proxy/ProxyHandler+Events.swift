@@ -6,11 +6,11 @@ extension ProxyHandler {
     /// submitted together, so a page costs one journal write however many events it has.
     func recordPageEvents(_ exchange: ProxyExchange) {
         guard exchange.isTracked, let visitor = exchange.visitor else { return }
-        let config = exchange.configuration.config
+        let autotrack = exchange.configuration.config.visitor.autotrack
         let servedPage = exchange.responseIsHTML && exchange.responseStatus == 200
         let answeredVisitor = servedPage || (300..<400).contains(exchange.responseStatus)
         var events: [TrackEvent] = []
-        if config.visitor.autotrack, visitor.isNewSession, answeredVisitor {
+        if autotrack, visitor.isNewSession, answeredVisitor {
             events.append(
                 event(
                     name: TrackEvent.sessionStartName,
@@ -21,7 +21,7 @@ extension ProxyHandler {
                     visitor: visitor, exchange: exchange))
         }
         if servedPage {
-            if config.visitor.autotrack {
+            if autotrack {
                 events.append(
                     event(
                         name: TrackEvent.viewPageName,

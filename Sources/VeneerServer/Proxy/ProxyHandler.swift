@@ -27,8 +27,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// The client's address for X-Forwarded-For, read once per connection.
     private var clientAddress: String?
     private var routeRecorders = RouteRecorderCache()
-    /// The handler in front of the codec, told when a request it passed on is answered.
-    weak var passThrough: PassThroughHandler?
+    /// The handler in front of the codec, told when a request it passed on is answered. Held strongly (it holds
+    /// nothing of this handler): a weak reference would put every retain of it on the slow path.
+    var passThrough: PassThroughHandler?
     /// The origin connections of this connection's event loop.
     private var originPool: OriginConnectionPool?
     /// One timer per client connection for `origin.timeout`: the exchange keeps its deadline, and the timer,
@@ -168,13 +169,16 @@ final class ProxyHandler: ChannelDuplexHandler {
         let isPageMethod = head.method == .GET || head.method == .HEAD
         if exchange.route != nil, isPageMethod, !StaticFileContentTypes.isAsset(path: exchange.path) {
             exchange.isPersonalizedRoute = true
-            let config = exchange.configuration.config
-            let cookies = CookieHeader.parse(head.headers[canonicalForm: "cookie"].map(String.init))
+            // Each Cookie line as it came: its pairs are split by ";" alone (RFC 6265 §5.4), so a value may hold
+            // a comma, and splitting lines at commas cost more than the rest of the parse.
+            let cookies = CookieHeader.parse(head.headers["cookie"])
+            // Fields of the configuration, not a copy of all of it: a copy retains each of its parts.
+            let settings = exchange.configuration.config.visitor
             let visitor = Visitor.recognize(
                 cookies: cookies, userAgent: head.headers.first(name: "user-agent"),
-                header: { head.headers.first(name: $0) }, settings: config.visitor)
+                header: { head.headers.first(name: $0) }, settings: settings)
             exchange.visitor = visitor
-            let excluded = visitor.isBot && config.visitor.bots == .original
+            let excluded = visitor.isBot && settings.bots == .original
             exchange.isTracked = !excluded && head.method == .GET
             if exchange.isTracked {
                 exchange.page = pageFacts(for: exchange, cookies: cookies)

@@ -44,6 +44,11 @@ final class ProxyServer: Sendable {
         state.withLockedValue { $0.connections.count }
     }
 
+    /// The client connections open now.
+    var connectionChannels: [any Channel] {
+        state.withLockedValue { Array($0.connections.values) }
+    }
+
     func start(host: String, port: Int) async throws {
         let holder = self.holder
         let services = self.services
@@ -97,8 +102,7 @@ final class ProxyServer: Sendable {
         while clock.now < end, openConnections > 0 {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        let remaining = state.withLockedValue { Array($0.connections.values) }
-        for connection in remaining { try? await connection.close() }
+        for connection in connectionChannels { try? await connection.close() }
         if let closing = pools.closeIdleConnections() { try? await closing.get() }
     }
 }
