@@ -1,3 +1,4 @@
+import NIOHTTP1
 import Testing
 import VeneerCore
 
@@ -78,6 +79,34 @@ struct ProxyLogicTests {
         #expect(!UserAgentClassifier.isBot("curl/8.5.0"))
         #expect(!UserAgentClassifier.isBot(desktop))
         #expect(!UserAgentClassifier.isBot(iphone))
+    }
+
+    @Test("comma-separated header tokens: read across lines, trimmed, in any case; Vary gains a token once")
+    func headerTokens() {
+        let headers = HTTPHeaders([
+            ("Connection", " Keep-Alive ,X-Secret,, close"), ("connection", "\tTE, x-other\t"),
+            ("Expect", "100-Continue "),
+            ("Transfer-Encoding", "gzip ,  chunked"), ("X-Connection", "x-not-this"),
+        ])
+        // keep-alive and TE are hop-by-hop already, close is not a field name: what is left is nominated.
+        #expect(headers.connectionNominatedNames() == ["x-secret", "x-other"])
+        #expect(headers.containsToken("100-continue", in: "expect"))
+        #expect(headers.containsToken("chunked", in: "transfer-encoding"))
+        #expect(!headers.containsToken("chunk", in: "transfer-encoding"))
+        #expect(!headers.containsToken("x-not-this", in: "connection"))
+        #expect(HTTPHeaders([("Connection", " , ,")]).connectionNominatedNames().isEmpty)
+
+        var vary = HTTPHeaders([("Vary", "Accept-Encoding , COOKIE")])
+        vary.addToken("Cookie", to: "Vary")
+        #expect(vary[canonicalForm: "vary"] == ["Accept-Encoding", "COOKIE"])
+        vary.addToken("User-Agent", to: "Vary")
+        #expect(vary[canonicalForm: "vary"] == ["Accept-Encoding", "COOKIE", "User-Agent"])
+        var star = HTTPHeaders([("vary", " * ")])
+        star.addToken("Cookie", to: "Vary")
+        #expect(star["vary"] == [" * "])
+        var none = HTTPHeaders()
+        none.addToken("Cookie", to: "Vary")
+        #expect(none["vary"] == ["Cookie"])
     }
 
     @Test("cookies: first value wins, quotes removed; invalid ids are replaced")

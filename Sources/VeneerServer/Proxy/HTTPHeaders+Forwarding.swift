@@ -33,12 +33,27 @@ extension HTTPHeaders {
     /// are the usual values, so this is nearly always empty and allocates nothing).
     func connectionNominatedNames() -> [String] {
         var named: [String] = []
-        for value in self[canonicalForm: "connection"] {
-            let token = value.trimmingASCIISpaces()
-            if token.isEmpty || Self.isHopByHop(token) || token.equalsIgnoringASCIICase("close") { continue }
-            named.append(token.lowercased())
+        _ = containsToken(in: "connection") { token in
+            if !Self.isHopByHop(token), !token.equalsIgnoringASCIICase("close") { named.append(token.lowercased()) }
+            return false
         }
         return named
+    }
+
+    /// Whether a comma-separated token of the `name` fields (`name` lower-case), trimmed of spaces and tabs and
+    /// not empty, satisfies `predicate`. Reads the values in place, with no array and no copies: every
+    /// response's `Connection` and every page's `Vary` are read here.
+    func containsToken(in name: String, where predicate: (Substring) -> Bool) -> Bool {
+        for (fieldName, value) in self where fieldName.equalsIgnoringASCIICase(name) {
+            var rest = Substring(value)
+            while !rest.isEmpty {
+                let comma = rest.utf8.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
+                let token = rest[..<comma].trimmingASCIIBlanks()
+                if !token.isEmpty, predicate(token) { return true }
+                rest = comma == rest.endIndex ? rest[comma...] : rest[rest.utf8.index(after: comma)...]
+            }
+        }
+        return false
     }
 
     /// Hop-by-hop: in the fixed list, or named by `Connection` (`named`, lower-cased).
@@ -48,7 +63,7 @@ extension HTTPHeaders {
     }
 
     /// Case-insensitive membership in the fixed list without allocating: lengths first, then ASCII bytes.
-    static func isHopByHop(_ name: String) -> Bool {
+    static func isHopByHop(_ name: some StringProtocol) -> Bool {
         let length = name.utf8.count
         guard length >= 2, length <= 19 else { return false }
         for candidate in hopByHopNames where candidate.utf8.count == length {
@@ -59,7 +74,7 @@ extension HTTPHeaders {
 
     /// Whether `name`'s comma-separated values contain `token` (case-insensitive).
     func containsToken(_ token: String, in name: String) -> Bool {
-        self[canonicalForm: name].contains { $0.trimmingASCIISpaces().equalsIgnoringASCIICase(token) }
+        containsToken(in: name) { $0.equalsIgnoringASCIICase(token) }
     }
 
     /// The value of `Content-Length` when there is exactly one valid one.
@@ -109,8 +124,7 @@ extension HTTPHeaders {
     /// Adds `token` to a comma-separated field (`Vary`) unless it is already there.
     mutating func addToken(_ token: String, to name: String) {
         let lowered = token.lowercased()
-        let existing = self[canonicalForm: name].map { $0.trimmingASCIISpaces().lowercased() }
-        if existing.contains(lowered) || existing.contains("*") { return }
+        if containsToken(in: name.lowercased(), where: { $0 == "*" || $0.equalsIgnoringASCIICase(lowered) }) { return }
         add(name: name, value: token)
     }
 }
@@ -119,6 +133,23 @@ extension HTTPResponseStatus {
     /// Responses that never carry a body, whatever their headers say.
     var forbidsBody: Bool {
         code < 200 || code == 204 || code == 304
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs; a slice of the same text, not a copy.
+    func trimmingASCIIBlanks() -> Substring {
+        var start = utf8.startIndex
+        var end = utf8.endIndex
+        while start < end, utf8[start] == UInt8(ascii: " ") || utf8[start] == UInt8(ascii: "\t") {
+            start = utf8.index(after: start)
+        }
+        while end > start {
+            let last = utf8.index(before: end)
+            guard utf8[last] == UInt8(ascii: " ") || utf8[last] == UInt8(ascii: "\t") else { break }
+            end = last
+        }
+        return self[start..<end]
     }
 }
 
