@@ -5,7 +5,7 @@ import Testing
 @testable import VeneerServer
 
 /// The handlers of a client connection hold each other, their timers and their origin connection strongly (weak
-/// references would put every retain on the runtime's slow path). These tests show that they are still freed
+/// references would put every retain on the runtime's slow path). This test shows that they are still freed
 /// when the client goes away, whatever was in flight.
 @Suite("Proxy connection lifetime", .timeLimit(.minutes(2)))
 struct ProxyConnectionLifetimeTests {
