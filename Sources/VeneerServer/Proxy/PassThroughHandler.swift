@@ -651,8 +651,9 @@ extension PassThroughHandler: PassThroughOriginReceiver {
             case .complete(let head):
                 let closing = exchange.closeAfter || quiescing
                 let remaining = bytes.readableBytes - head.headLength
-                // A small body goes out in the same write as the head: one syscall for most responses.
-                let inline = remaining <= 16 * 1024 ? remaining : 0
+                // A tiny body is copied behind the head; a larger one follows it as its own buffer, and the two go
+                // out in one `writev` at the flush: copying a 2 KB body cost about 3% of a 2 KB answer's CPU.
+                let inline = remaining <= 512 ? remaining : 0
                 var out = context.channel.allocator.buffer(capacity: head.headLength + 64 + inline)
                 bytes.withUnsafeReadableBytes { head.writeClientHead(from: $0, closing: closing, into: &out) }
                 bytes.moveReaderIndex(forwardBy: head.headLength)
