@@ -72,7 +72,8 @@ extension HTTPHeaders {
         return false
     }
 
-    /// Whether `name`'s comma-separated values contain `token` (case-insensitive).
+    /// Whether `name`'s comma-separated values contain `token`, in any case; `token` and `name` are given
+    /// lower-case.
     func containsToken(_ token: String, in name: String) -> Bool {
         containsToken(in: name) { $0.equalsIgnoringASCIICase(token) }
     }
