@@ -177,6 +177,26 @@ struct PassThroughScanRequestTests {
         }
     }
 
+    /// The proxy reuses one field list per connection: a head with fewer fields after one with many, or after
+    /// heads that were handed over or unfinished, must come out with its own fields only.
+    @Test("one field list reused from head to head gives each head what a fresh scan gives")
+    func reusedFieldStorage() {
+        let heads = [
+            "GET /a HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\n\r\n",
+            "GET /b HTTP/1.1\r\nHost: b\r\n\r\n",
+            "POST /f HTTP/1.1\r\nHost: a\r\nX-1: 1\r\nContent-Length: 3\r\n\r\nabc",
+            "GET /c HTTP/1.1\r\nHost: c\r\nX-Unfinished: 1\r\n",
+            "HEAD /d HTTP/1.1\r\nConnection: close\r\nHost: d\r\nAccept: */*\r\n\r\n",
+            "GET /e HTTP/1.1\r\nHost: e\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "GET /b HTTP/1.1\r\nHost: b\r\n\r\n",
+        ]
+        var storage: [PassThroughRequest.Field] = []
+        for text in heads + heads.reversed() {
+            let reused = Array(text.utf8).withUnsafeBytes { RequestHeadScan.scan($0, reusing: &storage) }
+            #expect(reused == Self.scan(text), "\(text.debugDescription)")
+        }
+    }
+
     @Test("heads may take up to 64 KiB; longer or unfinished past it is handed over")
     func headLimit() throws {
         let prefix = "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: "
@@ -312,6 +332,25 @@ struct PassThroughScanResponseTests {
         let result = ResponseHeadScan.scan(
             Array("HTTP/1.1 200 OK\r\nContent-Length: \(value)\r\n\r\n".utf8), requestIsHEAD: false)
         if case .malformed = result {} else { Issue.record("expected malformed, got \(result)") }
+    }
+
+    @Test("one field list reused from head to head gives each head what a fresh scan gives")
+    func reusedFieldStorage() {
+        let heads = [
+            "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nConnection: b\r\nD: 4\r\nE: 5\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 204 No Content\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nX: 1\r\nTransfer-Encoding: gzip\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nX: 1\r\nY: 2\r\n",
+            "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n",
+            "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhello",
+        ]
+        var storage: [ScannedResponseHead.Field] = []
+        for text in heads + heads.reversed() {
+            let reused = Array(text.utf8).withUnsafeBytes {
+                ResponseHeadScan.scan($0, requestIsHEAD: false, reusing: &storage)
+            }
+            #expect(reused == ResponseHeadScan.scan(Array(text.utf8), requestIsHEAD: false), "\(text.debugDescription)")
+        }
     }
 
     @Test("every proper prefix is incomplete; heads over 80 KiB are malformed")

@@ -257,6 +257,29 @@ struct ProxyLogicTests {
         }
     }
 
+    @Test("idle origin connections are kept per origin, taken newest first, and each list survives being emptied")
+    func idleConnectionList() {
+        final class Connection {}
+        let shop = OriginConnectionKey(host: "shop.example", port: 80, isTLS: false)
+        let shopTLS = OriginConnectionKey(host: "shop.example", port: 443, isTLS: true)
+        let (first, second, third) = (Connection(), Connection(), Connection())
+        var idle = IdleConnectionList<Connection>()
+        #expect(idle.popLast(for: shop) == nil && idle.count == 0)
+        idle.append(first, for: shop)
+        idle.append(second, for: shop)
+        idle.append(third, for: shopTLS)
+        #expect(idle.count == 3 && idle.count(for: shop) == 2 && idle.count(for: shopTLS) == 1)
+        #expect(idle.popLast(for: shop) === second)
+        idle.remove(first, for: shop)
+        #expect(idle.count(for: shop) == 0 && idle.popLast(for: shop) == nil)
+        idle.append(second, for: shop)
+        #expect(idle.all.count == 2 && idle.all.contains { $0 === second } && idle.all.contains { $0 === third })
+        #expect(idle.popLast(for: OriginConnectionKey(host: "shop.example", port: 8080, isTLS: false)) == nil)
+        #expect(idle.popLast(for: shopTLS) === third && idle.popLast(for: shopTLS) == nil)
+        idle.removeAll()
+        #expect(idle.count == 0 && idle.popLast(for: shop) == nil)
+    }
+
     @Test("absolute-form request targets become paths")
     func originForm() {
         #expect(ProxyExchange.originForm("/a?b") == "/a?b")

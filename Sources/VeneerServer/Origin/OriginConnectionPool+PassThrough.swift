@@ -4,7 +4,7 @@ extension OriginConnectionPool {
     /// An idle pass-through connection to `key` that is still alive, taken out of the pool.
     func takeIdlePassThroughConnection(for key: OriginConnectionKey) -> PassThroughOriginConnection? {
         eventLoop.preconditionInEventLoop()
-        while let connection = passThroughIdle[key]?.popLast() {
+        while let connection = passThroughIdle.popLast(for: key) {
             connection.pool = nil
             if connection.isActive { return connection }
         }
@@ -33,16 +33,16 @@ extension OriginConnectionPool {
     func release(_ connection: PassThroughOriginConnection, reusable: Bool) {
         eventLoop.preconditionInEventLoop()
         connection.detach()
-        guard reusable, connection.isActive, passThroughIdle[connection.key]?.count ?? 0 < maximumIdlePerKey else {
+        guard reusable, connection.isActive, passThroughIdle.count(for: connection.key) < maximumIdlePerKey else {
             connection.close()
             return
         }
-        passThroughIdle[connection.key, default: []].append(connection)
+        passThroughIdle.append(connection, for: connection.key)
         connection.pool = self
     }
 
     /// An idle pass-through connection that the origin closed leaves the pool.
     func idlePassThroughConnectionClosed(_ connection: PassThroughOriginConnection) {
-        passThroughIdle[connection.key]?.removeAll { $0 === connection }
+        passThroughIdle.remove(connection, for: connection.key)
     }
 }

@@ -7,9 +7,9 @@ import NIOPosix
 /// Used only on `eventLoop`.
 final class OriginConnectionPool {
     let eventLoop: any EventLoop
-    private var idle: [OriginConnectionKey: [OriginConnection]] = [:]
+    private var idle = IdleConnectionList<OriginConnection>()
     /// Connections without an HTTP codec, for the pass-through path (`OriginConnectionPool+PassThrough`).
-    var passThroughIdle: [OriginConnectionKey: [PassThroughOriginConnection]] = [:]
+    var passThroughIdle = IdleConnectionList<PassThroughOriginConnection>()
     private(set) var maximumIdlePerKey: Int
 
     init(eventLoop: any EventLoop, maximumIdlePerKey: Int) {
@@ -19,15 +19,14 @@ final class OriginConnectionPool {
 
     /// Number of idle connections held, for tests and metrics.
     var idleCount: Int {
-        idle.values.reduce(0) { $0 + $1.count } + passThroughIdle.values.reduce(0) { $0 + $1.count }
+        idle.count + passThroughIdle.count
     }
 
     /// An idle connection to `key` that is still alive, taken out of the pool; nil when there is none.
     /// Synchronous, so the common case of a request costs no callback.
     func takeIdleConnection(for key: OriginConnectionKey) -> OriginConnection? {
         eventLoop.preconditionInEventLoop()
-        // Popped in place: copying the list out and back would copy its storage on every request.
-        while let connection = idle[key]?.popLast() {
+        while let connection = idle.popLast(for: key) {
             connection.pool = nil
             if connection.isActive { return connection }
         }
@@ -92,26 +91,26 @@ final class OriginConnectionPool {
             connection.close()
             return
         }
-        guard idle[connection.key]?.count ?? 0 < maximumIdlePerKey else {
+        guard idle.count(for: connection.key) < maximumIdlePerKey else {
             connection.close()
             return
         }
-        idle[connection.key, default: []].append(connection)
+        idle.append(connection, for: connection.key)
         connection.pool = self
     }
 
     /// An idle connection that the origin closed leaves the pool.
     func idleConnectionClosed(_ connection: OriginConnection) {
-        idle[connection.key]?.removeAll { $0 === connection }
+        idle.remove(connection, for: connection.key)
     }
 
     /// Closes every idle connection (shutdown, or an origin change on reload).
     func closeAll() {
         eventLoop.preconditionInEventLoop()
-        let all = idle.values.flatMap { $0 }
+        let all = idle.all
         idle.removeAll()
         for connection in all { connection.close() }
-        let passThrough = passThroughIdle.values.flatMap { $0 }
+        let passThrough = passThroughIdle.all
         passThroughIdle.removeAll()
         for connection in passThrough { connection.close() }
     }

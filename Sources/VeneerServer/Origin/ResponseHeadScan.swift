@@ -23,6 +23,20 @@ enum ResponseHeadScan: Equatable {
     }
 
     static func scan(_ bytes: UnsafeRawBufferPointer, requestIsHEAD: Bool) -> ResponseHeadScan {
+        var storage: [ScannedResponseHead.Field] = []
+        return scan(bytes, requestIsHEAD: requestIsHEAD, reusing: &storage)
+    }
+
+    /// As `scan(_:requestIsHEAD:)`, with the fields' array taken from `storage` and given back to it, so that a
+    /// connection's heads reuse one array's storage (the caller lets go of the result first).
+    static func scan(
+        _ bytes: UnsafeRawBufferPointer, requestIsHEAD: Bool, reusing storage: inout [ScannedResponseHead.Field]
+    ) -> ResponseHeadScan {
+        var head = ScannedResponseHead()
+        swap(&head.fields, &storage)
+        head.fields.removeAll(keepingCapacity: true)
+        head.fields.reserveCapacity(16)
+        defer { storage = head.fields }
         var reader = HeadLineReader(bytes: bytes, limit: maximumHeadBytes, allowsBareLineFeed: true)
         guard let line = reader.nextLine() else {
             return reader.isBroken ? .malformed("a response head over \(maximumHeadBytes) bytes") : .incomplete
@@ -38,8 +52,6 @@ enum ResponseHeadScan: Equatable {
             return .malformed("a control byte in the status line")
         }
         guard status != 101 else { return .malformed("101 Switching Protocols, and no upgrade was asked for") }
-        var head = ScannedResponseHead()
-        head.fields.reserveCapacity(16)
         head.status = status
         head.statusText = line.lowerBound + 9..<line.upperBound
         let isHTTP10 = bytes[line.lowerBound + 7] == UInt8(ascii: "0")

@@ -67,6 +67,9 @@ final class PassThroughHandler: ChannelDuplexHandler {
     /// One timer per connection for `origin.timeout`, re-armed lazily as in `ProxyHandler`.
     private var originTimer: Scheduled<Void>?
     private var routeRecorders = RouteRecorderCache()
+    /// The head scans' field lists, reused from one request to the next.
+    private var requestFields: [PassThroughRequest.Field] = []
+    private var responseFields: [ScannedResponseHead.Field] = []
     /// Since when the connection has had no request in flight; nil while one is.
     private var idleSince: NIODeadline?
     /// One timer per connection for `server.idle_timeout`, re-armed when it fires early.
@@ -285,7 +288,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
                     releaseReadsIfPossible(context: context)
                     return firedRead
                 }
-                switch held.withUnsafeReadableBytes({ RequestHeadScan.scan($0) }) {
+                switch held.withUnsafeReadableBytes({ RequestHeadScan.scan($0, reusing: &requestFields) }) {
                 case .incomplete:
                     releaseReadsIfPossible(context: context)
                     return firedRead
@@ -630,7 +633,9 @@ extension PassThroughHandler: PassThroughOriginReceiver {
         var bytes = buffer
         guard let exchange else { return }
         while true {
-            let scan = bytes.withUnsafeReadableBytes { ResponseHeadScan.scan($0, requestIsHEAD: exchange.isHEAD) }
+            let scan = bytes.withUnsafeReadableBytes {
+                ResponseHeadScan.scan($0, requestIsHEAD: exchange.isHEAD, reusing: &responseFields)
+            }
             switch scan {
             case .incomplete:
                 exchange.response = .awaitingHead(bytes)

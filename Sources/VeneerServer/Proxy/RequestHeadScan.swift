@@ -36,6 +36,22 @@ enum RequestHeadScan: Equatable {
     }
 
     static func scan(_ bytes: UnsafeRawBufferPointer) -> RequestHeadScan {
+        var storage: [PassThroughRequest.Field] = []
+        return scan(bytes, reusing: &storage)
+    }
+
+    /// As `scan(_:)`, with the fields' array taken from `storage` and given back to it, so that a connection's
+    /// heads reuse one array's storage instead of allocating one each (the caller lets go of the result first).
+    static func scan(
+        _ bytes: UnsafeRawBufferPointer, reusing storage: inout [PassThroughRequest.Field]
+    )
+        -> RequestHeadScan
+    {
+        var request = PassThroughRequest()
+        swap(&request.fields, &storage)
+        request.fields.removeAll(keepingCapacity: true)
+        request.fields.reserveCapacity(16)
+        defer { storage = request.fields }
         var reader = HeadLineReader(bytes: bytes, limit: maximumHeadBytes)
         // Request line: method SP target SP HTTP/1.x
         guard let line = reader.nextLine() else { return reader.isBroken ? .handOver : incomplete(bytes) }
@@ -51,8 +67,6 @@ enum RequestHeadScan: Equatable {
         let minor = bytes[line.upperBound - 1]
         guard minor == UInt8(ascii: "1") || minor == UInt8(ascii: "0") else { return .handOver }
 
-        var request = PassThroughRequest()
-        request.fields.reserveCapacity(16)
         request.method = line.lowerBound..<methodEnd
         request.target = targetStart..<targetEnd
         var eligible = minor == UInt8(ascii: "1") && bytes[targetStart] == UInt8(ascii: "/")
