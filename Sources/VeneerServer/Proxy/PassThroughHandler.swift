@@ -45,7 +45,6 @@ final class PassThroughHandler: ChannelDuplexHandler {
     let holder: ProxyConfigurationHolder
     let services: ProxyServices
     let pools: OriginConnectionPools
-    let clock = ContinuousClock()
 
     private(set) var mode = Mode.idle
     private var context: ChannelHandlerContext?
@@ -393,7 +392,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
         exchangeCounter &+= 1
         idleSince = nil
         exchange = PassThroughExchange(
-            id: exchangeCounter, configuration: configuration, routeLabel: routeLabel, started: clock.now,
+            id: exchangeCounter, configuration: configuration, routeLabel: routeLabel, started: .now(),
             request: originRequest, isHEAD: request.isHEAD, closeAfter: request.closeRequested || quiescing)
         mode = .passThrough
         if let connection = pool.takeIdlePassThroughConnection(for: key) {
@@ -569,7 +568,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
         if exchange.headSent {
             self.exchange = nil
             routeRecorders.record(
-                route: exchange.routeLabel, status: status, duration: clock.now - exchange.started,
+                route: exchange.routeLabel, status: status, duration: exchange.elapsed(until: .now()),
                 metrics: services.metrics)
             endConnection()
             context.close(promise: nil)
@@ -596,8 +595,10 @@ final class PassThroughHandler: ChannelDuplexHandler {
         guard let exchange else { return }
         self.exchange = nil
         if let connection = exchange.connection { originPool?.release(connection, reusable: reusable) }
+        // One clock reading serves the request's duration and the connection's idle start.
+        let now = NIODeadline.now()
         routeRecorders.record(
-            route: exchange.routeLabel, status: exchange.status, duration: clock.now - exchange.started,
+            route: exchange.routeLabel, status: exchange.status, duration: exchange.elapsed(until: now),
             metrics: services.metrics)
         if exchange.closeAfter || quiescing {
             closeAfterWrites(context: context)
@@ -605,7 +606,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
         }
         context.flush()
         mode = .idle
-        idleSince = .now()
+        idleSince = now
         if process(context: context) { channelReadComplete(context: context) }
     }
 }
@@ -815,7 +816,7 @@ final class PassThroughExchange {
     let id: UInt64
     let configuration: ProxyConfiguration
     let routeLabel: String
-    let started: ContinuousClock.Instant
+    let started: NIODeadline
     /// The origin request, kept for the one retry on a fresh connection.
     let request: ByteBuffer
     let isHEAD: Bool
@@ -833,7 +834,7 @@ final class PassThroughExchange {
     var originKeepsAlive = true
 
     init(
-        id: UInt64, configuration: ProxyConfiguration, routeLabel: String, started: ContinuousClock.Instant,
+        id: UInt64, configuration: ProxyConfiguration, routeLabel: String, started: NIODeadline,
         request: ByteBuffer, isHEAD: Bool, closeAfter: Bool
     ) {
         self.id = id
@@ -843,5 +844,9 @@ final class PassThroughExchange {
         self.request = request
         self.isHEAD = isHEAD
         self.closeAfter = closeAfter
+    }
+
+    func elapsed(until now: NIODeadline) -> Duration {
+        .nanoseconds((now - started).nanoseconds)
     }
 }
