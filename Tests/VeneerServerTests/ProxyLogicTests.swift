@@ -257,6 +257,25 @@ struct ProxyLogicTests {
         }
     }
 
+    @Test("hop-by-hop fields leave a response in place: the fixed list and the names Connection gives, in any case")
+    func hopByHopRemoval() {
+        var headers = HTTPHeaders([
+            ("Content-Type", "text/html"), ("Connection", "keep-alive, X-Secret"), ("Set-Cookie", "a=1"),
+            ("Keep-Alive", "timeout=5"), ("x-secret", "1"), ("Set-Cookie", "b=2"), ("TE", "trailers"),
+            ("X-SECRET", "2"), ("Transfer-Encoding", "chunked"), ("X-Secretive", "kept"), ("connection", "Upgrade"),
+            ("Upgrade", "websocket"), ("Proxy-Authenticate", "Basic"), ("Trailer", "X"), ("Vary", "Accept"),
+        ])
+        headers.removeHopByHopFields()
+        #expect(
+            headers.map { "\($0.name): \($0.value)" } == [
+                "Content-Type: text/html", "Set-Cookie: a=1", "Set-Cookie: b=2", "X-Secretive: kept", "Vary: Accept",
+            ])
+        var plain = HTTPHeaders([("Content-Type", "text/html"), ("Content-Length", "5"), ("ETag", "\"x\"")])
+        let before = plain
+        plain.removeHopByHopFields()
+        #expect(plain == before)
+    }
+
     @Test("idle origin connections are kept per origin, taken newest first, and each list survives being emptied")
     func idleConnectionList() {
         final class Connection {}

@@ -11,22 +11,16 @@ extension HTTPHeaders {
         "trailer", "transfer-encoding", "upgrade",
     ]
 
-    /// Removes the hop-by-hop fields: the fixed list plus every name that `Connection` names. One pass, and
-    /// no copy at all when there is nothing to remove.
+    /// Removes the hop-by-hop fields: the fixed list plus every name that `Connection` names. The fields are
+    /// removed in place, name by name: most responses carry one (`Connection: keep-alive`), and rebuilding the
+    /// headers for it cost about 1% of a personalized page.
     mutating func removeHopByHopFields() {
         let named = connectionNominatedNames()
-        var needsRemoval = false
+        var present: [String] = []
         for (name, _) in self where Self.isHopByHop(name, named: named) {
-            needsRemoval = true
-            break
+            if !present.contains(where: { $0.equalsIgnoringASCIICase(name) }) { present.append(name) }
         }
-        guard needsRemoval else { return }
-        var kept = HTTPHeaders()
-        kept.reserveCapacity(count)
-        for (name, value) in self where !Self.isHopByHop(name, named: named) {
-            kept.add(name: name, value: value)
-        }
-        self = kept
+        for name in present { remove(name: name) }
     }
 
     /// The lower-cased names listed in `Connection` that are not hop-by-hop already (`keep-alive` and `close`
