@@ -90,7 +90,10 @@ struct ProxyOperationsTests {
         #expect(metrics.contains("veneer_requests_total{route=\"/shop\",status=\"2xx\"} 1"))
         #expect(metrics.contains("veneer_request_duration_seconds_bucket{route=\"/shop\""))
         #expect(metrics.contains("veneer_decisions_total{optimization=\"hero\",arm=\"Everyone\",outcome=\"served\"} 1"))
-        #expect(metrics.contains("veneer_rewrite_duration_seconds_count"))
+        #expect(metrics.contains("veneer_rewrite_duration_seconds_count{changed=\"true\"} 1"), "\(metrics)")
+        #expect(metrics.contains("veneer_rewrite_duration_seconds_count{changed=\"false\"} 0"))
+        #expect(metrics.contains("veneer_page_changes_total{result=\"applied\"} 1"))
+        #expect(metrics.contains("veneer_page_changes_total{result=\"skipped\"} 0"))
         // A returning visitor's view comes from the store once, then from the cache; both are timed.
         let returning = [("Cookie", "vnr_pid=returning0000000000000000000001; vnr_sid=session00000000000000000000001")]
         for _ in 0..<2 {
@@ -107,6 +110,8 @@ struct ProxyOperationsTests {
         #expect(lookups.contains("veneer_proxy_events_total{event=\"View Page\"} 3"), "\(lookups)")
         #expect(lookups.contains("veneer_proxy_events_total{event=\"Experience exposure\"} 3"))
         #expect(lookups.contains("veneer_profile_lookups_total{result=\"ok\"} 2"))
+        #expect(lookups.contains("veneer_rewrite_duration_seconds_count{changed=\"true\"} 3"))
+        #expect(lookups.contains("veneer_page_changes_total{result=\"applied\"} 3"))
 
         // A file change is picked up (polled once a second).
         try proxy.rewriteConfig(Self.config(origin: origin.url, headline: "Second"))

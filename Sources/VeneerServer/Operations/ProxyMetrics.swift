@@ -43,7 +43,25 @@ public final class ProxyMetrics: Sendable {
         self.proxyEvents = CounterFamily(
             registry: registry, name: "veneer_proxy_events", help: "Events the proxy submitted to the reporter",
             label: "event")
+        // Once per personalized page: resolved here, not looked up by name and labels (an array to build and
+        // hash, under a lock) each time.
+        let rewrite = MetricNameDescriptor(
+            metricName: "veneer_rewrite_duration", unitName: "seconds",
+            helpText: "Decode, rewrite and encode time of a personalized page")
+        self.rewriteChanged = registry.makeDurationHistogram(
+            descriptor: rewrite, labels: [("changed", "true")], buckets: Self.rewriteBuckets)
+        self.rewriteUnchanged = registry.makeDurationHistogram(
+            descriptor: rewrite, labels: [("changed", "false")], buckets: Self.rewriteBuckets)
+        let pageChanges = MetricNameDescriptor(
+            metricName: "veneer_page_changes", unitName: "total", helpText: "Page changes by result")
+        self.changesApplied = registry.makeCounter(descriptor: pageChanges, labels: [("result", "applied")])
+        self.changesSkipped = registry.makeCounter(descriptor: pageChanges, labels: [("result", "skipped")])
     }
+
+    private let rewriteChanged: DurationHistogram
+    private let rewriteUnchanged: DurationHistogram
+    private let changesApplied: Counter
+    private let changesSkipped: Counter
 
     private let profileLookups: CounterFamily
     private let proxyEvents: CounterFamily
@@ -135,21 +153,12 @@ public final class ProxyMetrics: Sendable {
     private let newConnections: Counter
 
     func rewrite(duration: Duration, changed: Bool) {
-        histogram(
-            "veneer_rewrite_duration", "seconds", "Decode, rewrite and encode time of a personalized page",
-            [("changed", changed ? "true" : "false")], buckets: Self.rewriteBuckets
-        ).record(duration)
+        (changed ? rewriteChanged : rewriteUnchanged).record(duration)
     }
 
     func rewriteChanges(applied: Int, skipped: Int) {
-        if applied > 0 {
-            counter("veneer_page_changes", "total", "Page changes by result", [("result", "applied")])
-                .increment(by: Int64(applied))
-        }
-        if skipped > 0 {
-            counter("veneer_page_changes", "total", "Page changes by result", [("result", "skipped")])
-                .increment(by: Int64(skipped))
-        }
+        if applied > 0 { changesApplied.increment(by: Int64(applied)) }
+        if skipped > 0 { changesSkipped.increment(by: Int64(skipped)) }
     }
 
     static let lookupBuckets: [Duration] = [
