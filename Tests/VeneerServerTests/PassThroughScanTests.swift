@@ -195,6 +195,16 @@ struct PassThroughScanRequestTests {
             let reused = Array(text.utf8).withUnsafeBytes { RequestHeadScan.scan($0, reusing: &storage) }
             #expect(reused == Self.scan(text), "\(text.debugDescription)")
         }
+        #expect(storage.capacity >= 16)
+        // A head of a thousand fields is read, but the list that held them is not kept for the connection.
+        let many = "GET /m HTTP/1.1\r\nHost: m\r\n" + String(repeating: "X: 1\r\n", count: 1000) + "\r\n"
+        let result = Array(many.utf8).withUnsafeBytes { RequestHeadScan.scan($0, reusing: &storage) }
+        if case .passThrough(let request) = result {
+            #expect(request.fields.count == 1001)
+        } else {
+            Issue.record("not passed through: \(result)")
+        }
+        #expect(storage.capacity <= RequestHeadScan.reusableFieldCapacity)
     }
 
     @Test("heads may take up to 64 KiB; longer or unfinished past it is handed over")
@@ -351,6 +361,17 @@ struct PassThroughScanResponseTests {
             }
             #expect(reused == ResponseHeadScan.scan(Array(text.utf8), requestIsHEAD: false), "\(text.debugDescription)")
         }
+        #expect(storage.capacity >= 16)
+        let many = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n" + String(repeating: "X: 1\r\n", count: 1000) + "\r\n"
+        let result = Array(many.utf8).withUnsafeBytes {
+            ResponseHeadScan.scan($0, requestIsHEAD: false, reusing: &storage)
+        }
+        if case .complete(let head) = result {
+            #expect(head.fields.count == 1001)
+        } else {
+            Issue.record("not complete: \(result)")
+        }
+        #expect(storage.capacity <= RequestHeadScan.reusableFieldCapacity)
     }
 
     @Test("every proper prefix is incomplete; heads over 80 KiB are malformed")

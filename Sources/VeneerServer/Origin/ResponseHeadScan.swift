@@ -28,7 +28,8 @@ enum ResponseHeadScan: Equatable {
     }
 
     /// As `scan(_:requestIsHEAD:)`, with the fields' array taken from `storage` and given back to it, so that a
-    /// connection's heads reuse one array's storage (the caller lets go of the result first).
+    /// connection's heads reuse one array's storage (the caller lets go of the result first). An array grown past
+    /// `RequestHeadScan.reusableFieldCapacity` is not given back, as there.
     static func scan(
         _ bytes: UnsafeRawBufferPointer, requestIsHEAD: Bool, reusing storage: inout [ScannedResponseHead.Field]
     ) -> ResponseHeadScan {
@@ -36,7 +37,7 @@ enum ResponseHeadScan: Equatable {
         swap(&head.fields, &storage)
         head.fields.removeAll(keepingCapacity: true)
         head.fields.reserveCapacity(16)
-        defer { storage = head.fields }
+        defer { if head.fields.capacity <= RequestHeadScan.reusableFieldCapacity { storage = head.fields } }
         var reader = HeadLineReader(bytes: bytes, limit: maximumHeadBytes, allowsBareLineFeed: true)
         guard let line = reader.nextLine() else {
             return reader.isBroken ? .malformed("a response head over \(maximumHeadBytes) bytes") : .incomplete
