@@ -12,15 +12,11 @@ extension HTTPHeaders {
     ]
 
     /// Removes the hop-by-hop fields: the fixed list plus every name that `Connection` names. The fields are
-    /// removed in place, name by name: most responses carry one (`Connection: keep-alive`), and rebuilding the
-    /// headers for it cost about 1% of a personalized page.
+    /// removed in place, name by name (each removal takes every line of that name, in any case): most responses
+    /// carry one (`Connection: keep-alive`), and rebuilding the headers for it cost about 1% of a personalized page.
     mutating func removeHopByHopFields() {
         let named = connectionNominatedNames()
-        var present: [String] = []
-        for (name, _) in self where Self.isHopByHop(name, named: named) {
-            if !present.contains(where: { $0.equalsIgnoringASCIICase(name) }) { present.append(name) }
-        }
-        for name in present { remove(name: name) }
+        while let field = first(where: { Self.isHopByHop($0.name, named: named) }) { remove(name: field.name) }
     }
 
     /// The lower-cased names listed in `Connection` that are not hop-by-hop already (`keep-alive` and `close`
@@ -34,7 +30,7 @@ extension HTTPHeaders {
         return named
     }
 
-    /// Whether a comma-separated token of the `name` fields (`name` lower-case), trimmed of spaces and tabs and
+    /// Whether a comma-separated token of the `name` fields (`name` in any case), trimmed of spaces and tabs and
     /// not empty, satisfies `predicate`. Reads the values in place, with no array and no copies: every
     /// response's `Connection` and every page's `Vary` are read here.
     func containsToken(in name: String, where predicate: (Substring) -> Bool) -> Bool {
@@ -50,7 +46,7 @@ extension HTTPHeaders {
         return false
     }
 
-    /// Hop-by-hop: in the fixed list, or named by `Connection` (`named`, lower-cased).
+    /// Hop-by-hop: in the fixed list, or named by `Connection` (`named`).
     static func isHopByHop(_ name: String, named: [String]) -> Bool {
         if isHopByHop(name) { return true }
         return !named.isEmpty && named.contains { name.equalsIgnoringASCIICase($0) }
@@ -66,8 +62,7 @@ extension HTTPHeaders {
         return false
     }
 
-    /// Whether `name`'s comma-separated values contain `token`, in any case; `token` and `name` are given
-    /// lower-case.
+    /// Whether `name`'s comma-separated values contain `token`, in any case.
     func containsToken(_ token: String, in name: String) -> Bool {
         containsToken(in: name) { $0.equalsIgnoringASCIICase(token) }
     }
@@ -118,8 +113,7 @@ extension HTTPHeaders {
 
     /// Adds `token` to a comma-separated field (`Vary`) unless it is already there.
     mutating func addToken(_ token: String, to name: String) {
-        let lowered = token.lowercased()
-        if containsToken(in: name.lowercased(), where: { $0 == "*" || $0.equalsIgnoringASCIICase(lowered) }) { return }
+        if containsToken(in: name, where: { $0 == "*" || $0.equalsIgnoringASCIICase(token) }) { return }
         add(name: name, value: token)
     }
 }
@@ -149,23 +143,24 @@ extension Substring {
 }
 
 extension StringProtocol {
+    /// Without leading and trailing spaces and tabs, as a new string (`Substring.trimmingASCIIBlanks` trims in
+    /// place).
     func trimmingASCIISpaces() -> String {
-        var view = Substring(self)
-        while let first = view.first, first == " " || first == "\t" { view = view.dropFirst() }
-        while let last = view.last, last == " " || last == "\t" { view = view.dropLast() }
-        return String(view)
+        String(Substring(self).trimmingASCIIBlanks())
     }
 
-    /// ASCII case-insensitive equality with `lowercase`, which must be lower-case ASCII (a header name or
-    /// token as written in this file). Compares bytes; allocates nothing.
-    func equalsIgnoringASCIICase(_ lowercase: String) -> Bool {
-        guard utf8.count == lowercase.utf8.count else { return false }
-        var other = lowercase.utf8.makeIterator()
+    /// ASCII case-insensitive equality with `other`, either side in any case. Compares bytes; allocates nothing.
+    func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
+        guard utf8.count == other.utf8.count else { return false }
+        var expectedBytes = other.utf8.makeIterator()
         for byte in utf8 {
-            guard let expected = other.next() else { return false }
+            guard let expected = expectedBytes.next() else { return false }
             if byte == expected { continue }
-            // Only letters differ by case: fold A–Z to a–z.
-            guard byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z"), byte | 0x20 == expected else { return false }
+            // Only letters differ by case: both fold to the same a–z.
+            let folded = byte | 0x20
+            guard folded >= UInt8(ascii: "a"), folded <= UInt8(ascii: "z"), folded == expected | 0x20 else {
+                return false
+            }
         }
         return true
     }
