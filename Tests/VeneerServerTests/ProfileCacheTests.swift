@@ -126,6 +126,46 @@ struct ProfileCacheTests {
         try await store.close()
     }
 
+    static func exposureEvent(_ id: String, arm: String, at timestamp: Int64, session: String) -> TrackEvent {
+        TrackEvent.exposure(
+            Exposure(
+                selector: "hero", optimizationName: "Hero", group: nil, kind: .personalization, arm: arm,
+                control: false, bucketVersion: 1, assignmentKey: "p1"),
+            eventId: id, timestamp: timestamp, sourceId: "1", profileId: "p1", userId: nil, sessionId: session,
+            url: nil, device: .desktop, applied: true)
+    }
+
+    /// Exposures in the overlay are laid over a store read that already has some of them, among a longer
+    /// history: each shows once, including two of one millisecond and one recorded after a later one.
+    @Test func ownExposuresShowOnceOverStoreReadsThatHaveThem() async throws {
+        let store = try await Self.openStore()
+        let clock = ManualClock()
+        let cache = ProfileCache(store: store, timeToLive: .seconds(5), staleGrace: .seconds(5), now: { clock.now })
+        let start = Int64(Date().timeIntervalSince1970 * 1000) - 60_000
+        let history = (0..<50).map {
+            Self.exposureEvent("h\($0)", arm: "A", at: start + Int64($0) * 100, session: "s0")
+        }
+        _ = try await store.append(history)
+
+        let now = start + 30_000
+        let own = [
+            Self.exposureEvent("o0", arm: "A", at: now, session: "s1"),
+            Self.exposureEvent("o1", arm: "B", at: now, session: "s1"),
+            Self.exposureEvent("o2", arm: "A", at: now + 5, session: "s1"),
+            Self.exposureEvent("o3", arm: "A", at: now + 2, session: "s1"),
+        ]
+        cache.record(own, keys: [])
+        // The store has two of them (one of the same millisecond as another), the cache does not know yet.
+        _ = try await store.append([own[1], own[3]])
+
+        let view = try await cache.view(for: Self.visitor, keys: [])
+        let records = view.exposures["hero"] ?? []
+        #expect(records.count == 54, "50 stored before, 4 of the proxy's own, none twice")
+        #expect(records.map(\.timestamp) == records.map(\.timestamp).sorted(), "in time order")
+        #expect(records.filter { $0.sessionId == "s1" }.map(\.arm).sorted() == ["A", "A", "A", "B"])
+        try await store.close()
+    }
+
     /// A cache on a manual clock whose wall clock moves with it, so that tail reads begin where the test expects.
     static func cacheOnManualClocks(
         store: any Store

@@ -13,10 +13,50 @@ extension ProfileView {
     /// Adds one exposure to the history, and makes its arm sticky unless an assignment of the same bucket
     /// version already exists (the first exposure's arm wins).
     public mutating func record(exposure: Exposure, timestamp: Int64, sessionId: String?) {
-        exposures[exposure.selector, default: []].append(
-            ExposureRecord(arm: exposure.arm, timestamp: timestamp, sessionId: sessionId, control: exposure.control))
+        let record = ExposureRecord(
+            arm: exposure.arm, timestamp: timestamp, sessionId: sessionId, control: exposure.control)
+        // In time order: nearly always at the end; an exposure older than the last (another event loop's clock
+        // a millisecond behind) goes after those of its own millisecond.
+        exposures[exposure.selector, default: []].insertInTimeOrder(record)
         if let existing = assignments[exposure.selector], existing.bucketVersion == exposure.bucketVersion { return }
         assignments[exposure.selector] = StickyAssignment(
             arm: exposure.arm, control: exposure.control, bucketVersion: exposure.bucketVersion)
+    }
+}
+
+extension ProfileView {
+    /// Whether the exposure history of `selector` holds `record` exactly. Only the records of its millisecond are
+    /// compared (the history is in time order), so a cache that checks each of its recent exposures against a
+    /// long history does not pay for the whole history each time.
+    public func holds(_ record: ExposureRecord, selector: String) -> Bool {
+        guard let records = exposures[selector] else { return false }
+        var index = records.firstIndex(atOrAfter: record.timestamp)
+        while index < records.endIndex, records[index].timestamp == record.timestamp {
+            if records[index] == record { return true }
+            index += 1
+        }
+        return false
+    }
+}
+
+extension [ExposureRecord] {
+    /// The first position whose record is at or after `timestamp` (ms); the array is in time order.
+    func firstIndex(atOrAfter timestamp: Int64) -> Int {
+        var low = startIndex
+        var high = endIndex
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle].timestamp < timestamp { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// Inserts after every record at or before `record`'s time.
+    mutating func insertInTimeOrder(_ record: ExposureRecord) {
+        guard let last, record.timestamp < last.timestamp else {
+            append(record)
+            return
+        }
+        insert(record, at: firstIndex(atOrAfter: record.timestamp + 1))
     }
 }

@@ -22,8 +22,9 @@ extension ProfileView {
         }
         for selector in Set(exposures.keys).union(tail.exposures.keys) {
             var records = exposures[selector] ?? []
-            records.removeAll { $0.timestamp >= since }
-            records += (tail.exposures[selector] ?? []).filter { $0.timestamp >= since }
+            records.removeSubrange(records.firstIndex(atOrAfter: since)...)
+            let recent = tail.exposures[selector] ?? []
+            records += recent[recent.firstIndex(atOrAfter: since)...]
             exposures[selector] = records.isEmpty ? nil : records
         }
     }

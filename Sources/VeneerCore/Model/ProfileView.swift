@@ -11,7 +11,8 @@ public struct ProfileView: Sendable, Hashable {
     public var accountAttributes: [String: JSONValue]
     /// One summary per (event, filter) that the configuration's audiences read.
     public var eventSummaries: [EventKey: EventSummary]
-    /// Exposure history by optimization selector, oldest first.
+    /// Exposure history by optimization selector, in time order (records of one millisecond in the order they
+    /// were recorded): `record(exposure:…)` and the stores keep it so, and lookups rely on it.
     public var exposures: [String: [ExposureRecord]]
     /// Sticky arms by optimization selector.
     public var assignments: [String: StickyAssignment]
@@ -24,8 +25,16 @@ public struct ProfileView: Sendable, Hashable {
         self.userAttributes = userAttributes
         self.accountAttributes = accountAttributes
         self.eventSummaries = eventSummaries
-        self.exposures = exposures
+        self.exposures = exposures.mapValues(Self.inTimeOrder)
         self.assignments = assignments
+    }
+
+    /// `records` sorted by time, those of one millisecond kept in their order.
+    private static func inTimeOrder(_ records: [ExposureRecord]) -> [ExposureRecord] {
+        guard zip(records, records.dropFirst()).contains(where: { $0.timestamp > $1.timestamp }) else { return records }
+        return records.enumerated()
+            .sorted { ($0.element.timestamp, $0.offset) < ($1.element.timestamp, $1.offset) }
+            .map(\.element)
     }
 }
 
@@ -56,6 +65,13 @@ public struct EventSummary: Sendable, Hashable {
     /// How many happened at or after `since` (ms).
     public func count(since: Int64) -> Int {
         timestamps.count - firstIndex(atOrAfter: since)
+    }
+
+    /// Whether one happened at exactly `timestamp` (ms): a binary search, as a cache asks this for each of its
+    /// own recent events against a history that only grows.
+    public func contains(_ timestamp: Int64) -> Bool {
+        let index = firstIndex(atOrAfter: timestamp)
+        return index < timestamps.count && timestamps[index] == timestamp
     }
 
     private func firstIndex(atOrAfter value: Int64) -> Int {

@@ -367,10 +367,10 @@ public final class ProfileCache: Sendable {
         if let exposure {
             let record = ExposureRecord(
                 arm: exposure.arm, timestamp: event.timestamp, sessionId: event.sessionId, control: exposure.control)
-            if skipDuplicates, view.exposures[exposure.selector]?.contains(record) == true { return }
+            if skipDuplicates, view.holds(record, selector: exposure.selector) { return }
         } else if skipDuplicates,
             keys.contains(where: {
-                $0.event == event.name && view.eventSummaries[$0]?.timestamps.contains(event.timestamp) == true
+                $0.event == event.name && view.eventSummaries[$0]?.contains(event.timestamp) == true
             })
         {
             return
