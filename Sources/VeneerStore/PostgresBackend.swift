@@ -156,6 +156,7 @@ private struct PostgresSession: SQLSession, @unchecked Sendable {
     // The leased connection is used only inside the transaction closure that owns it.
     let connection: PostgresConnection
     let logger: Logger
+    var dialect: SQLDialect { .postgres }
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         try await PostgresBackend.run(connection, sql, binds, logger: logger)

@@ -108,14 +108,12 @@ extension RelationalStore {
                 binds.append(.text(json(events[index].accountAttributes)))
                 binds.append(.integer(received))
             }
-            for row in try await session.query(
-                """
-                INSERT INTO events (event_id, name, type, ts, person_id, source_id, profile_id, user_id, account_id,
-                  another_user_id, session_id, data, user_attributes, account_attributes, received_at)
-                VALUES \(placeholderRows(run.count, columns: 15))
-                ON CONFLICT (event_id) DO NOTHING RETURNING event_id
-                """, binds)
-            {
+            let statement = session.dialect.insertSkippingTakenKeys(
+                into: """
+                    events (event_id, name, type, ts, person_id, source_id, profile_id, user_id, account_id,
+                      another_user_id, session_id, data, user_attributes, account_attributes, received_at)
+                    """, key: "event_id", rows: placeholderRows(run.count, columns: 15), returning: "event_id")
+            for row in try await session.query(statement, binds) {
                 if let id = row[0].text { inserted.insert(id) }
             }
         }
@@ -146,10 +144,9 @@ extension RelationalStore {
                 ]
             }
             try await session.execute(
-                """
-                INSERT INTO exposures (event_id, person_id, selector, arm, control, bucket_version, session_id, ts)
-                VALUES \(placeholderRows(chunk.count, columns: 8)) ON CONFLICT (event_id) DO NOTHING
-                """, binds)
+                session.dialect.insertSkippingTakenKeys(
+                    into: "exposures (event_id, person_id, selector, arm, control, bucket_version, session_id, ts)",
+                    key: "event_id", rows: placeholderRows(chunk.count, columns: 8)), binds)
         }
         // The first exposure's arm sticks until the bucket version moves on. One statement may not upsert a row
         // twice, so the batch is reduced first to what its rows in order would leave: per person and

@@ -2,6 +2,7 @@
 /// placeholders; the SQLite side rewrites them to `?1`.
 protocol SQLSession: Sendable {
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
+    var dialect: SQLDialect { get }
 }
 
 extension SQLSession {

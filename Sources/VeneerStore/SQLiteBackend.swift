@@ -127,6 +127,7 @@ final class SQLiteBackend: SQLBackend {
 private struct SQLiteSession: SQLSession {
     let connection: SQLiteConnection
     let thread: NIOThreadPool
+    var dialect: SQLDialect { .sqlite }
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         try await SQLiteBackend.run(connection, on: thread, sql, binds)
