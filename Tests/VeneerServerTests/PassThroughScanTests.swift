@@ -204,7 +204,7 @@ struct PassThroughScanRequestTests {
         } else {
             Issue.record("not passed through: \(result)")
         }
-        #expect(storage.capacity <= RequestHeadScan.reusableFieldCapacity)
+        #expect(storage.capacity <= HeadFieldList.reusableCapacity)
     }
 
     @Test("heads may take up to 64 KiB; longer or unfinished past it is handed over")
@@ -371,7 +371,7 @@ struct PassThroughScanResponseTests {
         } else {
             Issue.record("not complete: \(result)")
         }
-        #expect(storage.capacity <= RequestHeadScan.reusableFieldCapacity)
+        #expect(storage.capacity <= HeadFieldList.reusableCapacity)
     }
 
     @Test("every proper prefix is incomplete; heads over 80 KiB are malformed")

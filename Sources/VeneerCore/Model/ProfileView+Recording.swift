@@ -38,25 +38,3 @@ extension ProfileView {
         return false
     }
 }
-
-extension [ExposureRecord] {
-    /// The first position whose record is at or after `timestamp` (ms); the array is in time order.
-    func firstIndex(atOrAfter timestamp: Int64) -> Int {
-        var low = startIndex
-        var high = endIndex
-        while low < high {
-            let middle = (low + high) / 2
-            if self[middle].timestamp < timestamp { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
-
-    /// Inserts after every record at or before `record`'s time.
-    mutating func insertInTimeOrder(_ record: ExposureRecord) {
-        guard let last, record.timestamp < last.timestamp else {
-            append(record)
-            return
-        }
-        insert(record, at: firstIndex(atOrAfter: record.timestamp + 1))
-    }
-}

@@ -75,13 +75,7 @@ public struct EventSummary: Sendable, Hashable {
     }
 
     private func firstIndex(atOrAfter value: Int64) -> Int {
-        var low = 0
-        var high = timestamps.count
-        while low < high {
-            let middle = (low + high) / 2
-            if timestamps[middle] < value { low = middle + 1 } else { high = middle }
-        }
-        return low
+        timestamps.firstIndex(atOrAfter: value) { $0 }
     }
 }
 

@@ -27,17 +27,14 @@ enum ResponseHeadScan: Equatable {
         return scan(bytes, requestIsHEAD: requestIsHEAD, reusing: &storage)
     }
 
-    /// As `scan(_:requestIsHEAD:)`, with the fields' array taken from `storage` and given back to it, so that a
-    /// connection's heads reuse one array's storage (the caller lets go of the result first). An array grown past
-    /// `RequestHeadScan.reusableFieldCapacity` is not given back, as there.
+    /// As `scan(_:requestIsHEAD:)`, with the fields' array taken from `storage` and given back to it
+    /// (`HeadFieldList`), so that a connection's heads reuse one array's storage.
     static func scan(
         _ bytes: UnsafeRawBufferPointer, requestIsHEAD: Bool, reusing storage: inout [ScannedResponseHead.Field]
     ) -> ResponseHeadScan {
         var head = ScannedResponseHead()
-        swap(&head.fields, &storage)
-        head.fields.removeAll(keepingCapacity: true)
-        head.fields.reserveCapacity(16)
-        defer { if head.fields.capacity <= RequestHeadScan.reusableFieldCapacity { storage = head.fields } }
+        head.fields = HeadFieldList.take(from: &storage)
+        defer { HeadFieldList.giveBack(head.fields, to: &storage) }
         var reader = HeadLineReader(bytes: bytes, limit: maximumHeadBytes, allowsBareLineFeed: true)
         guard let line = reader.nextLine() else {
             return reader.isBroken ? .malformed("a response head over \(maximumHeadBytes) bytes") : .incomplete

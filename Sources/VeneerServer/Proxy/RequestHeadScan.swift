@@ -26,9 +26,6 @@ enum RequestHeadScan: Equatable {
     /// Heads longer than this are the codec's to refuse.
     static let maximumHeadBytes = 64 * 1024
 
-    /// The most fields a reused field list keeps room for between heads (see `scan(_:reusing:)`).
-    static let reusableFieldCapacity = 64
-
     static func scan(_ bytes: some Collection<UInt8>) -> RequestHeadScan {
         let scanned = bytes.withContiguousStorageIfAvailable { scan(UnsafeRawBufferPointer($0)) }
         return scanned ?? scan(Array(bytes))
@@ -43,20 +40,16 @@ enum RequestHeadScan: Equatable {
         return scan(bytes, reusing: &storage)
     }
 
-    /// As `scan(_:)`, with the fields' array taken from `storage` and given back to it, so that a connection's
-    /// heads reuse one array's storage instead of allocating one each (the caller lets go of the result first).
-    /// An array grown past `reusableFieldCapacity` is not given back: a connection that once sent a head of
-    /// thousands of fields would hold their storage for as long as it stays open.
+    /// As `scan(_:)`, with the fields' array taken from `storage` and given back to it (`HeadFieldList`), so that
+    /// a connection's heads reuse one array's storage instead of allocating one each.
     static func scan(
         _ bytes: UnsafeRawBufferPointer, reusing storage: inout [PassThroughRequest.Field]
     )
         -> RequestHeadScan
     {
         var request = PassThroughRequest()
-        swap(&request.fields, &storage)
-        request.fields.removeAll(keepingCapacity: true)
-        request.fields.reserveCapacity(16)
-        defer { if request.fields.capacity <= reusableFieldCapacity { storage = request.fields } }
+        request.fields = HeadFieldList.take(from: &storage)
+        defer { HeadFieldList.giveBack(request.fields, to: &storage) }
         var reader = HeadLineReader(bytes: bytes, limit: maximumHeadBytes)
         // Request line: method SP target SP HTTP/1.x
         guard let line = reader.nextLine() else { return reader.isBroken ? .handOver : incomplete(bytes) }
