@@ -12,7 +12,7 @@ func withLeaseDeadline<Result: Sendable>(
         group.addTask { try await body { leased.set() } }
         group.addTask {
             try await Task.sleep(for: limit)
-            if !leased.isSet { throw StoreError(code: "timeout", message: "no \(what) within \(limit)") }
+            if !leased.isSet { throw StoreError(code: "timeout", message: "waited \(limit) for \(what) and got none") }
             return nil
         }
         defer { group.cancelAll() }

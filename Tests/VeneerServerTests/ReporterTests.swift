@@ -202,7 +202,7 @@ struct ReporterTests {
         guard let server = try await RestartablePostgres.start() else { return }
         defer { server.remove() }
         let folder = try Self.folder()
-        let store = try await StoreFactory.open(url: server.url + "?timeout=2", logger: APITestServer.logger)
+        let store = try await server.openStore(timeout: 2)
         let reporter = Reporter(settings: Self.settings(folder), store: store, logger: APITestServer.logger)
         let running = Task { try await reporter.run() }
         reporter.submit(Self.views(100, prefix: "before"))
@@ -228,7 +228,7 @@ struct ReporterTests {
         #expect(FileManager.default.createFile(atPath: folder + "/blocked", contents: Data("x".utf8)))
         var settings = Self.settings(folder)
         settings.spoolDirectory = folder + "/blocked/spool"
-        let store = try await StoreFactory.open(url: server.url + "?timeout=2", logger: APITestServer.logger)
+        let store = try await server.openStore(timeout: 2)
         let reporter = Reporter(settings: settings, store: store, logger: APITestServer.logger)
         let running = Task { try await reporter.run() }
         reporter.submit(Self.views(50, prefix: "before"))
@@ -379,6 +379,20 @@ struct RestartablePostgres {
     private var pgctl: [String] {
         let binary = "/usr/lib/postgresql/15/bin/pg_ctl"
         return getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", binary] : [binary]
+    }
+
+    /// The store on this server, each operation limited to `timeout` seconds. The first connection is tried
+    /// again for up to 30 s: once in CI, on a machine that the whole suite kept busy, the server just started
+    /// did not give one within a 2 s limit.
+    func openStore(timeout: Int) async throws -> any Store {
+        let giveUp = ContinuousClock.now + .seconds(30)
+        while true {
+            do {
+                return try await StoreFactory.open(url: url + "?timeout=\(timeout)", logger: APITestServer.logger)
+            } catch let error as StoreError where error.code == "connect" && ContinuousClock.now < giveUp {
+                print("the test PostgreSQL gave no first connection within \(timeout) s; trying again: \(error)")
+            }
+        }
     }
 
     func stop() async throws {
