@@ -23,8 +23,9 @@ final class OriginConnection {
     fileprivate let handler: OriginConnectionHandler
     /// Requests served on this connection so far; 0 while the first is in flight.
     private(set) var completedExchanges = 0
-    /// The pool holding this connection while it is idle, told when the origin closes it.
-    weak var pool: OriginConnectionPool?
+    /// The pool holding this connection while it is idle, told when the origin closes it; nil while in use.
+    /// Strong for the reason `PassThroughOriginConnection.pool` gives.
+    var pool: OriginConnectionPool?
 
     fileprivate init(channel: any Channel, key: OriginConnectionKey, handler: OriginConnectionHandler) {
         self.channel = channel
@@ -93,8 +94,9 @@ private final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChan
     typealias OutboundOut = HTTPClientRequestPart
 
     weak var receiver: (any OriginResponseReceiver)?
-    /// Its connection, for the pool to drop when the origin closes it while idle.
-    weak var connection: OriginConnection?
+    /// Its connection, for the pool to drop when the origin closes it while idle. Strong, let go when the handler
+    /// leaves the closed channel's pipeline, as in `PassThroughOriginHandler`.
+    var connection: OriginConnection?
     var isClosing = false
 
     private var readGate = OriginReadGate()
@@ -137,6 +139,7 @@ private final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChan
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        connection = nil
     }
 
     func read(context: ChannelHandlerContext) {

@@ -109,10 +109,16 @@ final class OriginConnectionPool {
         eventLoop.preconditionInEventLoop()
         let all = idle.all
         idle.removeAll()
-        for connection in all { connection.close() }
+        for connection in all {
+            connection.pool = nil
+            connection.close()
+        }
         let passThrough = passThroughIdle.all
         passThroughIdle.removeAll()
-        for connection in passThrough { connection.close() }
+        for connection in passThrough {
+            connection.pool = nil
+            connection.close()
+        }
     }
 
     func setMaximumIdle(_ maximum: Int) {

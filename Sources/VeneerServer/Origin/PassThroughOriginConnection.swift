@@ -18,8 +18,10 @@ final class PassThroughOriginConnection {
     let channel: any Channel
     let key: OriginConnectionKey
     fileprivate let handler: PassThroughOriginHandler
-    /// The pool holding this connection while it is idle, told when the origin closes it.
-    weak var pool: OriginConnectionPool?
+    /// The pool holding this connection while it is idle, told when the origin closes it; nil while in use.
+    /// Strong, and set only while the pool holds the connection: a weak reference to the pool would give it a
+    /// side table, and every retain and release of the pool (one per request) would take the slow path.
+    var pool: OriginConnectionPool?
 
     fileprivate init(channel: any Channel, key: OriginConnectionKey, handler: PassThroughOriginHandler) {
         self.channel = channel
@@ -72,7 +74,9 @@ private final class PassThroughOriginHandler: ChannelDuplexHandler {
     /// Strong, and let go by `detach`, `close` and the connection's end: a weak reference to the client's handler
     /// would put every retain of it on the slow path, and cost a weak load per read.
     var receiver: (any PassThroughOriginReceiver)?
-    weak var connection: PassThroughOriginConnection?
+    /// Strong, let go when the handler leaves the closed channel's pipeline: a weak reference would put every
+    /// retain and release of the connection, several per request, on the slow path.
+    var connection: PassThroughOriginConnection?
     var isClosing = false
     private var readGate = OriginReadGate()
     private var context: ChannelHandlerContext?
@@ -83,6 +87,7 @@ private final class PassThroughOriginHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        connection = nil
     }
 
     func setReadsHeld(_ held: Bool) {
