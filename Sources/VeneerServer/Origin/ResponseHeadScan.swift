@@ -173,18 +173,28 @@ struct ScannedResponseHead: Equatable {
     /// Whether the origin connection can carry another request after this response.
     var keepsAlive = true
 
+    /// The most bytes `writeClientHead` writes: each kept line at most doubles (a bare LF line gets ": " and
+    /// CRLF); the rest is fixed and short.
+    var clientHeadMaximumLength: Int { 2 * headLength + 96 }
+
     /// Writes the head the client gets: HTTP/1.1, the origin's status and end-to-end fields, the framing the
     /// client needs, and `Connection: close` when this is the connection's last response.
     func writeClientHead(from bytes: UnsafeRawBufferPointer, closing: Bool, into buffer: inout ByteBuffer) {
-        buffer.writeStaticString("HTTP/1.1 ")
-        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[statusText]))
-        buffer.writeStaticString("\r\n")
+        buffer.writeHead(maximumLength: clientHeadMaximumLength) { out in
+            writeClientHead(from: bytes, closing: closing, into: &out)
+        }
+    }
+
+    private func writeClientHead(from bytes: UnsafeRawBufferPointer, closing: Bool, into out: inout HeadOutput) {
+        out.append("HTTP/1.1 ")
+        out.append(UnsafeRawBufferPointer(rebasing: bytes[statusText]))
+        out.append("\r\n")
         let chunkedToClient = framing == .chunked || framing == .untilClose
         var lengthWritten = false
         // Consecutive kept lines go out in one copy.
         var run: Range<Int>?
         func endRun() {
-            if let kept = run { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[kept])) }
+            if let kept = run { out.append(UnsafeRawBufferPointer(rebasing: bytes[kept])) }
             run = nil
         }
         for field in fields {
@@ -193,26 +203,26 @@ struct ScannedResponseHead: Equatable {
                 run = (run?.lowerBound ?? field.name.lowerBound)..<field.lineEnd
                 continue
             case .other:
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
-                buffer.writeStaticString(": ")
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[field.value]))
-                buffer.writeStaticString("\r\n")
+                out.append(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
+                out.append(": ")
+                out.append(UnsafeRawBufferPointer(rebasing: bytes[field.value]))
+                out.append("\r\n")
             case .contentLength:
                 endRun()
                 guard !chunkedToClient, !lengthWritten, let contentLength else { continue }
                 lengthWritten = true
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
-                buffer.writeStaticString(": ")
-                buffer.writeString(String(contentLength))
-                buffer.writeStaticString("\r\n")
+                out.append(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
+                out.append(": ")
+                out.append(decimal: contentLength)
+                out.append("\r\n")
             case .hopByHop, .connection, .transferEncoding:
                 endRun()
             }
         }
         endRun()
-        if chunkedToClient { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
-        if closing, !isInformational { buffer.writeStaticString("Connection: close\r\n") }
-        buffer.writeStaticString("\r\n")
+        if chunkedToClient { out.append("Transfer-Encoding: chunked\r\n") }
+        if closing, !isInformational { out.append("Connection: close\r\n") }
+        out.append("\r\n")
     }
 }
 

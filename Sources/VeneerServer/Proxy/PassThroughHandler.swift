@@ -419,73 +419,80 @@ final class PassThroughHandler: ChannelDuplexHandler {
         _ request: PassThroughRequest, bytes: UnsafeRawBufferPointer, configuration: ProxyConfiguration,
         basePath: String
     ) -> ByteBuffer {
-        var out = context!.channel.allocator.buffer(capacity: request.headLength + 160)
-        out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[request.method]))
-        out.writeStaticString(" ")
-        if !basePath.isEmpty { out.writeString(basePath) }
-        out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[request.target]))
-        out.writeStaticString(" HTTP/1.1\r\n")
-        let replacesHost = !configuration.preserveHost
-        if replacesHost {
-            out.writeStaticString("Host: ")
-            out.writeString(configuration.originHostHeader)
-            out.writeStaticString("\r\n")
-        }
-        var clientHost: Range<Int>?
-        var forwardedFor: [Range<Int>] = []
-        var hasForwardedProto = false
-        var hasForwardedHost = false
-        // Kept lines go out as the client wrote them (the scan checked every byte), consecutive ones in one copy.
-        var run: Range<Int>?
-        for field in request.fields {
-            let keeps: Bool
-            switch field.kind {
-            case .hopByHop, .connection, .expect, .upgrade, .contentLength, .transferEncoding:
-                keeps = false
-            case .host:
-                clientHost = field.value
-                keeps = !replacesHost
-            case .forwardedFor:
-                if !field.value.isEmpty { forwardedFor.append(field.value) }
-                keeps = false
-            case .forwardedProto:
-                hasForwardedProto = true
-                keeps = true
-            case .forwardedHost:
-                hasForwardedHost = true
-                keeps = true
-            case .other:
-                keeps = true
+        // The pieces from the client's head (method, target, kept lines, the Host and X-Forwarded-For values)
+        // are disjoint ranges of it, but Host's value may go out twice; the rest is fixed and short.
+        let maximumLength =
+            2 * request.headLength + basePath.utf8.count + configuration.originHostHeader.utf8.count
+            + (clientAddress?.utf8.count ?? 0) + 128
+        var buffer = context!.channel.allocator.buffer(capacity: maximumLength)
+        buffer.writeHead(maximumLength: maximumLength) { out in
+            out.append(UnsafeRawBufferPointer(rebasing: bytes[request.method]))
+            out.append(" ")
+            if !basePath.isEmpty { out.append(basePath) }
+            out.append(UnsafeRawBufferPointer(rebasing: bytes[request.target]))
+            out.append(" HTTP/1.1\r\n")
+            let replacesHost = !configuration.preserveHost
+            if replacesHost {
+                out.append("Host: ")
+                out.append(configuration.originHostHeader)
+                out.append("\r\n")
             }
-            if keeps {
-                run = (run?.lowerBound ?? field.name.lowerBound)..<field.lineEnd
-            } else if let kept = run {
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[kept]))
-                run = nil
+            var clientHost: Range<Int>?
+            var forwardedFor: [Range<Int>] = []
+            var hasForwardedProto = false
+            var hasForwardedHost = false
+            // Kept lines go out as the client wrote them (the scan checked every byte), consecutive ones in one copy.
+            var run: Range<Int>?
+            for field in request.fields {
+                let keeps: Bool
+                switch field.kind {
+                case .hopByHop, .connection, .expect, .upgrade, .contentLength, .transferEncoding:
+                    keeps = false
+                case .host:
+                    clientHost = field.value
+                    keeps = !replacesHost
+                case .forwardedFor:
+                    if !field.value.isEmpty { forwardedFor.append(field.value) }
+                    keeps = false
+                case .forwardedProto:
+                    hasForwardedProto = true
+                    keeps = true
+                case .forwardedHost:
+                    hasForwardedHost = true
+                    keeps = true
+                case .other:
+                    keeps = true
+                }
+                if keeps {
+                    run = (run?.lowerBound ?? field.name.lowerBound)..<field.lineEnd
+                } else if let kept = run {
+                    out.append(UnsafeRawBufferPointer(rebasing: bytes[kept]))
+                    run = nil
+                }
             }
-        }
-        if let kept = run { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[kept])) }
-        if clientAddress != nil || !forwardedFor.isEmpty {
-            // Several fields are one comma-separated list; the proxy's entry goes last.
-            out.writeStaticString("X-Forwarded-For: ")
-            for (index, value) in forwardedFor.enumerated() {
-                if index > 0 { out.writeStaticString(", ") }
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[value]))
+            if let kept = run { out.append(UnsafeRawBufferPointer(rebasing: bytes[kept])) }
+            if clientAddress != nil || !forwardedFor.isEmpty {
+                // Several fields are one comma-separated list; the proxy's entry goes last.
+                out.append("X-Forwarded-For: ")
+                for (index, value) in forwardedFor.enumerated() {
+                    if index > 0 { out.append(", ") }
+                    out.append(UnsafeRawBufferPointer(rebasing: bytes[value]))
+                }
+                if let clientAddress {
+                    if !forwardedFor.isEmpty { out.append(", ") }
+                    out.append(clientAddress)
+                }
+                out.append("\r\n")
             }
-            if let clientAddress {
-                if !forwardedFor.isEmpty { out.writeStaticString(", ") }
-                out.writeString(clientAddress)
+            if !hasForwardedProto { out.append("X-Forwarded-Proto: http\r\n") }
+            if !hasForwardedHost, let clientHost {
+                out.append("X-Forwarded-Host: ")
+                out.append(UnsafeRawBufferPointer(rebasing: bytes[clientHost]))
+                out.append("\r\n")
             }
-            out.writeStaticString("\r\n")
+            out.append("\r\n")
         }
-        if !hasForwardedProto { out.writeStaticString("X-Forwarded-Proto: http\r\n") }
-        if !hasForwardedHost, let clientHost {
-            out.writeStaticString("X-Forwarded-Host: ")
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[clientHost]))
-            out.writeStaticString("\r\n")
-        }
-        out.writeStaticString("\r\n")
-        return out
+        return buffer
     }
 
     private func connect(key: OriginConnectionKey, configuration: ProxyConfiguration, context: ChannelHandlerContext) {
@@ -654,7 +661,7 @@ extension PassThroughHandler: PassThroughOriginReceiver {
                 originFailed(.protocolError(reason), context: context)
                 return
             case .complete(let head) where head.isInformational:
-                var out = context.channel.allocator.buffer(capacity: head.headLength + 32)
+                var out = context.channel.allocator.buffer(capacity: head.clientHeadMaximumLength)
                 bytes.withUnsafeReadableBytes { head.writeClientHead(from: $0, closing: false, into: &out) }
                 // Hints are worth sending at once: the final answer may take a while.
                 context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil)
@@ -669,7 +676,7 @@ extension PassThroughHandler: PassThroughOriginReceiver {
                 // A tiny body is copied behind the head; a larger one follows it as its own buffer, and the two go
                 // out in one `writev` at the flush: copying a 2 KB body cost about 3% of a 2 KB answer's CPU.
                 let inline = remaining <= 512 ? remaining : 0
-                var out = context.channel.allocator.buffer(capacity: head.headLength + 64 + inline)
+                var out = context.channel.allocator.buffer(capacity: head.clientHeadMaximumLength + inline)
                 bytes.withUnsafeReadableBytes { head.writeClientHead(from: $0, closing: closing, into: &out) }
                 bytes.moveReaderIndex(forwardBy: head.headLength)
                 exchange.closeAfter = closing
