@@ -115,6 +115,7 @@ final class VeneerProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        ChildProcess.closeInheritedDescriptors(&actions)
         let executable = try binary()
         // The shell changes into the folder (relative paths in proxy.conf, like the demo's data/, land there)
         // and `exec`s veneer, which keeps the shell's pid.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Runs a command to completion for a test: posix_spawn and waitpid, not Foundation's `Process` (on Linux it
 /// learns of the exit through a descriptor the child inherits, and a daemon the child starts, like postgres,
@@ -31,6 +31,7 @@ public enum ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, folder + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, folder + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        closeInheritedDescriptors(&actions)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
@@ -42,6 +43,19 @@ public enum ChildProcess {
             status: status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f),
             output: (try? String(contentsOfFile: folder + "/out", encoding: .utf8)) ?? "",
             errors: (try? String(contentsOfFile: folder + "/err", encoding: .utf8)) ?? "")
+    }
+
+    /// Has the child close every descriptor above standard error. NIO opens its sockets without close-on-exec: a
+    /// child (a PostgreSQL server that outlives the command that started it) would hold every test's open
+    /// connections, and a test that closes one would wait in vain for the other end to see it close. glibc's
+    /// `posix_spawn_file_actions_addclosefrom_np` (2.34) is not in Swift's Glibc module, so it is looked up.
+    public static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+            print("ChildProcess: this libc has no posix_spawn_file_actions_addclosefrom_np; children inherit sockets")
+            return
+        }
+        _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
     }
 
     /// `run` on a thread of its own, so the test's cooperative threads never block on the command.
