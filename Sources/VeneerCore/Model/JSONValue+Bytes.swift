@@ -97,15 +97,6 @@ extension JSONValue {
             output.append(UInt8(ascii: "-"))
             value = -value
         }
-        var digits: (UInt64, UInt64) = (0, 0)  // 16 bytes: room for the 15 digits of any value here
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var position = buffer.count
-            repeat {
-                position -= 1
-                buffer[position] = UInt8(ascii: "0") + UInt8(value % 10)
-                value /= 10
-            } while value > 0
-            output.append(contentsOf: buffer[position...])
-        }
+        UInt64(value).withDecimalDigits { output.append(contentsOf: $0) }
     }
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import VeneerCore
 
 /// Writes a head that the pass-through path builds (the origin's request, the client's response head) into a
 /// buffer's writable bytes in one pass. Each `ByteBuffer.write…` call checks the buffer's capacity and its
@@ -40,17 +41,7 @@ struct HeadOutput {
     /// A non-negative number in decimal.
     mutating func append(decimal value: Int) {
         precondition(value >= 0, "a negative length")
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            var remaining = value
-            var start = scratch.count
-            repeat {
-                start -= 1
-                scratch[start] = UInt8(ascii: "0") + UInt8(remaining % 10)
-                remaining /= 10
-            } while remaining > 0
-            append(UnsafeRawBufferPointer(rebasing: scratch[start...]))
-        }
+        UInt64(value).withDecimalDigits { append($0) }
     }
 }
 
