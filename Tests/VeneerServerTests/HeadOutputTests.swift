@@ -18,7 +18,7 @@ struct HeadOutputTests {
             out.append("literal ")
             bytes.withUnsafeBytes { out.append($0) }
             out.append(" ")
-            out.append("text é ✓")
+            out.append(text: "text é ✓")
             out.append(UnsafeRawBufferPointer(start: nil, count: 0))
             out.append(" ")
             out.append(decimal: 0)

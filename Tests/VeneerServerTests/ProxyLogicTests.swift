@@ -56,6 +56,24 @@ struct ProxyLogicTests {
         #expect(table.match(path: "/shop/cart")?.label == "/shop")
         #expect(table.match(path: "/shopping") == nil)
         #expect(RouteTable(routes: [Route(match: .prefix("/"))]).match(path: "/anything/at/all") != nil)
+        let slashEnded = RouteTable(routes: [Route(match: .prefix("/shop/"))])
+        #expect(slashEnded.match(path: "/shop") == nil)
+        #expect(slashEnded.match(path: "/shop/x")?.label == "/shop/")
+        #expect(table.match(path: "/products/7/reviews/more") == nil)
+        #expect(table.match(path: "/blog") == nil)
+    }
+
+    @Test("routes compare a path's bytes as the request line carries them, not its characters")
+    func routeBytes() {
+        let table = RouteTable(routes: [Route(match: .prefix("/caf\u{E9}")), Route(match: .pattern("/x/*"))])
+        #expect(table.match(path: "/caf\u{E9}/menu")?.label == "/caf\u{E9}")
+        // The same text with a combining accent is other bytes: String's hasPrefix would have called it equal.
+        #expect(table.match(path: "/cafe\u{301}/menu") == nil)
+        // Bytes that are not UTF-8 (the pass-through path matches before any String is made).
+        let invalid: [UInt8] = Array("/x/".utf8) + [0xFF, 0xFE]
+        #expect(invalid.withUnsafeBytes { table.match(pathBytes: $0) }?.label == "/x/*")
+        let deeper: [UInt8] = Array("/x/".utf8) + [0xFF, UInt8(ascii: "/"), 0x41]
+        #expect(deeper.withUnsafeBytes { table.match(pathBytes: $0) } == nil)
     }
 
     @Test("devices and bots from User-Agent; curl is a person")

@@ -30,10 +30,13 @@ struct HeadOutput {
     }
 
     mutating func append(_ literal: StaticString) {
-        append(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        // `withUTF8Buffer`, not `utf8Start`: a one-character literal may be stored as a scalar, not a pointer.
+        literal.withUTF8Buffer { append(UnsafeRawBufferPointer($0)) }
     }
 
-    mutating func append(_ text: String) {
+    /// A `String` (a labelled parameter: unlabelled, it would win over the `StaticString` overload for every
+    /// literal, and each literal would become a `String` first).
+    mutating func append(text: String) {
         let copied: Void? = text.utf8.withContiguousStorageIfAvailable { append(UnsafeRawBufferPointer($0)) }
         if copied == nil { Array(text.utf8).withUnsafeBytes { append($0) } }
     }

@@ -62,7 +62,8 @@ final class PassThroughHandler: ChannelDuplexHandler {
     private var closesAfterOrdinary = false
     /// The codec was given bytes since it last heard that a batch of reads ended.
     private var codecReadsPending = false
-    private var clientAddress: String?
+    /// The client's IP address as `X-Forwarded-For` gets it, in bytes made once per connection.
+    private var clientAddress: [UInt8]?
     private var originPool: OriginConnectionPool?
     private var exchange: PassThroughExchange?
     private var exchangeCounter: UInt64 = 0
@@ -89,7 +90,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        clientAddress = context.channel.remoteAddress?.ipAddress
+        clientAddress = context.channel.remoteAddress?.ipAddress.map { Array($0.utf8) }
         originPool = pools.pool(for: context.eventLoop)
         let now = NIODeadline.now()
         idleSince = now
@@ -379,14 +380,16 @@ final class PassThroughHandler: ChannelDuplexHandler {
         guard case .http(let origin) = configuration.origin, let key = configuration.originConnectionKey,
             let pool = originPool, var held = inbound
         else { return false }
-        let routeLabel: String
-        let path = held.withUnsafeReadableBytes { bytes in
+        // The path's bytes decide the route; a `String` of it is made only for a routed path's extension.
+        let (route, path): (RouteTable.Match?, String?) = held.withUnsafeReadableBytes { bytes in
             var end = request.target.lowerBound
             while end < request.target.upperBound, bytes[end] != UInt8(ascii: "?") { end += 1 }
-            return String(
-                decoding: UnsafeRawBufferPointer(rebasing: bytes[request.target.lowerBound..<end]), as: UTF8.self)
+            let pathBytes = UnsafeRawBufferPointer(rebasing: bytes[request.target.lowerBound..<end])
+            guard let route = configuration.routes.match(pathBytes: pathBytes) else { return (nil, nil) }
+            return (route, String(decoding: pathBytes, as: UTF8.self))
         }
-        if let route = configuration.routes.match(path: path) {
+        let routeLabel: String
+        if let route, let path {
             guard StaticFileContentTypes.isAsset(path: path) else { return false }
             routeLabel = route.label
         } else {
@@ -422,21 +425,17 @@ final class PassThroughHandler: ChannelDuplexHandler {
         // The pieces from the client's head (method, target, kept lines, the Host and X-Forwarded-For values)
         // are disjoint ranges of it, but Host's value may go out twice; the rest is fixed and short.
         let maximumLength =
-            2 * request.headLength + basePath.utf8.count + configuration.originHostHeader.utf8.count
-            + (clientAddress?.utf8.count ?? 0) + 128
+            2 * request.headLength + basePath.utf8.count + configuration.originHostLine.count
+            + (clientAddress?.count ?? 0) + 128
         var buffer = context!.channel.allocator.buffer(capacity: maximumLength)
         buffer.writeHead(maximumLength: maximumLength) { out in
             out.append(UnsafeRawBufferPointer(rebasing: bytes[request.method]))
             out.append(" ")
-            if !basePath.isEmpty { out.append(basePath) }
+            if !basePath.isEmpty { out.append(text: basePath) }
             out.append(UnsafeRawBufferPointer(rebasing: bytes[request.target]))
             out.append(" HTTP/1.1\r\n")
             let replacesHost = !configuration.preserveHost
-            if replacesHost {
-                out.append("Host: ")
-                out.append(configuration.originHostHeader)
-                out.append("\r\n")
-            }
+            if replacesHost { configuration.originHostLine.withUnsafeBytes { out.append($0) } }
             var clientHost: Range<Int>?
             var forwardedFor: [Range<Int>] = []
             var hasForwardedProto = false
@@ -480,7 +479,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
                 }
                 if let clientAddress {
                     if !forwardedFor.isEmpty { out.append(", ") }
-                    out.append(clientAddress)
+                    clientAddress.withUnsafeBytes { out.append($0) }
                 }
                 out.append("\r\n")
             }

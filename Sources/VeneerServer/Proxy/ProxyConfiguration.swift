@@ -25,6 +25,8 @@ final class ProxyConfiguration: Sendable {
     /// Read per request: kept here so the hot path neither copies `config` nor formats strings.
     /// The `Host` sent to an HTTP origin when the client's is not kept.
     let originHostHeader: String
+    /// `Host: <originHostHeader>` and CRLF, as the pass-through path writes it into every request.
+    let originHostLine: [UInt8]
     /// The pool key of an HTTP origin's connections.
     let originConnectionKey: OriginConnectionKey?
     let preserveHost: Bool
@@ -53,9 +55,11 @@ final class ProxyConfiguration: Sendable {
         self.hasServingOptimizations = config.optimizations.contains { $0.isServing }
         if case .http(let http) = origin {
             self.originHostHeader = http.hostHeader
+            self.originHostLine = Array("Host: \(http.hostHeader)\r\n".utf8)
             self.originConnectionKey = OriginConnectionKey(host: http.host, port: http.port, isTLS: http.isTLS)
         } else {
             self.originHostHeader = ""
+            self.originHostLine = []
             self.originConnectionKey = nil
         }
         self.preserveHost = config.origin.preserveHost

@@ -14,38 +14,55 @@ struct RouteTable: Sendable {
     }
 
     let routes: [Route]
+    /// Each route's prefix or pattern as bytes, made once: paths are matched on their bytes, as the request
+    /// line carries them (as nginx compares them), with no `String` made or grapheme counted per request.
+    private let entries: [Entry]
+
+    private struct Entry: Sendable {
+        var route: Route
+        var label: String
+        var bytes: [UInt8]
+        var isPattern: Bool
+    }
 
     init(routes: [Route]) {
         self.routes = routes
+        entries = routes.map { route in
+            switch route.match {
+            case .prefix(let prefix): Entry(route: route, label: prefix, bytes: Array(prefix.utf8), isPattern: false)
+            case .pattern(let pattern):
+                Entry(route: route, label: pattern, bytes: Array(pattern.utf8), isPattern: true)
+            }
+        }
     }
 
     func match(path: String) -> Match? {
-        for route in routes {
-            switch route.match {
-            case .prefix(let prefix):
-                if Self.pathHasPrefix(path, prefix) { return Match(route: route, label: prefix) }
-            case .pattern(let pattern):
-                if Self.glob(pattern, matches: path) { return Match(route: route, label: pattern) }
+        var path = path
+        return path.withUTF8 { match(pathBytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// As `match(path:)`, for a path given as its bytes.
+    func match(pathBytes path: UnsafeRawBufferPointer) -> Match? {
+        for entry in entries {
+            let matches = entry.bytes.withUnsafeBytes { route in
+                entry.isPattern ? Self.globMatch(route[...], path[...]) : Self.pathHasPrefix(path, route)
             }
+            if matches { return Match(route: entry.route, label: entry.label) }
         }
         return nil
     }
 
     /// `/shop` matches `/shop` and `/shop/…` but not `/shopping`; `/` and `/shop/` match as plain prefixes.
-    static func pathHasPrefix(_ path: String, _ prefix: String) -> Bool {
-        guard path.hasPrefix(prefix) else { return false }
-        if prefix.hasSuffix("/") || path.count == prefix.count { return true }
-        return path.dropFirst(prefix.count).first == "/"
+    private static func pathHasPrefix(_ path: UnsafeRawBufferPointer, _ prefix: UnsafeRawBufferPointer) -> Bool {
+        guard path.count >= prefix.count, path.prefix(prefix.count).elementsEqual(prefix) else { return false }
+        if prefix.last == UInt8(ascii: "/") || path.count == prefix.count { return true }
+        return path[prefix.count] == UInt8(ascii: "/")
     }
 
     /// `*` matches within one segment, `**` across segments.
-    static func glob(_ pattern: String, matches path: String) -> Bool {
-        let patternBytes = Array(pattern.utf8)
-        let pathBytes = Array(path.utf8)
-        return globMatch(patternBytes[...], pathBytes[...])
-    }
-
-    private static func globMatch(_ pattern: ArraySlice<UInt8>, _ path: ArraySlice<UInt8>) -> Bool {
+    private static func globMatch(
+        _ pattern: Slice<UnsafeRawBufferPointer>, _ path: Slice<UnsafeRawBufferPointer>
+    ) -> Bool {
         var pattern = pattern
         var path = path
         while let next = pattern.first {
