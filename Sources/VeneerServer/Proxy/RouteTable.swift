@@ -13,25 +13,24 @@ struct RouteTable: Sendable {
         var label: String
     }
 
-    let routes: [Route]
-    /// Each route's prefix or pattern as bytes, made once: paths are matched on their bytes, as the request
-    /// line carries them (as nginx compares them), with no `String` made or grapheme counted per request.
+    /// Each route with its answer and its prefix or pattern as bytes, made once: paths are matched on their
+    /// bytes, as the request line carries them (as nginx compares them), with no `String` made or grapheme
+    /// counted per request.
     private let entries: [Entry]
 
     private struct Entry: Sendable {
-        var route: Route
-        var label: String
+        var match: Match
         var bytes: [UInt8]
         var isPattern: Bool
     }
 
     init(routes: [Route]) {
-        self.routes = routes
         entries = routes.map { route in
             switch route.match {
-            case .prefix(let prefix): Entry(route: route, label: prefix, bytes: Array(prefix.utf8), isPattern: false)
+            case .prefix(let prefix):
+                Entry(match: Match(route: route, label: prefix), bytes: Array(prefix.utf8), isPattern: false)
             case .pattern(let pattern):
-                Entry(route: route, label: pattern, bytes: Array(pattern.utf8), isPattern: true)
+                Entry(match: Match(route: route, label: pattern), bytes: Array(pattern.utf8), isPattern: true)
             }
         }
     }
@@ -47,7 +46,7 @@ struct RouteTable: Sendable {
             let matches = entry.bytes.withUnsafeBytes { route in
                 entry.isPattern ? Self.globMatch(route[...], path[...]) : Self.pathHasPrefix(path, route)
             }
-            if matches { return Match(route: entry.route, label: entry.label) }
+            if matches { return entry.match }
         }
         return nil
     }
