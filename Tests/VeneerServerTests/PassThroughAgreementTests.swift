@@ -16,6 +16,33 @@ struct PassThroughAgreementTests {
     static let iterations = Int(ProcessInfo.processInfo.environment["VENEER_AGREEMENT_ITERATIONS"] ?? "") ?? 5_000
     static let seed = UInt64(ProcessInfo.processInfo.environment["VENEER_AGREEMENT_SEED"] ?? "") ?? 0x5EED
 
+    @Test("a routed page's request is handed on as the head NIO's decoder reads, at the edges of field syntax")
+    func handedHeadAtTheEdges() throws {
+        // Trailing spaces and tabs (llhttp keeps them), bytes that are not UTF-8, a name repeated in two cases,
+        // an empty value and one of spaces only.
+        let bytes =
+            Array("GET /a?b=%20&c=d HTTP/1.1\r\nHost: h \t\r\nX-Raw: a".utf8) + [0xFF, 0xC3]
+            + Array(" \r\nCookie: a=1\r\ncookie: b=2\r\nX-Empty:\r\nX-Spaces:   \r\nConnection: keep-alive\r\n\r\n".utf8)
+        guard case .passThrough(let request) = RequestHeadScan.scan(bytes) else {
+            Issue.record("the scan does not take the request as a pass-through one")
+            return
+        }
+        let handed = bytes.withUnsafeBytes { request.requestHead(in: $0) }
+        let decoded = try #require(NIORequestParts(bytes).heads.first)
+        #expect(handed == decoded)
+        #expect(handed.headers.map { [$0.name, $0.value] } == decoded.headers.map { [$0.name, $0.value] })
+        #expect(handed.headers["x-raw"] == ["a\u{FFFD}\u{FFFD} "])
+        #expect(handed.uri == "/a?b=%20&c=d")
+        let head = Array("HEAD / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".utf8)
+        guard case .passThrough(let headRequest) = RequestHeadScan.scan(head) else {
+            Issue.record("the scan does not take the HEAD request as a pass-through one")
+            return
+        }
+        let handedHEAD = head.withUnsafeBytes { headRequest.requestHead(in: $0) }
+        #expect(handedHEAD == (try #require(NIORequestParts(head).heads.first)))
+        #expect(handedHEAD.method == .HEAD && !handedHEAD.isKeepAlive)
+    }
+
     @Test("requests: every head the scan accepts ends where NIO's decoder ends it, with the same fields")
     func requests() async throws {
         var random = SplitMix64(seed: Self.seed &+ 1)
@@ -77,6 +104,13 @@ struct PassThroughAgreementTests {
                     String(decoding: UnsafeRawBufferPointer(rebasing: $0[head.target]), as: UTF8.self)
                 }
                 #expect(target == first.uri, "target: \(description)")
+                // The head a routed page's request is handed to the `ProxyHandler` as, instead of NIO's.
+                let handed = bytes.withUnsafeBytes { head.requestHead(in: $0) }
+                #expect(handed == first, "handed head: \(description)")
+                #expect(
+                    handed.headers.map { [$0.name, $0.value] } == first.headers.map { [$0.name, $0.value] },
+                    "handed fields in order: \(description)")
+                #expect(handed.isKeepAlive == first.isKeepAlive, "handed keep-alive: \(description)")
             }
         }
         // The generator must reach both outcomes often enough for the test to mean something.

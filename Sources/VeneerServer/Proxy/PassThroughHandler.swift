@@ -65,6 +65,9 @@ final class PassThroughHandler: ChannelDuplexHandler {
     /// The client's IP address as `X-Forwarded-For` gets it, in bytes made once per connection.
     private var clientAddress: [UInt8]?
     private var originPool: OriginConnectionPool?
+    /// The request decoder's place in the pipeline, where requests handed to the `ProxyHandler` are fired from;
+    /// found at the first one, let go when the connection ends.
+    private var decoderContext: ChannelHandlerContext?
     private var exchange: PassThroughExchange?
     private var exchangeCounter: UInt64 = 0
     /// One timer per connection for `origin.timeout`, re-armed lazily as in `ProxyHandler`.
@@ -190,6 +193,7 @@ final class PassThroughHandler: ChannelDuplexHandler {
     private func endConnection() {
         mode = .closing
         inbound = nil
+        decoderContext = nil
         originTimer?.cancel()
         originTimer = nil
         idleTimer?.cancel()
@@ -316,11 +320,37 @@ final class PassThroughHandler: ChannelDuplexHandler {
                     closesAfterOrdinary = true
                 case .passThrough(let request):
                     if !startPassThrough(request, context: context) {
-                        mode = .ordinary(remaining: request.headLength)
+                        if handToProxy(request, context: context) {
+                            firedRead = true
+                        } else {
+                            mode = .ordinary(remaining: request.headLength)
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// A bodiless GET or HEAD that the `ProxyHandler` answers (a page that may be personalized, a folder origin)
+    /// goes to it as the head and end NIO's decoder would have read, fired from the decoder's place in the
+    /// pipeline: the scan read the head already. The decoder stays at a request boundary, ready for whatever
+    /// comes next as bytes. Returns false when the codec is not found (then it gets the bytes).
+    private func handToProxy(_ request: PassThroughRequest, context: ChannelHandlerContext) -> Bool {
+        if decoderContext == nil {
+            decoderContext = try? context.pipeline.syncOperations.context(
+                handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
+        }
+        guard let decoderContext, var held = inbound else { return false }
+        let head = held.withUnsafeReadableBytes { request.requestHead(in: $0) }
+        held.moveReaderIndex(forwardBy: request.headLength)
+        inbound = held.readableBytes > 0 ? held : nil
+        headSearchOffset = 0
+        // Set before the parts go: the `ProxyHandler` may answer, or close the connection, while it reads them.
+        mode = .ordinaryAwaitingAnswer
+        codecReadsPending = true
+        decoderContext.fireChannelRead(NIOAny(HTTPServerRequestPart.head(head)))
+        decoderContext.fireChannelRead(NIOAny(HTTPServerRequestPart.end(nil)))
+        return true
     }
 
     /// Before the codec takes the connection for good: NIO's pipelining handler, after the request decoder, then
