@@ -330,4 +330,17 @@ extension String {
     fileprivate func leftPadded(to length: Int) -> String {
         String(repeating: "0", count: max(0, length - count)) + self
     }
+
+    @Test("Content-Length is read only when given once, in any case; a charset only from a parameter")
+    func responseFieldReaders() {
+        #expect(HTTPHeaders([("content-LENGTH", " 42 ")]).contentLength == 42)
+        #expect(HTTPHeaders([("Content-Length", "42"), ("Content-Length", "42")]).contentLength == nil)
+        #expect(HTTPHeaders([("Content-Length", "-1")]).contentLength == nil)
+        #expect(HTTPHeaders([("Content-Lengths", "4")]).contentLength == nil)
+        #expect(HTTPHeaders([("X", "1")]).contentLength == nil)
+        #expect(HTTPHeaders([("Content-Type", "text/html")]).contentTypeCharset == nil)
+        #expect(HTTPHeaders([("Content-Type", "text/html; charset=\"utf-8\"")]).contentTypeCharset == "utf-8")
+        #expect(HTTPHeaders([("content-type", "text/html;CHARSET=iso-8859-1")]).contentTypeCharset == "iso-8859-1")
+        #expect(HTTPHeaders([("Content-Type", "text/html; q=1")]).contentTypeCharset == nil)
+    }
 }

@@ -573,7 +573,8 @@ struct ProxyPassThroughPathTests {
                                 expected.append("\(path):")
                             case 5, 6:
                                 let routedPath = "/routed" + path
-                                wire += "GET \(routedPath) HTTP/1.1\r\nHost: x\r\nCookie: a=\(index)\r\nX-Tail: t \t\r\n\r\n"
+                                wire +=
+                                    "GET \(routedPath) HTTP/1.1\r\nHost: x\r\nCookie: a=\(index)\r\nX-Tail: t \t\r\n\r\n"
                                 expected.append("\(routedPath):")
                             default:
                                 wire += Self.get(path)

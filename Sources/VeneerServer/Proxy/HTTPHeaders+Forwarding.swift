@@ -69,8 +69,14 @@ extension HTTPHeaders {
 
     /// The value of `Content-Length` when there is exactly one valid one.
     var contentLength: Int? {
-        let values = self["content-length"]
-        guard values.count == 1, let length = Int(values[0].trimmingASCIISpaces()), length >= 0 else { return nil }
+        // Read in place: the subscript that lists every value makes an array for each response.
+        var value: String?
+        for field in self
+        where field.name.utf8.count == 14 && field.name.equalsIgnoringASCIICase("content-length") {
+            guard value == nil else { return nil }
+            value = field.value
+        }
+        guard let value, let length = Int(value.trimmingASCIISpaces()), length >= 0 else { return nil }
         return length
     }
 
@@ -98,7 +104,8 @@ extension HTTPHeaders {
 
     /// The `charset` parameter of `Content-Type`, when present.
     var contentTypeCharset: String? {
-        guard let value = self.first(name: "content-type") else { return nil }
+        // Most pages name no parameter: no split then.
+        guard let value = self.first(name: "content-type"), value.utf8.contains(UInt8(ascii: ";")) else { return nil }
         for parameter in value.split(separator: ";").dropFirst() {
             let parts = parameter.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, parts[0].trimmingASCIISpaces().lowercased() == "charset" else { continue }

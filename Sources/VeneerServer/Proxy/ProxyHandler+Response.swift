@@ -242,25 +242,43 @@ extension ProxyHandler {
         writeResponseEnd(exchange: exchange)
     }
 
-    /// The page as parts to write: slices of the origin's buffer (not copied) between the edits' replacements.
+    /// The page as parts to write: long runs of the origin's buffer as slices of it (not copied), and the short
+    /// pieces around the edits, with the replacements, copied together into one buffer. Each part walks the
+    /// outbound pipeline on its own (four handlers, each unwrapping it from `NIOAny`), which costs more than
+    /// copying a few kilobytes: three edits near the top of a page go out as two parts, not seven.
     static func splice(_ edits: [SplicedEdit], into page: ByteBuffer, allocator: ByteBufferAllocator) -> [ByteBuffer] {
         var parts: [ByteBuffer] = []
-        parts.reserveCapacity(edits.count * 2 + 1)
-        var cursor = 0
-        for edit in edits {
-            if edit.range.lowerBound > cursor,
-                let slice = page.getSlice(at: page.readerIndex + cursor, length: edit.range.lowerBound - cursor)
-            {
+        var gathered: ByteBuffer?
+        func copy(_ slice: ByteBuffer) {
+            if gathered == nil { gathered = allocator.buffer(capacity: max(4096, slice.readableBytes)) }
+            gathered!.writeImmutableBuffer(slice)
+        }
+        func add(from start: Int, to end: Int) {
+            guard end > start, let slice = page.getSlice(at: page.readerIndex + start, length: end - start) else {
+                return
+            }
+            if slice.readableBytes < Self.shortestSlice {
+                copy(slice)
+            } else {
+                if let pending = gathered { parts.append(pending) }
+                gathered = nil
                 parts.append(slice)
             }
-            if !edit.replacement.isEmpty { parts.append(allocator.buffer(bytes: edit.replacement)) }
+        }
+        var cursor = 0
+        for edit in edits {
+            add(from: cursor, to: edit.range.lowerBound)
+            if !edit.replacement.isEmpty {
+                if gathered == nil { gathered = allocator.buffer(capacity: max(4096, edit.replacement.count)) }
+                gathered!.writeBytes(edit.replacement)
+            }
             cursor = edit.range.upperBound
         }
-        if page.readableBytes > cursor,
-            let slice = page.getSlice(at: page.readerIndex + cursor, length: page.readableBytes - cursor)
-        {
-            parts.append(slice)
-        }
+        add(from: cursor, to: page.readableBytes)
+        if let pending = gathered { parts.append(pending) }
         return parts
     }
+
+    /// Runs of the page shorter than this are copied into the part beside them rather than sent as slices.
+    static let shortestSlice = 16 * 1024
 }
