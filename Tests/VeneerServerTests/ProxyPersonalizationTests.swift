@@ -83,8 +83,13 @@ struct ProxyPersonalizationTests {
             "/shop/sale": .init(body: page),
             "/shop/data.json": .init(body: "{\"hero\":1}", contentType: "application/json"),
             "/other": .init(body: page),
+            "/shop/large": .init(body: largePage),
         ]
     }
+
+    /// Larger than an origin connection's largest read: it reaches the proxy in several reads.
+    static let largePage = page.replacingOccurrences(
+        of: "</body>", with: String(repeating: "<p>Oak, oiled, built to last.</p>\n", count: 12_000) + "</body>")
 
     @Test("an HTML page is rewritten: bytes outside the change unchanged, length right, validators dropped, private")
     func rewritesPlainPage() async throws {
@@ -104,6 +109,21 @@ struct ProxyPersonalizationTests {
             let originHead = try #require(harness.origin.requests.last { $0.uri == "/shop/plain" })
             #expect(originHead.headers.first(name: "if-none-match") == nil)
             #expect(originHead.headers.first(name: "if-modified-since") == nil)
+        }
+    }
+
+    @Test("a page larger than one read of the origin is gathered from its reads and rewritten, parsed and cached")
+    func rewritesPageOfManyReads() async throws {
+        #expect(Self.largePage.utf8.count > OriginConnection.largestRead)
+        try await ProxyHarness.with(configText: Self.config, pages: Self.pages()) { harness in
+            let expected = Self.largePage.replacingOccurrences(
+                of: "<h1>Original hero</h1>", with: "<h1>Hi friend</h1>")
+            for _ in 0..<2 {
+                let response = try await harness.get("/shop/large")
+                #expect(response.status == 200)
+                #expect(response.body == expected)
+                #expect(response.headers.first(name: "content-length") == String(expected.utf8.count))
+            }
         }
     }
 

@@ -70,6 +70,10 @@ final class OriginConnection {
     }
 
     static func configure(_ channel: any Channel, key: OriginConnectionKey) throws -> OriginConnection {
+        // Reads grow to `largestRead` (NIO's default stops at 64 KiB): a page of up to that size then arrives in
+        // one read, and the proxy keeps it as it came instead of copying reads together.
+        try channel.syncOptions?.setOption(
+            .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: largestRead))
         let handler = OriginConnectionHandler()
         try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .dropBytes)
         try channel.pipeline.syncOperations.addHandler(handler)
@@ -77,6 +81,11 @@ final class OriginConnection {
         handler.connection = connection
         return connection
     }
+}
+
+extension OriginConnection {
+    /// The most one read of an origin connection takes.
+    static let largestRead = 256 * 1024
 }
 
 /// What identifies interchangeable connections in a pool.

@@ -77,6 +77,8 @@ final class ProxyExchange: OriginResponseReceiver {
     var responseMode: ResponseMode = .stream
     var originResponseHead: HTTPResponseHead?
     var bufferedBody: ByteBuffer?
+    /// The page's `Content-Length`, when it has one: a first read of exactly that many bytes is the whole page.
+    var expectedBodyBytes: Int?
     var responseHeadSent = false
     var responseStatus = 0
     var responseIsHTML = false

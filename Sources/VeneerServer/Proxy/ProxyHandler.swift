@@ -490,8 +490,9 @@ final class ProxyHandler: ChannelDuplexHandler {
                     failOpen(.pageTooLarge, detail: "\(length) bytes over max_html_bytes \(cap)", exchange: exchange)
                 } else {
                     exchange.responseMode = .buffer
-                    exchange.bufferedBody = context?.channel.allocator.buffer(
-                        capacity: min(head.headers.contentLength ?? 64 * 1024, cap))
+                    // Storage comes with the first bytes: a page that arrives in one read is kept as it came.
+                    exchange.bufferedBody = ByteBuffer()
+                    exchange.expectedBodyBytes = head.headers.contentLength
                     return
                 }
             }
@@ -520,7 +521,13 @@ final class ProxyHandler: ChannelDuplexHandler {
                 }
                 exchange.bufferedBody = nil
                 context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            } else if held == 0, buffer.readableBytes == exchange.expectedBodyBytes {
+                // The whole page in one read: kept as it came, not copied.
+                exchange.bufferedBody = buffer
             } else {
+                if held == 0 {
+                    exchange.bufferedBody?.reserveCapacity(min(exchange.expectedBodyBytes ?? 64 * 1024, cap))
+                }
                 var incoming = buffer
                 exchange.bufferedBody?.writeBuffer(&incoming)
             }
