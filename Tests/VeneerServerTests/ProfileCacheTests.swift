@@ -123,6 +123,11 @@ struct ProfileCacheTests {
         clock.advance(by: .seconds(2))
         cache.confirmStored([])
         #expect(cache.statistics.pending == 1, "e0 left too; e2 stays until the store has it")
+        let stillPending = try await cache.view(for: Self.visitor, keys: keys)
+        #expect(stillPending.eventSummaries[EventKey(event: "View Page")]?.timestamps.count == 4)
+        clock.advance(by: .seconds(3600))
+        cache.confirmStored([])
+        #expect(cache.statistics.pending == 0, "an event the store never confirmed leaves after an hour")
         try await store.close()
     }
 

@@ -163,16 +163,17 @@ public final class ProfileCache: Sendable {
         // are laid over the view outside the lock, since against a long history that is the costly part, and the
         // event loops wait for this lock; what was recorded meanwhile is laid over under it.
         let (overlay, recordedLater) = keyShard.state.withLock { ($0.pending[key] ?? [], $0.nextSequence) }
-        for pending in overlay where pending.storedAt.map({ $0 >= readStarted }) ?? true {
-            Self.apply(pending.event, to: &view, keys: keys, skipDuplicates: true)
+        // By index, here and below: a copy of a pending event retains every string and dictionary it holds.
+        for index in overlay.indices where overlay[index].storedAt.map({ $0 >= readStarted }) ?? true {
+            Self.apply(overlay[index].event, to: &view, keys: keys, skipDuplicates: true)
         }
         return keyShard.state.withLock { state in
             let list = state.pending[key] ?? []
             // Lists are in recording order: the new events are at the end.
             var first = list.endIndex
             while first > list.startIndex, list[first - 1].sequence >= recordedLater { first -= 1 }
-            for pending in list[first...] {
-                Self.apply(pending.event, to: &view, keys: keys, skipDuplicates: true)
+            for index in first..<list.endIndex {
+                Self.apply(list[index].event, to: &view, keys: keys, skipDuplicates: true)
             }
             state.entries.set(
                 key,
@@ -260,17 +261,18 @@ public final class ProfileCache: Sendable {
                 let run = events[start..<end]
                 shard(key).state.withLock { state in
                     state.entries.update(key) { entry in
-                        for event in run { Self.apply(event, to: &entry.view, keys: entry.keys, skipDuplicates: false) }
+                        for index in run.indices {
+                            Self.apply(events[index], to: &entry.view, keys: entry.keys, skipDuplicates: false)
+                        }
                     }
                     let room = min(run.count, shardPendingLimit - state.pendingCount)
                     guard room > 0 else { return }
-                    var added: [Pending] = []
-                    added.reserveCapacity(room)
-                    for event in run.prefix(room) {
-                        added.append(Pending(event: event, sequence: state.nextSequence, submittedAt: now))
+                    // Straight into the visitor's list: a list built first and then appended copied each event twice.
+                    for index in run.startIndex..<run.startIndex + room {
+                        state.pending[key, default: []].append(
+                            Pending(event: events[index], sequence: state.nextSequence, submittedAt: now))
                         state.nextSequence += 1
                     }
-                    state.pending[key, default: []].append(contentsOf: added)
                     state.pendingCount += room
                 }
             }
@@ -284,9 +286,12 @@ public final class ProfileCache: Sendable {
         // A visitor has a handful of events in a batch and in the overlay: lists compared in place cost less
         // than hashing every id.
         var stored: [String: [String]] = [:]
-        for event in events {
-            guard let key = Self.key(userId: event.userId, profileId: event.profileId) else { continue }
-            stored[key, default: []].append(event.eventId)
+        // Fields read in place: a batch holds thousands of events, and a copy of one retains all it holds.
+        for index in events.indices {
+            guard let key = Self.key(userId: events[index].userId, profileId: events[index].profileId) else {
+                continue
+            }
+            stored[key, default: []].append(events[index].eventId)
         }
         // A second's batch names about every active visitor, and the event loops take these locks for every page:
         // a few visitors per hold, so that no page waits for the whole batch.
@@ -349,10 +354,7 @@ public final class ProfileCache: Sendable {
                     for key in keys[start..<min(start + Self.visitorsPerLock, keys.count)] {
                         guard var list = state.pending.removeValue(forKey: key) else { continue }
                         let before = list.count
-                        list.removeAll { pending in
-                            if let storedAt = pending.storedAt { return now - storedAt >= grace }
-                            return now - pending.submittedAt >= .seconds(3600)
-                        }
+                        list.removeExpired(now: now, grace: grace)
                         state.pendingCount -= before - list.count
                         if !list.isEmpty { state.pending[key] = list }
                     }
@@ -388,19 +390,44 @@ extension [ProfileCache.Pending] {
     /// Marks the events with these ids as stored at `now`, in place. The reporter stores events in the order they
     /// were recorded, nearly always: each id is looked for where the last one was found, and only one out of that
     /// order costs a search of the list. This runs under the cache's lock on the reporter's low-priority thread.
+    ///
+    /// Elements are read through the buffer, in place: read through the array, each look at one copied the whole
+    /// pending event (retaining every string it holds) on that thread.
     fileprivate mutating func markStored(_ eventIds: [String], at now: ContinuousClock.Instant) {
-        guard var cursor = firstIndex(where: { $0.storedAt == nil }) else { return }
-        for id in eventIds {
-            if cursor < endIndex, self[cursor].storedAt == nil, self[cursor].event.eventId == id {
-                self[cursor].storedAt = now
-            } else if let found = firstIndex(where: { $0.storedAt == nil && $0.event.eventId == id }) {
-                self[found].storedAt = now
-                cursor = found
-            } else {
-                continue
+        withUnsafeMutableBufferPointer { list in
+            var cursor = 0
+            while cursor < list.count, list[cursor].storedAt != nil { cursor += 1 }
+            guard cursor < list.count else { return }
+            for id in eventIds {
+                if cursor < list.count, list[cursor].storedAt == nil, list[cursor].event.eventId == id {
+                    list[cursor].storedAt = now
+                } else {
+                    var found = 0
+                    while found < list.count, list[found].storedAt != nil || list[found].event.eventId != id {
+                        found += 1
+                    }
+                    guard found < list.count else { continue }
+                    list[found].storedAt = now
+                    cursor = found
+                }
+                while cursor < list.count, list[cursor].storedAt != nil { cursor += 1 }
             }
-            while cursor < endIndex, self[cursor].storedAt != nil { cursor += 1 }
         }
+    }
+
+    /// Drops events stored more than `grace` ago, and unconfirmed ones after an hour; the rest keep their order.
+    fileprivate mutating func removeExpired(now: ContinuousClock.Instant, grace: Duration) {
+        var kept = 0
+        withUnsafeMutableBufferPointer { list in
+            for index in 0..<list.count {
+                let expired =
+                    list[index].storedAt.map { now - $0 >= grace } ?? (now - list[index].submittedAt >= .seconds(3600))
+                guard !expired else { continue }
+                if kept != index { list.swapAt(kept, index) }
+                kept += 1
+            }
+        }
+        removeLast(count - kept)
     }
 }
 
