@@ -711,6 +711,20 @@ struct ProxyPassThroughPathTests {
         }
     }
 
+    @Test("Connection: close on a routed page's request (handed to the ProxyHandler as a head): it closes after")
+    func connectionCloseOnARoutedPage() async throws {
+        try await Self.with(configText: "[[route]]\npath = \"/routed\"\n", script: Self.paths([:])) {
+            harness, origin in
+            let connection = try await RawConnection.connect(port: harness.port)
+            try await connection.send(Self.get("/routed/one", "Connection: close\r\n") + Self.get("/routed/two"))
+            #expect(await connection.waitForClose(seconds: 10))
+            #expect(connection.text.hasPrefix("HTTP/1.1 200 OK\r\n"), "got: \(connection.text.debugDescription)")
+            #expect(connection.text.lowercased().contains("connection: close\r\n"))
+            #expect(connection.text.hasSuffix("\r\n\r\nok"))
+            #expect(origin.requests.map(\.path) == ["/routed/one"])
+        }
+    }
+
     @Test("a routed page is personalized (private, Vary: Cookie, cookies); an asset under the route is untouched")
     func routedPageVersusAsset() async throws {
         let page = "<!DOCTYPE html><html><head><title>t</title></head><body><h1>Shop</h1></body></html>"
