@@ -120,7 +120,11 @@ struct PageSplicer {
             prepared.attributeOperation = .set(
                 name: Array("style".utf8), value: change.value.map { charset.encode(HTMLEscaping.attribute($0)) })
         case .addClass, .removeClass:
-            let names = (change.value ?? "").split(whereSeparator: { $0.isWhitespace }).map(String.init)
+            // Split as HTML splits a class attribute, on ASCII whitespace (and by bytes: by Characters, every page
+            // asked Unicode's tables about each one).
+            let names = (change.value ?? "").utf8.split(whereSeparator: isHTMLWhitespace).map {
+                String(decoding: $0, as: UTF8.self)
+            }
             guard !names.isEmpty else {
                 prepared.problem = "action \"\(change.action.rawValue)\" needs a class name in value"
                 break

@@ -45,6 +45,14 @@ import VeneerCore
         #expect(result.applied == 1)
     }
 
+    @Test func classNamesAreSplitOnASCIIWhitespaceAsHTMLSplitsThem() throws {
+        // Tabs and newlines separate names; a no-break space is part of one, as it is in a class attribute.
+        let result = try TestPages.rewrite(
+            "<p class=\"a\">x</p>",
+            [["selector": "p", "action": "add-class", "value": " b\tc\n d\u{A0}e  a "]])
+        #expect(TestPages.text(result) == "<p class=\"a b c d\u{A0}e\">x</p>")
+    }
+
     @Test func thePrecheckSkipsTheParseWhenNoFragmentOccurs() throws {
         let rewriter = PageRewriter()
         var diagnostics = PageRewriter.Diagnostics()

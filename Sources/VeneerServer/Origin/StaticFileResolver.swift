@@ -115,9 +115,12 @@ enum StaticFileContentTypes {
     /// requests skip the visitor and the decision, since their answers are never personalized.
     static func isAsset(path: String) -> Bool {
         // Every routed request asks this: the last segment's extension is read without splitting the path.
-        guard let fileExtension = fileExtension(of: path), let type = byExtension[fileExtension] else { return false }
-        return !type.hasPrefix("text/html")
+        guard let fileExtension = fileExtension(of: path) else { return false }
+        return assetExtensions.contains(fileExtension)
     }
+
+    /// The extensions of `byExtension` whose files are never pages, found once rather than per request.
+    private static let assetExtensions = Set(byExtension.compactMap { $0.value.hasPrefix("text/html") ? nil : $0.key })
 
     /// The lower-cased extension of the path's last segment (`/a/b.CSS` → `css`); nil without one, or when
     /// the path ends with `/`.
