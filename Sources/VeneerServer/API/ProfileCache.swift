@@ -267,12 +267,16 @@ public final class ProfileCache: Sendable {
                     }
                     let room = min(run.count, shardPendingLimit - state.pendingCount)
                     guard room > 0 else { return }
-                    // Straight into the visitor's list: a list built first and then appended copied each event twice.
-                    for index in run.startIndex..<run.startIndex + room {
-                        state.pending[key, default: []].append(
-                            Pending(event: events[index], sequence: state.nextSequence, submittedAt: now))
-                        state.nextSequence += 1
-                    }
+                    // Straight into the visitor's list, found once: a list built first and then appended copied each
+                    // event twice.
+                    let firstSequence = state.nextSequence
+                    state.pending[key, default: []].append(
+                        contentsOf: (0..<room).lazy.map { offset in
+                            Pending(
+                                event: events[run.startIndex + offset], sequence: firstSequence + UInt64(offset),
+                                submittedAt: now)
+                        })
+                    state.nextSequence += UInt64(room)
                     state.pendingCount += room
                 }
             }

@@ -18,6 +18,9 @@ protocol OriginResponseReceiver: AnyObject {
 /// One keep-alive HTTP/1.1 connection to the origin, owned by a per-event-loop `OriginConnectionPool`
 /// while idle and by one request exchange while busy. Everything runs on its event loop.
 final class OriginConnection {
+    /// The most one read of an origin connection takes.
+    static let largestRead = 256 * 1024
+
     let channel: any Channel
     let key: OriginConnectionKey
     fileprivate let handler: OriginConnectionHandler
@@ -81,11 +84,6 @@ final class OriginConnection {
         handler.connection = connection
         return connection
     }
-}
-
-extension OriginConnection {
-    /// The most one read of an origin connection takes.
-    static let largestRead = 256 * 1024
 }
 
 /// What identifies interchangeable connections in a pool.

@@ -249,16 +249,16 @@ extension ProxyHandler {
     static func splice(_ edits: [SplicedEdit], into page: ByteBuffer, allocator: ByteBufferAllocator) -> [ByteBuffer] {
         var parts: [ByteBuffer] = []
         var gathered: ByteBuffer?
-        func copy(_ slice: ByteBuffer) {
-            if gathered == nil { gathered = allocator.buffer(capacity: max(4096, slice.readableBytes)) }
-            gathered!.writeImmutableBuffer(slice)
+        func gather(_ count: Int, _ write: (inout ByteBuffer) -> Void) {
+            if gathered == nil { gathered = allocator.buffer(capacity: max(4096, count)) }
+            write(&gathered!)
         }
         func add(from start: Int, to end: Int) {
             guard end > start, let slice = page.getSlice(at: page.readerIndex + start, length: end - start) else {
                 return
             }
             if slice.readableBytes < Self.shortestSlice {
-                copy(slice)
+                gather(slice.readableBytes) { $0.writeImmutableBuffer(slice) }
             } else {
                 if let pending = gathered { parts.append(pending) }
                 gathered = nil
@@ -268,10 +268,7 @@ extension ProxyHandler {
         var cursor = 0
         for edit in edits {
             add(from: cursor, to: edit.range.lowerBound)
-            if !edit.replacement.isEmpty {
-                if gathered == nil { gathered = allocator.buffer(capacity: max(4096, edit.replacement.count)) }
-                gathered!.writeBytes(edit.replacement)
-            }
+            if !edit.replacement.isEmpty { gather(edit.replacement.count) { $0.writeBytes(edit.replacement) } }
             cursor = edit.range.upperBound
         }
         add(from: cursor, to: page.readableBytes)
