@@ -484,15 +484,16 @@ final class ProxyHandler: ChannelDuplexHandler {
             if head.status == .ok, exchange.responseIsHTML, exchange.requestHead.method == .GET {
                 let encoding = head.headers.first(name: "content-encoding")?.trimmingASCIISpaces().lowercased() ?? ""
                 let cap = exchange.configuration.config.origin.maxHTMLBytes
+                let length = head.headers.contentLength
                 if !ContentCoding.canDecode(encoding) {
                     failOpen(.decodeError, detail: "content-encoding \(encoding)", exchange: exchange)
-                } else if let length = head.headers.contentLength, length > cap {
+                } else if let length, length > cap {
                     failOpen(.pageTooLarge, detail: "\(length) bytes over max_html_bytes \(cap)", exchange: exchange)
                 } else {
                     exchange.responseMode = .buffer
                     // Storage comes with the first bytes: a page that arrives in one read is kept as it came.
                     exchange.bufferedBody = ByteBuffer()
-                    exchange.expectedBodyBytes = head.headers.contentLength
+                    exchange.expectedBodyBytes = length
                     return
                 }
             }
