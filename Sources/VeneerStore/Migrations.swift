@@ -37,6 +37,16 @@ enum Migrations {
             "UPDATE persons SET opted_out_until = 9223372036854775807 WHERE opted_out <> 0",
             "ALTER TABLE consents ADD COLUMN expires_at BIGINT",
         ],
+        // 3: a person's events and exposures indexed by time first. A refresh reads a person's last seconds, a
+        // range of these, where the older indexes made it walk every exposure the person ever had; and a batch
+        // of a visitor's events now changes one index page of each, not one per event name and one per
+        // optimization. On a large existing table the new indexes take a while to build, once.
+        [
+            "CREATE INDEX IF NOT EXISTS events_person_time ON events (person_id, ts, name)",
+            "DROP INDEX IF EXISTS events_person",
+            "CREATE INDEX IF NOT EXISTS exposures_person_time ON exposures (person_id, ts)",
+            "DROP INDEX IF EXISTS exposures_person",
+        ],
     ]
 
     static func apply(on backend: any SQLBackend) async throws {

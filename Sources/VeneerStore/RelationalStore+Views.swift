@@ -37,8 +37,8 @@ extension RelationalStore {
             "SELECT 4, selector, arm, bucket_version, NULL, control, NULL FROM assignments WHERE person_id = $1",
         ]
         if !names.isEmpty {
-            // Only filters read an event's data. Without it, (person, name, ts) is all a row needs, which the
-            // events_person index holds: a long history is read from the index alone.
+            // Only filters read an event's data. Without it, (person, ts, name) is all a row needs, which the
+            // events_person_time index holds: a long history is read from the index alone, and a tail is a range.
             let data =
                 filteredNames.isEmpty
                 ? "NULL"

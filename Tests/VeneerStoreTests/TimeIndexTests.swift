@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+import VeneerCore
+import VeneerTestSupport
+
+@testable import VeneerStore
+
+/// A person's events and exposures are indexed by time first (schema step 3): a refresh of a cached view reads
+/// a range of the person's last seconds, however long the history. A SQLite file from before the step is
+/// upgraded in place and reads the same.
+@Suite("Store: a person's history indexed by time")
+struct TimeIndexTests {
+    typealias S = StoreSupport
+
+    @Test func aDatabaseFromBeforeTheTimeIndexesIsUpgradedAndReadsTheSame() async throws {
+        let folder = TestScratch.root.appendingPathComponent("veneer-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.path + "/veneer.sqlite"
+        var rows: [String] = []
+        for step in 0..<30 {
+            let time = 1000 + step * 100
+            let name = step % 3 == 0 ? "Product ordered" : "View Page"
+            rows.append(
+                "INSERT INTO events VALUES ('e\(step)', '\(name)', NULL, \(time), 'old', '1', 'old-profile', NULL, NULL, NULL, 's1', '{}', '{}', '{}', \(time))"
+            )
+            rows.append(
+                "INSERT INTO exposures VALUES ('x\(step)', 'old', '\(step % 2 == 0 ? "hero" : "cta")', 'B', 0, 1, 's1', \(time))"
+            )
+        }
+        let script =
+            (Migrations.steps[0] + Migrations.steps[1] + [
+                "CREATE TABLE veneer_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                "INSERT INTO veneer_migrations VALUES (1, 0), (2, 0)",
+                "INSERT INTO persons (id, created_at) VALUES ('old', 0)",
+                "INSERT INTO identities VALUES ('profile', 'old-profile', 'old')",
+            ] + rows).joined(separator: ";\n")
+        try await S.run(
+            "/usr/bin/python3",
+            [
+                "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()",
+                path, script,
+            ])
+        let store = try await StoreFactory.open(url: "sqlite:\(path)", logger: S.logger)
+        do {
+            let who = DecisionRequest.Identification(sourceId: "1", profileId: "old-profile")
+            let views = EventKey(event: "View Page")
+            let orders = EventKey(event: "Product ordered")
+            let whole = try await store.profileRead(for: who, keys: [views, orders], since: nil)
+            #expect(whole.view.eventSummaries[views]?.total == 20)
+            #expect(whole.view.eventSummaries[orders]?.total == 10)
+            #expect(whole.view.exposures["hero"]?.count == 15)
+            #expect(whole.view.exposures["cta"]?.count == 15)
+            let tail = try await store.profileRead(for: who, keys: [views, orders], since: 3500)
+            #expect(tail.view.eventSummaries[views]?.timestamps == [3500, 3600, 3800, 3900])
+            #expect(tail.view.eventSummaries[orders]?.timestamps == [3700])
+            #expect(tail.view.exposures["hero"]?.map(\.timestamp) == [3600, 3800])
+            #expect(tail.view.exposures["cta"]?.map(\.timestamp) == [3500, 3700, 3900])
+            // New events after the upgrade are read with the old ones.
+            _ = try await store.append([S.event("new", at: 4000, profile: "old-profile")])
+            let later = try await store.profileRead(for: who, keys: [views], since: 3500)
+            #expect(later.view.eventSummaries[views]?.timestamps == [3500, 3600, 3800, 3900, 4000])
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+
+        let indexes = try await S.run(
+            "/usr/bin/python3",
+            [
+                "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(' '.join(sorted(r[0] for r in c.execute(\"SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'\"))))",
+                path,
+            ])
+        #expect(indexes == "events_person_time exposures_person_time identities_person")
+        // A tail read is a range of the index: the person and the time bound both narrow it.
+        for (query, expected) in [
+            (
+                "SELECT selector, arm, ts, session_id, control, event_id FROM exposures WHERE person_id = 'old' AND ts >= 3500",
+                "exposures_person_time (person_id=? AND ts>?)"
+            ),
+            (
+                "SELECT name, NULL, ts FROM events WHERE person_id = 'old' AND name IN ('Product ordered', 'View Page') AND ts >= 3500",
+                "COVERING INDEX events_person_time (person_id=? AND ts>?)"
+            ),
+        ] {
+            let plan = try await S.run(
+                "/usr/bin/python3",
+                [
+                    "-c",
+                    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(' | '.join(r[3] for r in c.execute('EXPLAIN QUERY PLAN ' + sys.argv[2])))",
+                    path, query,
+                ])
+            #expect(plan.contains(expected), "\(query): \(plan)")
+        }
+    }
+}
