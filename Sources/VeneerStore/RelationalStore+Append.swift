@@ -75,10 +75,10 @@ extension RelationalStore {
         }
     }
 
-    /// The most events one insert statement takes (15 values each).
+    /// The most events one insert statement takes (18 values each).
     static let insertRun = 256
 
-    /// Inserts events not seen before, then what they carry (attributes, accounts, exposures) for those that
+    /// Inserts events not seen before, then what they carry (attributes, accounts, sticky arms) for those that
     /// were new; returns how many were.
     private static func insert(
         _ events: [TrackEvent], _ batch: [(index: Int, person: ResolvedPerson?)], in session: any SQLSession
@@ -90,8 +90,9 @@ extension RelationalStore {
         var inserted = Set<String>(minimumCapacity: batch.count)
         for run in powerOfTwoRuns(batch.count, largest: insertRun) {
             var binds: [SQLValue] = []
-            binds.reserveCapacity(run.count * 15)
+            binds.reserveCapacity(run.count * 18)
             for (index, person) in batch[run] {
+                let exposure = events[index].exposure
                 binds.append(.text(events[index].eventId))
                 binds.append(.text(events[index].name))
                 binds.append(SQLValue(events[index].type))
@@ -107,12 +108,16 @@ extension RelationalStore {
                 binds.append(.text(json(events[index].userAttributes)))
                 binds.append(.text(json(events[index].accountAttributes)))
                 binds.append(.integer(received))
+                binds.append(SQLValue(exposure?.selector))
+                binds.append(SQLValue(exposure?.arm))
+                binds.append(exposure.map { SQLValue($0.control) } ?? .null)
             }
             let statement = session.dialect.insertSkippingTakenKeys(
                 into: """
                     events (event_id, name, type, ts, person_id, source_id, profile_id, user_id, account_id,
-                      another_user_id, session_id, data, user_attributes, account_attributes, received_at)
-                    """, key: "event_id", rows: placeholderRows(run.count, columns: 15), returning: "event_id")
+                      another_user_id, session_id, data, user_attributes, account_attributes, received_at,
+                      exposure_selector, exposure_arm, exposure_control)
+                    """, key: "event_id", rows: placeholderRows(run.count, columns: 18), returning: "event_id")
             for row in try await session.query(statement, binds) {
                 if let id = row[0].text { inserted.insert(id) }
             }
@@ -122,32 +127,17 @@ extension RelationalStore {
             try await storeCarried(events[index], person: person, in: session)
             if let person, let exposure = events[index].exposure { exposures.append((index, person.id, exposure)) }
         }
-        try await storeExposures(events, exposures, in: session)
+        try await storeAssignments(events, exposures, in: session)
         return inserted.count
     }
 
-    /// Exposure history and sticky assignments of newly stored events, many rows a statement.
-    private static func storeExposures(
+    /// Sticky assignments of newly stored exposure events, many rows a statement. The exposure history is the
+    /// events themselves, whose rows hold the optimization, arm and control of each.
+    private static func storeAssignments(
         _ events: [TrackEvent], _ exposures: [(index: Int, person: String, exposure: Exposure)],
         in session: any SQLSession
     ) async throws {
         guard !exposures.isEmpty else { return }
-        for run in powerOfTwoRuns(exposures.count, largest: 128) {
-            let chunk = exposures[run]
-            var binds: [SQLValue] = []
-            binds.reserveCapacity(chunk.count * 8)
-            for (index, person, exposure) in chunk {
-                binds += [
-                    .text(events[index].eventId), .text(person), .text(exposure.selector), .text(exposure.arm),
-                    SQLValue(exposure.control), .integer(Int64(exposure.bucketVersion)),
-                    SQLValue(events[index].sessionId), .integer(events[index].timestamp),
-                ]
-            }
-            try await session.execute(
-                session.dialect.insertSkippingTakenKeys(
-                    into: "exposures (event_id, person_id, selector, arm, control, bucket_version, session_id, ts)",
-                    key: "event_id", rows: placeholderRows(chunk.count, columns: 8)), binds)
-        }
         // The first exposure's arm sticks until the bucket version moves on. One statement may not upsert a row
         // twice, so the batch is reduced first to what its rows in order would leave: per person and
         // optimization, the first row of the highest bucket version.

@@ -164,13 +164,12 @@ extension RelationalStore {
         return !rows.isEmpty
     }
 
-    /// Moves everything of `loser` to `winner`: identities, events, exposures; attributes, assignments and
+    /// Moves everything of `loser` to `winner`: identities, events (exposures among them); attributes, assignments and
     /// consents keep the later (attributes, consents) or the established (assignments) value.
     static func merge(_ loser: String, into winner: String, in session: any SQLSession) async throws {
         let pair: [SQLValue] = [.text(winner), .text(loser)]
         try await session.execute("UPDATE identities SET person_id = $1 WHERE person_id = $2", pair)
         try await session.execute("UPDATE events SET person_id = $1 WHERE person_id = $2", pair)
-        try await session.execute("UPDATE exposures SET person_id = $1 WHERE person_id = $2", pair)
         try await session.execute(
             """
             INSERT INTO attributes (person_id, key, value, updated_at)

@@ -32,8 +32,11 @@ extension RelationalStore {
             SELECT 1, a.key, a.value, a.updated_at, NULL, NULL, NULL FROM person_accounts p
             JOIN account_attributes a ON a.account_id = p.account_id WHERE p.person_id = $1
             """,
-            "SELECT 3, selector, arm, ts, session_id, control, event_id FROM exposures WHERE person_id = $1"
-                + recent,
+            // Exposures are events: their rows say which optimization, arm and control.
+            """
+            SELECT 3, exposure_selector, exposure_arm, ts, session_id, exposure_control, event_id FROM events
+            WHERE person_id = $1 AND name = '\(TrackEvent.exposureName)' AND exposure_selector IS NOT NULL
+            """ + recent,
             "SELECT 4, selector, arm, bucket_version, NULL, control, NULL FROM assignments WHERE person_id = $1",
         ]
         if !names.isEmpty {
@@ -175,8 +178,10 @@ extension RelationalStore {
     private func exposures(of person: String) async throws -> [String: [ExposureRecord]] {
         var exposures: [String: [ExposureRecord]] = [:]
         for row in try await backend.read(
-            "SELECT selector, arm, ts, session_id, control FROM exposures WHERE person_id = $1 ORDER BY ts, event_id",
-            [.text(person)])
+            """
+            SELECT exposure_selector, exposure_arm, ts, session_id, exposure_control FROM events
+            WHERE person_id = $1 AND name = $2 AND exposure_selector IS NOT NULL ORDER BY ts, event_id
+            """, [.text(person), .text(TrackEvent.exposureName)])
         {
             guard let selector = row[0].text, let arm = row[1].text else { continue }
             exposures[selector, default: []].append(

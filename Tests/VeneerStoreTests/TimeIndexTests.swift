@@ -5,9 +5,9 @@ import VeneerTestSupport
 
 @testable import VeneerStore
 
-/// A person's events and exposures are indexed by time first (schema step 3): a refresh of a cached view reads
-/// a range of the person's last seconds, however long the history. A SQLite file from before the step is
-/// upgraded in place and reads the same.
+/// A person's events are indexed by time first, and an exposure is kept once, in its event's row (schema step 3):
+/// a refresh of a cached view reads a range of the person's last seconds, however long the history. A SQLite file
+/// from before the step is upgraded in place (its exposures table moved into the events) and reads the same.
 @Suite("Store: a person's history indexed by time")
 struct TimeIndexTests {
     typealias S = StoreSupport
@@ -24,8 +24,15 @@ struct TimeIndexTests {
             rows.append(
                 "INSERT INTO events VALUES ('e\(step)', '\(name)', NULL, \(time), 'old', '1', 'old-profile', NULL, NULL, NULL, 's1', '{}', '{}', '{}', \(time))"
             )
+            // Before step 3 an exposure was stored twice: as an event, and as a row of the exposures table.
+            let selector = step % 2 == 0 ? "hero" : "cta"
+            let control = step % 5 == 0
+            let data = #"{"selector":"\#(selector)","type":"experiment","variant":"B","control":\#(control)}"#
             rows.append(
-                "INSERT INTO exposures VALUES ('x\(step)', 'old', '\(step % 2 == 0 ? "hero" : "cta")', 'B', 0, 1, 's1', \(time))"
+                "INSERT INTO events VALUES ('x\(step)', 'Experience exposure', NULL, \(time), 'old', '1', 'old-profile', NULL, NULL, NULL, 's1', '\(data)', '{}', '{}', \(time))"
+            )
+            rows.append(
+                "INSERT INTO exposures VALUES ('x\(step)', 'old', '\(selector)', 'B', \(control ? 1 : 0), 1, 's1', \(time))"
             )
         }
         let script =
@@ -56,6 +63,11 @@ struct TimeIndexTests {
             #expect(tail.view.eventSummaries[orders]?.timestamps == [3700])
             #expect(tail.view.exposures["hero"]?.map(\.timestamp) == [3600, 3800])
             #expect(tail.view.exposures["cta"]?.map(\.timestamp) == [3500, 3700, 3900])
+            #expect(tail.view.exposures["cta"]?.map(\.control) == [true, false, false])
+            #expect(tail.view.exposures["cta"]?.allSatisfy { $0.arm == "B" && $0.sessionId == "s1" } == true)
+            let person = try #require(try await store.person("old-profile"))
+            #expect(person.exposures["hero"]?.map(\.timestamp) == whole.view.exposures["hero"]?.map(\.timestamp))
+            #expect(person.exposures["cta"]?.filter(\.control).count == 3)
             // New events after the upgrade are read with the old ones.
             _ = try await store.append([S.event("new", at: 4000, profile: "old-profile")])
             let later = try await store.profileRead(for: who, keys: [views], since: 3500)
@@ -73,12 +85,20 @@ struct TimeIndexTests {
                 "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(' '.join(sorted(r[0] for r in c.execute(\"SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'\"))))",
                 path,
             ])
-        #expect(indexes == "events_person_time exposures_person_time identities_person")
+        #expect(indexes == "events_person_time identities_person")
+        let tables = try await S.run(
+            "/usr/bin/python3",
+            [
+                "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(c.execute(\"SELECT COUNT(*) FROM sqlite_master WHERE name = 'exposures'\").fetchone()[0])",
+                path,
+            ])
+        #expect(tables == "0", "the exposures table, copies of exposure events, is gone")
         // A tail read is a range of the index: the person and the time bound both narrow it.
         for (query, expected) in [
             (
-                "SELECT selector, arm, ts, session_id, control, event_id FROM exposures WHERE person_id = 'old' AND ts >= 3500",
-                "exposures_person_time (person_id=? AND ts>?)"
+                "SELECT exposure_selector, exposure_arm, ts, session_id, exposure_control FROM events WHERE person_id = 'old' AND name = 'Experience exposure' AND exposure_selector IS NOT NULL AND ts >= 3500",
+                "events_person_time (person_id=? AND ts>?)"
             ),
             (
                 "SELECT name, NULL, ts FROM events WHERE person_id = 'old' AND name IN ('Product ordered', 'View Page') AND ts >= 3500",
