@@ -106,19 +106,14 @@ struct ConsentExpiryTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.path + "/veneer.sqlite"
-        let script =
-            (Migrations.steps[0] + [
+        try await S.writeSQLite(
+            path,
+            Migrations.steps[0] + [
                 "CREATE TABLE veneer_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
                 "INSERT INTO veneer_migrations VALUES (1, 0)",
                 "INSERT INTO persons (id, created_at, opted_out) VALUES ('old', 0, 1)",
                 "INSERT INTO identities VALUES ('profile', 'old-profile', 'old')",
                 "INSERT INTO consents VALUES ('old', '', 'reject', 1000, NULL, '{}')",
-            ]).joined(separator: ";\n")
-        try await S.run(
-            "/usr/bin/python3",
-            [
-                "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()",
-                path, script,
             ])
         let store = try await StoreFactory.open(url: "sqlite:\(path)", logger: S.logger)
         do {

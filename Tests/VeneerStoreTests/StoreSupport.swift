@@ -69,6 +69,24 @@ enum StoreSupport {
         }
     }
 
+    /// Makes the SQLite file at `path` with `statements`, through Python's sqlite3 rather than the store: a
+    /// database as an earlier schema left it.
+    static func writeSQLite(_ path: String, _ statements: [String]) async throws {
+        try await run(
+            "/usr/bin/python3",
+            [
+                "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()",
+                path, statements.joined(separator: ";\n"),
+            ])
+    }
+
+    /// What Python prints for `expression`, in which `c` is a connection to the SQLite file at `path`.
+    static func readSQLite(_ path: String, _ expression: String) async throws -> String {
+        try await run(
+            "/usr/bin/python3",
+            ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(\(expression))", path])
+    }
+
     static func runBlocking(_ executable: String, _ arguments: [String]) throws -> String {
         let result = try ChildProcess.run(executable, arguments)
         guard result.status == 0 else {

@@ -35,19 +35,14 @@ struct TimeIndexTests {
                 "INSERT INTO exposures VALUES ('x\(step)', 'old', '\(selector)', 'B', \(control ? 1 : 0), 1, 's1', \(time))"
             )
         }
-        let script =
-            (Migrations.steps[0] + Migrations.steps[1] + [
+        try await S.writeSQLite(
+            path,
+            Migrations.steps[0] + Migrations.steps[1] + [
                 "CREATE TABLE veneer_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
                 "INSERT INTO veneer_migrations VALUES (1, 0), (2, 0)",
                 "INSERT INTO persons (id, created_at) VALUES ('old', 0)",
                 "INSERT INTO identities VALUES ('profile', 'old-profile', 'old')",
-            ] + rows).joined(separator: ";\n")
-        try await S.run(
-            "/usr/bin/python3",
-            [
-                "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()",
-                path, script,
-            ])
+            ] + rows)
         let store = try await StoreFactory.open(url: "sqlite:\(path)", logger: S.logger)
         do {
             let who = DecisionRequest.Identification(sourceId: "1", profileId: "old-profile")
@@ -78,21 +73,13 @@ struct TimeIndexTests {
         }
         try await store.close()
 
-        let indexes = try await S.run(
-            "/usr/bin/python3",
-            [
-                "-c",
-                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(' '.join(sorted(r[0] for r in c.execute(\"SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'\"))))",
-                path,
-            ])
+        let indexes = try await S.readSQLite(
+            path,
+            #"' '.join(sorted(r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")))"#
+        )
         #expect(indexes == "events_person_time identities_person")
-        let tables = try await S.run(
-            "/usr/bin/python3",
-            [
-                "-c",
-                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(c.execute(\"SELECT COUNT(*) FROM sqlite_master WHERE name = 'exposures'\").fetchone()[0])",
-                path,
-            ])
+        let tables = try await S.readSQLite(
+            path, #"c.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'exposures'").fetchone()[0]"#)
         #expect(tables == "0", "the exposures table, copies of exposure events, is gone")
         // A tail read is a range of the index: the person and the time bound both narrow it.
         for (query, expected) in [
@@ -105,13 +92,8 @@ struct TimeIndexTests {
                 "COVERING INDEX events_person_time (person_id=? AND ts>?)"
             ),
         ] {
-            let plan = try await S.run(
-                "/usr/bin/python3",
-                [
-                    "-c",
-                    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(' | '.join(r[3] for r in c.execute('EXPLAIN QUERY PLAN ' + sys.argv[2])))",
-                    path, query,
-                ])
+            let plan = try await S.readSQLite(
+                path, "' | '.join(r[3] for r in c.execute('EXPLAIN QUERY PLAN ' + \"\(query)\"))")
             #expect(plan.contains(expected), "\(query): \(plan)")
         }
     }
