@@ -6,17 +6,24 @@ import VeneerTestSupport
 @testable import VeneerStore
 
 /// A person's events are indexed by time first, and an exposure is kept once, in its event's row (schema step 3):
-/// a refresh of a cached view reads a range of the person's last seconds, however long the history. A SQLite file
+/// a refresh of a cached view reads a range of the person's last seconds, however long the history. A database
 /// from before the step is upgraded in place (its exposures table moved into the events) and reads the same.
 @Suite("Store: a person's history indexed by time")
 struct TimeIndexTests {
     typealias S = StoreSupport
 
-    @Test func aDatabaseFromBeforeTheTimeIndexesIsUpgradedAndReadsTheSame() async throws {
-        let folder = TestScratch.root.appendingPathComponent("veneer-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.path + "/veneer.sqlite"
+    @Test(arguments: StoreKind.allCases)
+    func aDatabaseFromBeforeStepThreeIsUpgradedAndReadsTheSame(kind: StoreKind) async throws {
+        guard let url = try await S.freshURL(kind) else {
+            print("time index upgrade [\(kind)]: not run, see the reason printed above")
+            return
+        }
+        let path = String(url.dropFirst("sqlite:".count))
+        defer {
+            if kind == .sqlite {
+                try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+            }
+        }
         var rows: [String] = []
         for step in 0..<30 {
             let time = 1000 + step * 100
@@ -35,15 +42,19 @@ struct TimeIndexTests {
                 "INSERT INTO exposures VALUES ('x\(step)', 'old', '\(selector)', 'B', \(control ? 1 : 0), 1, 's1', \(time))"
             )
         }
-        try await S.writeSQLite(
-            path,
+        let statements =
             Migrations.steps[0] + Migrations.steps[1] + [
                 "CREATE TABLE veneer_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
                 "INSERT INTO veneer_migrations VALUES (1, 0), (2, 0)",
                 "INSERT INTO persons (id, created_at) VALUES ('old', 0)",
                 "INSERT INTO identities VALUES ('profile', 'old-profile', 'old')",
-            ] + rows)
-        let store = try await StoreFactory.open(url: "sqlite:\(path)", logger: S.logger)
+            ] + rows
+        switch kind {
+        case .sqlite: try await S.writeSQLite(path, statements)
+        case .postgres:
+            try await S.run(S.psql, [url, "-q", "-v", "ON_ERROR_STOP=1", "-c", statements.joined(separator: ";\n")])
+        }
+        let store = try await StoreFactory.open(url: url, logger: S.logger)
         do {
             let who = DecisionRequest.Identification(sourceId: "1", profileId: "old-profile")
             let views = EventKey(event: "View Page")
@@ -72,7 +83,8 @@ struct TimeIndexTests {
             throw error
         }
         try await store.close()
-
+        // What SQLite was left with; PostgreSQL answered the same reads above.
+        guard kind == .sqlite else { return }
         let indexes = try await S.readSQLite(
             path,
             #"' '.join(sorted(r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")))"#
