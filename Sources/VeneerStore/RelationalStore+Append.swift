@@ -88,11 +88,14 @@ extension RelationalStore {
         guard !batch.isEmpty else { return 0 }
         let received = EpochClock.milliseconds()
         var inserted = Set<String>(minimumCapacity: batch.count)
+        // Read once from each event's data: its row's columns, then its sticky arm, need it.
+        let carried = batch.map { events[$0.index].exposure }
         for run in powerOfTwoRuns(batch.count, largest: insertRun) {
             var binds: [SQLValue] = []
             binds.reserveCapacity(run.count * 18)
-            for (index, person) in batch[run] {
-                let exposure = events[index].exposure
+            for position in run {
+                let (index, person) = batch[position]
+                let exposure = carried[position]
                 binds.append(.text(events[index].eventId))
                 binds.append(.text(events[index].name))
                 binds.append(SQLValue(events[index].type))
@@ -123,9 +126,9 @@ extension RelationalStore {
             }
         }
         var exposures: [(index: Int, person: String, exposure: Exposure)] = []
-        for (index, person) in batch where inserted.contains(events[index].eventId) {
+        for (position, (index, person)) in batch.enumerated() where inserted.contains(events[index].eventId) {
             try await storeCarried(events[index], person: person, in: session)
-            if let person, let exposure = events[index].exposure { exposures.append((index, person.id, exposure)) }
+            if let person, let exposure = carried[position] { exposures.append((index, person.id, exposure)) }
         }
         try await storeAssignments(events, exposures, in: session)
         return inserted.count
