@@ -123,6 +123,59 @@ struct ReporterTests {
         try await store.close()
     }
 
+    @Test func aBusyReporterWakesWhenABatchFallsDueNotOnATick() async throws {
+        let folder = try Self.folder()
+        let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
+        let reporter = Reporter(
+            settings: Self.settings(folder, batchSize: 100_000, interval: .milliseconds(500)), store: store,
+            logger: APITestServer.logger)
+        let running = Task { try await reporter.run() }
+        reporter.submit(Self.views(1, prefix: "warm"))
+        #expect(try await Self.waitUntil { reporter.statistics.stored == 1 })
+        // An event every 10 ms for 2 s: the queue is never empty for long, and never near `batch_size`.
+        let before = reporter.statistics.storeLoopWakeUps
+        for index in 0..<200 {
+            reporter.submit(
+                TrackEvent(
+                    eventId: "busy-\(index)", name: TrackEvent.viewPageName,
+                    timestamp: 1_780_000_000_000 + Int64(index), sourceId: "1", profileId: "p\(index % 10)",
+                    sessionId: "s1", data: [:]))
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let wakeUps = reporter.statistics.storeLoopWakeUps - before
+        // Batches, seals and looks for journals fall due a few times a second; a 5 ms tick would be about 400.
+        #expect(wakeUps <= 20, "\(wakeUps) wake-ups in 2 s")
+        #expect(reporter.statistics.stored > 1, "nothing written while events flowed")
+        // The last events are written within the batch interval, without another event to wake the loop.
+        #expect(try await Self.waitUntil(5) { reporter.statistics.stored == 201 })
+        reporter.stop()
+        try await running.value
+        #expect(try await Self.storedCount(store) == 201)
+        try await store.close()
+    }
+
+    @Test func batchSizeEventsAreWrittenWithoutWaitingForTheInterval() async throws {
+        let folder = try Self.folder()
+        let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
+        let reporter = Reporter(
+            settings: Self.settings(folder, batchSize: 100, interval: .seconds(60)), store: store,
+            logger: APITestServer.logger)
+        let running = Task { try await reporter.run() }
+        // First one event, and the loop (no longer idle) pauses until the 60 s interval falls due.
+        reporter.submit(Self.views(1, prefix: "first"))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(reporter.statistics.stored == 0)
+        // Then `batch_size` in all: the pause ends at once.
+        let submitted = ContinuousClock.now
+        reporter.submit(Self.views(99, prefix: "rest"))
+        #expect(try await Self.waitUntil(10) { reporter.statistics.stored == 100 })
+        #expect(ContinuousClock.now - submitted < .seconds(10))
+        reporter.stop()
+        try await running.value
+        #expect(try await Self.storedCount(store) == 100)
+        try await store.close()
+    }
+
     @Test func anAbandonedReporterLosesNothingTheNextOneReplays() async throws {
         // What SIGKILL leaves: the journal on disk, the queue gone. The reporter never ran, never drained.
         let folder = try Self.folder()

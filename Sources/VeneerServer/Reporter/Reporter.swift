@@ -37,7 +37,8 @@ public final class Reporter: Service, Sendable {
         /// Events the forward target refused for good (a 4xx other than 408/413/429).
         public var forwardRefused = 0
         public var storeFailures = 0
-        /// Times the store loop woke: every tick while events flow, about once a second while idle.
+        /// Times the store loop woke: when a batch, the journal's seal or a look for journals to replay fell due,
+        /// when `batch_size` events were queued, and (idle) when an event arrived.
         public var storeLoopWakeUps = 0
     }
 
@@ -68,8 +69,10 @@ public final class Reporter: Service, Sendable {
         var queueHead = 0
         var forwardQueue: [TrackEvent] = []
         var stopping = false
-        /// The store loop while it pauses between ticks, with the pause's number, and whether an event ends it.
-        var pause: (number: UInt64, continuation: CheckedContinuation<Void, Never>, endsOnEvent: Bool)?
+        /// The store loop while it pauses, with the pause's number, whether any event ends it, and how many queued
+        /// events end it.
+        var pause:
+            (number: UInt64, continuation: CheckedContinuation<Void, Never>, endsOnEvent: Bool, endsAtQueued: Int)?
         var pauseCount: UInt64 = 0
         var statistics = Statistics()
         var journalFailureLogged = false
@@ -92,7 +95,7 @@ public final class Reporter: Service, Sendable {
         /// Takes the store loop's pause if this ends it: any pause, or with `eventArrived` only one that waits
         /// for events. The caller resumes it after the lock.
         mutating func endPause(eventArrived: Bool) -> CheckedContinuation<Void, Never>? {
-            guard let pause, !eventArrived || pause.endsOnEvent else { return nil }
+            guard let pause, !eventArrived || pause.endsOnEvent || queueCount >= pause.endsAtQueued else { return nil }
             self.pause = nil
             return pause.continuation
         }
@@ -259,19 +262,32 @@ public final class Reporter: Service, Sendable {
         var lastSeal = ContinuousClock.now
         var lastReplay = ContinuousClock.now - .seconds(60)
 
+        let replayInterval = min(idleCheckInterval, .seconds(1))
+        let batchSize = max(1, settings.batchSize)
         var idle = false
         while !isStopping {
             // With nothing queued and no journal file left to seal, remove or replay, the loop waits for an event
-            // (and looks at the journal folder once a second) instead of ticking: an idle proxy wakes no thread.
-            await pause(
-                for: idle ? idleCheckInterval : min(interval, .milliseconds(5)), endsOnEvent: idle, on: executor)
+            // (and looks at the journal folder once a second): an idle proxy wakes no thread. Otherwise it sleeps
+            // until the next batch, seal or look falls due, or until `batch_size` events are queued: a loop that
+            // ticked every 5 ms to look at the queue woke a thread 200 times a second beside the event loops.
+            if idle {
+                await pause(for: idleCheckInterval, endsOnEvent: true, endsAtQueued: 1, on: executor)
+            } else {
+                let now = ContinuousClock.now
+                var due = min(lastSeal + interval, lastReplay + replayInterval)
+                if state.withLock({ $0.queueCount }) > 0 { due = min(due, lastFlush + interval) }
+                // A retry time already past is not a reason to wake: the next due write or replay tries the store.
+                if let retryAt, retryAt > now { due = min(due, retryAt) }
+                await pause(
+                    for: max(due - now, .milliseconds(1)), endsOnEvent: false, endsAtQueued: batchSize, on: executor)
+            }
             let now = ContinuousClock.now
             let storeReady = retryAt.map { now >= $0 } ?? true
             let count = state.withLock { state in
                 state.statistics.storeLoopWakeUps += 1
                 return state.queueCount
             }
-            if count > 0, count >= settings.batchSize || now - lastFlush >= interval {
+            if count > 0, count >= batchSize || now - lastFlush >= interval {
                 lastFlush = now
                 // Write what is queued now, a batch at a time, without waiting for the next tick.
                 var remaining = count
@@ -288,7 +304,7 @@ public final class Reporter: Service, Sendable {
                 sealJournal(sync: false)
                 removeDeliveredFiles()
             }
-            if storeReady, now - lastReplay >= min(idleCheckInterval, .seconds(1)) {
+            if storeReady, now - lastReplay >= replayInterval {
                 lastReplay = now
                 await replayJournals(retryAt: &retryAt, backoff: &backoff)
             }
@@ -318,15 +334,20 @@ public final class Reporter: Service, Sendable {
         removeDeliveredFiles()
     }
 
-    /// Suspends the store loop for `duration`, or until an event arrives when `endsOnEvent`, or until `stop()`.
-    private func pause(for duration: Duration, endsOnEvent: Bool, on executor: BackgroundExecutor) async {
+    /// Suspends the store loop for `duration`, or until an event arrives when `endsOnEvent`, or until
+    /// `endsAtQueued` events are queued, or until `stop()`.
+    private func pause(
+        for duration: Duration, endsOnEvent: Bool, endsAtQueued: Int, on executor: BackgroundExecutor
+    ) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let number: UInt64? = state.withLock { state in
-                    // An event that came after the loop decided to idle ends the pause before it begins.
-                    if state.stopping || (endsOnEvent && state.queueCount > 0) { return nil }
+                    // Events that came after the loop decided to pause end the pause before it begins.
+                    if state.stopping || (endsOnEvent && state.queueCount > 0) || state.queueCount >= endsAtQueued {
+                        return nil
+                    }
                     state.pauseCount &+= 1
-                    state.pause = (state.pauseCount, continuation, endsOnEvent)
+                    state.pause = (state.pauseCount, continuation, endsOnEvent, endsAtQueued)
                     return state.pauseCount
                 }
                 guard let number else {
