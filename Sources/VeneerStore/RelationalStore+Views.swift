@@ -2,20 +2,31 @@ import Foundation
 import VeneerCore
 
 extension RelationalStore {
-    /// Two statements, whatever the view holds: the person, then everything the view needs in one compound
-    /// query whose rows say by their first column what they are (each statement is a trip to the database, and
-    /// a view is read on every profile cache miss). With `since`, events and exposures are read from that time
-    /// on only, through the same indexes: a long history costs a refresh nothing.
+    /// One statement, whatever the view holds: the person its identities name, and everything the view needs,
+    /// in one compound query whose rows say by their first column what they are (each statement is a trip to
+    /// the database, and a view is read on every profile cache miss and refresh). With `since`, events and
+    /// exposures are read from that time on only, through the same indexes: a long history costs a refresh
+    /// nothing.
     func profileRead(
         for identification: DecisionRequest.Identification, keys: Set<EventKey>, since: Int64?
     ) async throws
         -> ProfileRead
     {
-        guard let person = try await lookUpPerson(userId: identification.userId, profileId: identification.profileId)
-        else { return ProfileRead(view: ProfileView(), personId: nil, since: since) }
+        let identities = Self.identities(
+            profileId: identification.profileId, userId: identification.userId, anotherUserId: nil)
+        guard !identities.isEmpty else { return ProfileRead(view: ProfileView(), personId: nil, since: since) }
+        let (condition, identityBinds) = Self.matching(identities, prefix: "")
+        var binds = identityBinds
+        // The person a user id names comes before the one a profile id names, as in `lookUpPerson`.
+        let person = """
+            (SELECT person_id FROM identities WHERE \(condition)
+            ORDER BY CASE WHEN kind = 'user' THEN 0 ELSE 1 END LIMIT 1)
+            """
         let names = Array(Set(keys.map(\.event))).sorted()
         let filteredNames = Array(Set(keys.filter { $0.filter != nil }.map(\.event))).sorted()
-        var binds: [SQLValue] = [.text(person)] + names.map(SQLValue.text)
+        let namesStart = binds.count + 1
+        binds += names.map(SQLValue.text)
+        let filteredStart = binds.count + 1
         if !filteredNames.isEmpty, filteredNames.count != names.count {
             binds += filteredNames.map(SQLValue.text)
         }
@@ -26,18 +37,19 @@ extension RelationalStore {
             // PostgreSQL types a compound query's columns from its first part: the NULLs there say what they stand for.
             """
             SELECT 0 AS part, key AS a, value AS b, CAST(NULL AS BIGINT) AS n, CAST(NULL AS TEXT) AS c,
-              CAST(NULL AS BIGINT) AS m, CAST(NULL AS TEXT) AS o FROM attributes WHERE person_id = $1
+              CAST(NULL AS BIGINT) AS m, CAST(NULL AS TEXT) AS o FROM attributes WHERE person_id = \(person)
             """,
             """
             SELECT 1, a.key, a.value, a.updated_at, NULL, NULL, NULL FROM person_accounts p
-            JOIN account_attributes a ON a.account_id = p.account_id WHERE p.person_id = $1
+            JOIN account_attributes a ON a.account_id = p.account_id WHERE p.person_id = \(person)
             """,
             // Exposures are events: their rows say which optimization, arm and control.
             """
             SELECT 3, exposure_selector, exposure_arm, ts, session_id, exposure_control, event_id FROM events
-            WHERE person_id = $1 AND name = '\(TrackEvent.exposureName)' AND exposure_selector IS NOT NULL
+            WHERE person_id = \(person) AND name = '\(TrackEvent.exposureName)' AND exposure_selector IS NOT NULL
             """ + recent,
-            "SELECT 4, selector, arm, bucket_version, NULL, control, NULL FROM assignments WHERE person_id = $1",
+            "SELECT 4, selector, arm, bucket_version, NULL, control, NULL FROM assignments WHERE person_id = \(person)",
+            "SELECT 5, \(person), NULL, NULL, NULL, NULL, NULL",
         ]
         if !names.isEmpty {
             // Only filters read an event's data. Without it, (person, ts, name) is all a row needs, which the
@@ -47,14 +59,15 @@ extension RelationalStore {
                 ? "NULL"
                 : filteredNames.count == names.count
                     ? "data"
-                    : "CASE WHEN name IN (\(placeholders(filteredNames.count, from: 2 + names.count))) THEN data END"
+                    : "CASE WHEN name IN (\(placeholders(filteredNames.count, from: filteredStart))) THEN data END"
             parts.append(
-                "SELECT 2, name, \(data), ts, NULL, NULL, NULL FROM events WHERE person_id = $1 AND name IN (\(placeholders(names.count, from: 2)))"
-                    + recent)
+                "SELECT 2, name, \(data), ts, NULL, NULL, NULL FROM events WHERE person_id = \(person) "
+                    + "AND name IN (\(placeholders(names.count, from: namesStart)))" + recent)
         }
         let rows = try await backend.read(parts.joined(separator: " UNION ALL "), binds)
 
         var view = ProfileView()
+        var personId: String?
         var accountRows: [SQLRow] = []
         var eventRows: [SQLRow] = []
         var exposureRows: [SQLRow] = []
@@ -69,6 +82,7 @@ extension RelationalStore {
                 guard let selector = row[1].text, let arm = row[2].text else { continue }
                 view.assignments[selector] = StickyAssignment(
                     arm: arm, control: row[5].bool, bucketVersion: Int(row[3].integer ?? 1))
+            case 5: personId = row[1].text
             default: continue
             }
         }
@@ -93,7 +107,7 @@ extension RelationalStore {
             view.exposures[selector, default: []].append(
                 ExposureRecord(arm: arm, timestamp: row[3].integer ?? 0, sessionId: row[4].text, control: row[5].bool))
         }
-        return ProfileRead(view: view, personId: person, since: since)
+        return ProfileRead(view: view, personId: personId, since: since)
     }
 
     func person(_ id: String) async throws -> PersonRecord? {

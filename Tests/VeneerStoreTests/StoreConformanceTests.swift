@@ -178,6 +178,40 @@ struct StoreConformanceTests {
 
     /// A read `since` a time holds the events and exposures from then on, whatever mix of filtered and plain keys
     /// binds the names before the time bound; attributes and sticky arms come whole, and the person is named.
+    /// A view is read in one statement that finds the person too: when the profile id and the user id name two
+    /// persons, the user's is read, as `person` and the merge rules have it.
+    @Test(arguments: StoreKind.allCases)
+    func aViewOfAProfileAndAUserThatNameTwoPersonsIsTheUsers(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            _ = try await store.append([
+                S.event("a1", "View Page", at: 1000, profile: "anonymous", userAttributes: ["seen": "anonymous"]),
+                S.exposure("a2", selector: "hero", arm: "A", profile: "anonymous", at: 1100),
+                S.event(
+                    "b1", TrackEvent.identifyName, at: 2000, profile: "laptop", user: "ann",
+                    userAttributes: ["seen": "ann"]),
+                S.exposure("b2", selector: "hero", arm: "B", profile: "laptop", at: 2100),
+            ])
+            let anonymous = try #require(try await store.person("anonymous")?.personId)
+            let ann = try #require(try await store.person("ann")?.personId)
+            #expect(anonymous != ann)
+            let views = EventKey(event: "View Page")
+            for since: Int64? in [nil, 500] {
+                let both = try await store.profileRead(
+                    for: .init(sourceId: "1", profileId: "anonymous", userId: "ann"), keys: [views], since: since)
+                #expect(both.personId == ann)
+                #expect(both.view.userAttributes["seen"] == "ann")
+                #expect(both.view.exposures["hero"]?.map(\.arm) == ["B"])
+                #expect(both.view.eventSummaries[views] == nil)
+                let profileOnly = try await store.profileRead(
+                    for: .init(sourceId: "1", profileId: "anonymous"), keys: [views], since: since)
+                #expect(profileOnly.personId == anonymous)
+                #expect(profileOnly.view.userAttributes["seen"] == "anonymous")
+                #expect(profileOnly.view.exposures["hero"]?.map(\.arm) == ["A"])
+                #expect(profileOnly.view.eventSummaries[views]?.timestamps == [1000])
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aTailReadHoldsOnlyTheEndOfTheHistory(kind: StoreKind) async throws {
         try await withStore(kind) { store in

@@ -93,14 +93,17 @@ struct TimeIndexTests {
         let tables = try await S.readSQLite(
             path, #"c.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'exposures'").fetchone()[0]"#)
         #expect(tables == "0", "the exposures table, copies of exposure events, is gone")
-        // A tail read is a range of the index: the person and the time bound both narrow it.
+        // A tail read is a range of the index: the person (found by its identities within the same statement, as
+        // `profileRead` does) and the time bound both narrow it.
+        let person =
+            "(SELECT person_id FROM identities WHERE (kind = 'profile' AND value = 'old') ORDER BY CASE WHEN kind = 'user' THEN 0 ELSE 1 END LIMIT 1)"
         for (query, expected) in [
             (
-                "SELECT exposure_selector, exposure_arm, ts, session_id, exposure_control FROM events WHERE person_id = 'old' AND name = 'Experience exposure' AND exposure_selector IS NOT NULL AND ts >= 3500",
+                "SELECT exposure_selector, exposure_arm, ts, session_id, exposure_control FROM events WHERE person_id = \(person) AND name = 'Experience exposure' AND exposure_selector IS NOT NULL AND ts >= 3500",
                 "events_person_time (person_id=? AND ts>?)"
             ),
             (
-                "SELECT name, NULL, ts FROM events WHERE person_id = 'old' AND name IN ('Product ordered', 'View Page') AND ts >= 3500",
+                "SELECT name, NULL, ts FROM events WHERE person_id = \(person) AND name IN ('Product ordered', 'View Page') AND ts >= 3500",
                 "COVERING INDEX events_person_time (person_id=? AND ts>?)"
             ),
         ] {
