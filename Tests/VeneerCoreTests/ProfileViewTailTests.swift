@@ -52,6 +52,35 @@ struct ProfileViewTailTests {
         #expect(view.exposures["hero"] == nil)
     }
 
+    /// What a cache's refresh costs: laid over a view whose storage is its own, a tail changes a long history where it
+    /// is stored instead of copying it.
+    @Test func aTailIsLaidOverALongHistoryWithoutCopyingIt() {
+        var view = ProfileView(
+            eventSummaries: [Self.views: EventSummary(timestamps: (0..<1000).map { Int64($0) })],
+            exposures: ["hero": (0..<1000).map { Self.exposure("A", at: Int64($0)) }])
+        func storage(_ view: ProfileView) -> (UnsafeRawPointer?, UnsafeRawPointer?) {
+            (
+                view.eventSummaries[Self.views]?.timestamps.withUnsafeBufferPointer {
+                    UnsafeRawPointer($0.baseAddress)
+                },
+                view.exposures["hero"]?.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+            )
+        }
+        let before = storage(view)
+        view.replaceTail(
+            from: 995,
+            with: ProfileView(
+                eventSummaries: [Self.views: EventSummary(timestamps: [995, 996, 997])],
+                exposures: ["hero": [Self.exposure("B", at: 996), Self.exposure("B", at: 998)]]))
+        let after = storage(view)
+        #expect(after.0 == before.0, "the summary's times were copied")
+        #expect(after.1 == before.1, "the exposure history was copied")
+        #expect(view.eventSummaries[Self.views]?.timestamps.suffix(4) == [994, 995, 996, 997])
+        #expect(view.eventSummaries[Self.views]?.total == 998)
+        #expect(view.exposures["hero"]?.suffix(3).map(\.arm) == ["A", "B", "B"])
+        #expect(view.exposures["hero"]?.count == 997)
+    }
+
     @Test func removingFromASummaryKeepsTheTimesBefore() {
         var summary = EventSummary(timestamps: [5, 1, 3, 3, 9])
         summary.removeAll(from: 3)

@@ -142,23 +142,27 @@ public final class ProfileCache: Sendable {
         let readStartedEpoch = epochMilliseconds()
         defer { observe?(false, now() - readStarted) }
         let keyShard = shard(key)
-        let base: Entry? = keyShard.state.withLock { state in
-            guard let entry = state.entries[key], entry.keys == keys, entry.personId != nil,
+        // Only what the tail read needs: a copy of the cached view would share its history, and the first change to
+        // a shared history copies all of it.
+        let base: (personId: String, loadedAtEpoch: Int64)? = keyShard.state.withLock { state in
+            guard let entry = state.entries[key], entry.keys == keys, let personId = entry.personId,
                 readStarted - entry.wholeReadAt < wholeReadInterval
             else { return nil }
-            return entry
+            return (personId, entry.loadedAtEpoch)
         }
-        var view: ProfileView
-        var personId = base?.personId
-        var wholeReadAt = base?.wholeReadAt ?? readStarted
-        if let base, let refreshed = try await refreshedByTail(base, identification: identification, keys: keys) {
-            view = refreshed
-        } else {
-            let read = try await store.profileRead(for: identification, keys: keys, since: nil)
-            view = read.view
-            personId = read.personId
-            wholeReadAt = readStarted
+        if let base {
+            let since = base.loadedAtEpoch - tailMargin.milliseconds
+            let tail = try await store.profileRead(for: identification, keys: keys, since: since)
+            if tail.personId == base.personId,
+                let refreshed = layTail(
+                    tail.view, from: since, key: key, personId: base.personId, keys: keys, readStarted: readStarted,
+                    readStartedEpoch: readStartedEpoch)
+            {
+                return refreshed
+            }
         }
+        let read = try await store.profileRead(for: identification, keys: keys, since: nil)
+        var view = read.view
         // Own events the store may not have yet: unconfirmed ones, and ones confirmed after this read began. They
         // are laid over the view outside the lock, since against a long history that is the costly part, and the
         // event loops wait for this lock; what was recorded meanwhile is laid over under it.
@@ -178,24 +182,40 @@ public final class ProfileCache: Sendable {
             state.entries.set(
                 key,
                 Entry(
-                    view: view, keys: keys, loadedAt: readStarted, personId: personId, wholeReadAt: wholeReadAt,
+                    view: view, keys: keys, loadedAt: readStarted, personId: read.personId, wholeReadAt: readStarted,
                     loadedAtEpoch: readStartedEpoch), capacity: shardCapacity)
             return view
         }
     }
 
-    /// `base` brought up to date by reading its tail; nil when the identification now resolves to another
-    /// person, whose view must be read whole. The base holds the proxy's own events up to now: those in the tail's
-    /// span are dropped with the rest of it, and come back from the store or from the overlay.
-    private func refreshedByTail(
-        _ base: Entry, identification: DecisionRequest.Identification, keys: Set<EventKey>
-    ) async throws -> ProfileView? {
-        let since = base.loadedAtEpoch - tailMargin.milliseconds
-        let tail = try await store.profileRead(for: identification, keys: keys, since: since)
-        guard tail.personId == base.personId else { return nil }
-        var view = base.view
-        view.replaceTail(from: since, with: tail.view)
-        return view
+    /// Lays `tail`, read from `since` on, over the cached view where it is stored, then the proxy's own events
+    /// the store may not have yet; nil when the entry is gone or now holds another person or other keys. In
+    /// place, under the lock: the cached view is not shared then, so a refresh costs what the tail and the
+    /// overlay hold, where a copy laid over cost the visitor's whole history. The view holds the proxy's own
+    /// events up to now: those in the tail's span are dropped with the rest of it, and come back from the store
+    /// or from the overlay.
+    private func layTail(
+        _ tail: ProfileView, from since: Int64, key: String, personId: String, keys: Set<EventKey>,
+        readStarted: ContinuousClock.Instant, readStartedEpoch: Int64
+    ) -> ProfileView? {
+        shard(key).state.withLock { state in
+            let overlay = state.pending[key] ?? []
+            var refreshed: ProfileView?
+            state.entries.update(key) { entry in
+                guard entry.keys == keys, entry.personId == personId else { return }
+                entry.view.replaceTail(from: since, with: tail)
+                // By index: a copy of a pending event retains every string and dictionary it holds.
+                for index in overlay.indices where overlay[index].storedAt.map({ $0 >= readStarted }) ?? true {
+                    Self.apply(overlay[index].event, to: &entry.view, keys: keys, skipDuplicates: true)
+                }
+                entry.loadedAt = readStarted
+                entry.loadedAtEpoch = readStartedEpoch
+                refreshed = entry.view
+            }
+            // Marked as recently used, as a read that sets the entry does.
+            if refreshed != nil { _ = state.entries[key] }
+            return refreshed
+        }
     }
 
     /// The view when the cache holds one, without waiting: what an event loop asks first, so that only a miss
