@@ -189,11 +189,11 @@ public final class ProfileCache: Sendable {
     }
 
     /// Lays `tail`, read from `since` on, over the cached view where it is stored, then the proxy's own events
-    /// the store may not have yet; nil when the entry is gone or now holds another person or other keys. In
-    /// place, under the lock: the cached view is not shared then, so a refresh costs what the tail and the
-    /// overlay hold, where a copy laid over cost the visitor's whole history. The view holds the proxy's own
-    /// events up to now: those in the tail's span are dropped with the rest of it, and come back from the store
-    /// or from the overlay.
+    /// the store may not have yet. In place, under the lock: the cached view is not shared then, so a refresh
+    /// costs what the tail and the overlay hold, where a copy laid over cost the visitor's whole history. The view
+    /// holds the proxy's own events up to now: those in the tail's span are dropped with the rest of it, and come
+    /// back from the store or from the overlay. Returns nil when the entry is gone or now holds another person or
+    /// other keys, and the entry unchanged when a read that began later was laid over it already.
     private func layTail(
         _ tail: ProfileView, from since: Int64, key: String, personId: String, keys: Set<EventKey>,
         readStarted: ContinuousClock.Instant, readStartedEpoch: Int64
@@ -203,6 +203,11 @@ public final class ProfileCache: Sendable {
             var refreshed: ProfileView?
             state.entries.update(key) { entry in
                 guard entry.keys == keys, entry.personId == personId else { return }
+                // A read that began later (a miss while this refresh ran) was laid already: it holds more.
+                guard entry.loadedAt <= readStarted else {
+                    refreshed = entry.view
+                    return
+                }
                 entry.view.replaceTail(from: since, with: tail)
                 // By index: a copy of a pending event retains every string and dictionary it holds.
                 for index in overlay.indices where overlay[index].storedAt.map({ $0 >= readStarted }) ?? true {
