@@ -67,6 +67,17 @@ struct ReporterTests {
         #expect(try await Self.storedCount(store) == count)
     }
 
+    /// A running reporter on a new SQLite store in `folder`.
+    static func runningReporter(
+        _ folder: String, batchSize: Int, interval: Duration
+    ) async throws -> (store: any Store, reporter: Reporter, running: Task<Void, any Error>) {
+        let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
+        let reporter = Reporter(
+            settings: Self.settings(folder, batchSize: batchSize, interval: interval), store: store,
+            logger: APITestServer.logger)
+        return (store, reporter, Task { try await reporter.run() })
+    }
+
     @Test func submittedEventsReachTheStoreInBatchesAndTheJournalIsCleanedUp() async throws {
         let folder = try Self.folder()
         let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
@@ -124,12 +135,8 @@ struct ReporterTests {
     }
 
     @Test func aBusyReporterWakesWhenABatchFallsDueNotOnATick() async throws {
-        let folder = try Self.folder()
-        let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
-        let reporter = Reporter(
-            settings: Self.settings(folder, batchSize: 100_000, interval: .milliseconds(500)), store: store,
-            logger: APITestServer.logger)
-        let running = Task { try await reporter.run() }
+        let (store, reporter, running) = try await Self.runningReporter(
+            try Self.folder(), batchSize: 100_000, interval: .milliseconds(500))
         reporter.submit(Self.views(1, prefix: "warm"))
         #expect(try await Self.waitUntil { reporter.statistics.stored == 1 })
         // An event every 10 ms for 2 s (longer on a busy machine): the queue is never empty for long, and never
@@ -159,12 +166,8 @@ struct ReporterTests {
     }
 
     @Test func batchSizeEventsAreWrittenWithoutWaitingForTheInterval() async throws {
-        let folder = try Self.folder()
-        let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
-        let reporter = Reporter(
-            settings: Self.settings(folder, batchSize: 100, interval: .seconds(60)), store: store,
-            logger: APITestServer.logger)
-        let running = Task { try await reporter.run() }
+        let (store, reporter, running) = try await Self.runningReporter(
+            try Self.folder(), batchSize: 100, interval: .seconds(60))
         // First one event, and the loop (no longer idle) pauses until the 60 s interval falls due.
         reporter.submit(Self.views(1, prefix: "first"))
         try await Task.sleep(for: .milliseconds(300))
@@ -238,13 +241,9 @@ struct ReporterTests {
     }
 
     @Test func shutdownDrainsTheQueue() async throws {
-        let folder = try Self.folder()
-        let store = try await StoreFactory.open(url: "sqlite:\(folder)/v.sqlite", logger: APITestServer.logger)
         // A long interval and a big batch: nothing would be written before the stop.
-        let reporter = Reporter(
-            settings: Self.settings(folder, batchSize: 10_000, interval: .seconds(60)), store: store,
-            logger: APITestServer.logger)
-        let running = Task { try await reporter.run() }
+        let (store, reporter, running) = try await Self.runningReporter(
+            try Self.folder(), batchSize: 10_000, interval: .seconds(60))
         reporter.submit(Self.views(200, prefix: "drain"))
         try await Task.sleep(for: .milliseconds(100))
         #expect(try await Self.storedCount(store) == 0)
