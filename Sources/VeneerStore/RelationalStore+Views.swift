@@ -12,16 +12,11 @@ extension RelationalStore {
     ) async throws
         -> ProfileRead
     {
-        let identities = Self.identities(
-            profileId: identification.profileId, userId: identification.userId, anotherUserId: nil)
-        guard !identities.isEmpty else { return ProfileRead(view: ProfileView(), personId: nil, since: since) }
-        let (condition, identityBinds) = Self.matching(identities, prefix: "")
+        guard
+            let (person, identityBinds) = Self.personNamed(
+                userId: identification.userId, profileId: identification.profileId)
+        else { return ProfileRead(view: ProfileView(), personId: nil, since: since) }
         var binds = identityBinds
-        // The person a user id names comes before the one a profile id names, as in `lookUpPerson`.
-        let person = """
-            (SELECT person_id FROM identities WHERE \(condition)
-            ORDER BY CASE WHEN kind = 'user' THEN 0 ELSE 1 END LIMIT 1)
-            """
         let names = Array(Set(keys.map(\.event))).sorted()
         let filteredNames = Array(Set(keys.filter { $0.filter != nil }.map(\.event))).sorted()
         let namesStart = binds.count + 1

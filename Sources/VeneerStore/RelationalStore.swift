@@ -18,11 +18,22 @@ final class RelationalStore: Store {
 
     /// The person a user id names, else the one a profile id names, without creating one: one statement for both.
     func lookUpPerson(userId: String?, profileId: String?) async throws -> String? {
-        let identities = Self.identities(profileId: profileId, userId: userId, anotherUserId: nil)
+        guard let (person, binds) = Self.personNamed(userId: userId, profileId: profileId) else { return nil }
+        return try await backend.read("SELECT \(person)", binds).first?[0].text
+    }
+
+    /// The person a user id names, else the one a profile id names, as a scalar subquery with its binds (from
+    /// `$1`), for a statement that reads the person's rows in the same trip; nil without either id.
+    static func personNamed(userId: String?, profileId: String?) -> (subquery: String, binds: [SQLValue])? {
+        let identities = identities(profileId: profileId, userId: userId, anotherUserId: nil)
         guard !identities.isEmpty else { return nil }
-        let (condition, binds) = Self.matching(identities, prefix: "")
-        let rows = try await backend.read("SELECT kind, person_id FROM identities WHERE " + condition, binds)
-        return (rows.first { $0[0].text == "user" } ?? rows.first)?[1].text
+        let (condition, binds) = matching(identities, prefix: "")
+        return (
+            """
+            (SELECT person_id FROM identities WHERE \(condition)
+            ORDER BY CASE WHEN kind = 'user' THEN 0 ELSE 1 END LIMIT 1)
+            """, binds
+        )
     }
 
     static func json(_ object: [String: JSONValue]) -> String {

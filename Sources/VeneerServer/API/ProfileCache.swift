@@ -167,12 +167,10 @@ public final class ProfileCache: Sendable {
         // are laid over the view outside the lock, since against a long history that is the costly part, and the
         // event loops wait for this lock; what was recorded meanwhile is laid over under it.
         let (overlay, recordedLater) = keyShard.state.withLock { ($0.pending[key] ?? [], $0.nextSequence) }
-        // By index, here and below: a copy of a pending event retains every string and dictionary it holds.
-        for index in overlay.indices where overlay[index].storedAt.map({ $0 >= readStarted }) ?? true {
-            Self.apply(overlay[index].event, to: &view, keys: keys, skipDuplicates: true)
-        }
+        Self.layOverlay(overlay, over: &view, readStarted: readStarted, keys: keys)
         return keyShard.state.withLock { state in
             let list = state.pending[key] ?? []
+            // By index: a copy of a pending event retains every string and dictionary it holds.
             // Lists are in recording order: the new events are at the end.
             var first = list.endIndex
             while first > list.startIndex, list[first - 1].sequence >= recordedLater { first -= 1 }
@@ -209,10 +207,7 @@ public final class ProfileCache: Sendable {
                     return
                 }
                 entry.view.replaceTail(from: since, with: tail)
-                // By index: a copy of a pending event retains every string and dictionary it holds.
-                for index in overlay.indices where overlay[index].storedAt.map({ $0 >= readStarted }) ?? true {
-                    Self.apply(overlay[index].event, to: &entry.view, keys: keys, skipDuplicates: true)
-                }
+                Self.layOverlay(overlay, over: &entry.view, readStarted: readStarted, keys: keys)
                 entry.loadedAt = readStarted
                 entry.loadedAtEpoch = readStartedEpoch
                 refreshed = entry.view
@@ -220,6 +215,17 @@ public final class ProfileCache: Sendable {
             // Marked as recently used, as a read that sets the entry does.
             if refreshed != nil { _ = state.entries[key] }
             return refreshed
+        }
+    }
+
+    /// Lays the proxy's own events that a read begun at `readStarted` may lack (unconfirmed, or confirmed since)
+    /// over `view`, each once.
+    private static func layOverlay(
+        _ overlay: [Pending], over view: inout ProfileView, readStarted: ContinuousClock.Instant, keys: Set<EventKey>
+    ) {
+        // By index: a copy of a pending event retains every string and dictionary it holds.
+        for index in overlay.indices where overlay[index].storedAt.map({ $0 >= readStarted }) ?? true {
+            apply(overlay[index].event, to: &view, keys: keys, skipDuplicates: true)
         }
     }
 
