@@ -19,8 +19,10 @@ public final class ProfileCache: Sendable {
         var loadedAt: ContinuousClock.Instant
         /// Whom the store resolved the key to when it was read: a tail is laid only over the same person's view.
         var personId: String?
-        /// When the last whole read began; reads since then were of the tail only.
-        var wholeReadAt: ContinuousClock.Instant
+        /// When a refresh reads the view whole again rather than its tail: `wholeReadInterval` after the last whole
+        /// read began, give or take a fifth, so that visitors first read together (a warm-up, traffic after a lull)
+        /// are not all read whole again in the same second.
+        var wholeReadDue: ContinuousClock.Instant
         /// `loadedAt` on the wall clock (ms since 1970), which event times are on.
         var loadedAtEpoch: Int64
     }
@@ -42,6 +44,8 @@ public final class ProfileCache: Sendable {
         var hits = 0
         var misses = 0
         var staleHits = 0
+        /// Stale hits that started no refresh because `refreshLimit` were in flight.
+        var refreshesDeferred = 0
         /// Keys whose view is being read again while the old one is served.
         var refreshing: Set<String> = []
     }
@@ -61,6 +65,12 @@ public final class ProfileCache: Sendable {
     /// up what a tail misses: events stored with a time older than the tail's start (a spool replayed after an
     /// outage, an SDK's late batch).
     private let wholeReadInterval: Duration
+    /// Background reads (refreshes) in flight at once, at most. A burst of stale hits (traffic after a lull, a
+    /// page rate that visits every visitor within a second) would otherwise start a read per visitor at once, and
+    /// those reads would take the cores that the pages in flight need. A stale hit that finds them all busy serves
+    /// the view without starting one; the visitor's next page starts it.
+    private let refreshLimit: Int
+    private let refreshesInFlight = Atomic<Int>(0)
     /// How far before the last read a tail read begins: events that other writers stored since, with a time
     /// up to this much older than that read, are in the tail. Writers store within about a second of an event
     /// (the reporter's batches); an older time (an SDK's late batch, a replayed spool) waits for the whole read.
@@ -87,7 +97,7 @@ public final class ProfileCache: Sendable {
     public init(
         store: any Store, capacity: Int = 50_000, timeToLive: Duration = .seconds(5),
         staleGrace: Duration = .seconds(60), wholeReadInterval: Duration = .seconds(60),
-        tailMargin: Duration = .seconds(5),
+        tailMargin: Duration = .seconds(5), refreshLimit: Int = ProfileCache.defaultRefreshLimit,
         observe: (@Sendable (_ fromCache: Bool, _ duration: Duration) -> Void)? = nil,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
         epochMilliseconds: (@Sendable () -> Int64)? = nil
@@ -96,6 +106,7 @@ public final class ProfileCache: Sendable {
         self.epochMilliseconds = epochMilliseconds ?? { Int64(Date().timeIntervalSince1970 * 1000) }
         self.wholeReadInterval = wholeReadInterval
         self.tailMargin = tailMargin
+        self.refreshLimit = max(1, refreshLimit)
         self.store = store
         self.observe = observe
         let capacity = max(1, capacity)
@@ -106,6 +117,10 @@ public final class ProfileCache: Sendable {
         self.timeToLive = timeToLive
         self.staleGrace = staleGrace
     }
+
+    /// One refresh at a time per two cores: it hops between a task and a reader thread, so each keeps about one
+    /// thread busy.
+    public static var defaultRefreshLimit: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / 2) }
 
     private func shardIndex(_ key: String) -> Int {
         shards.count == 1 ? 0 : Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))
@@ -146,7 +161,7 @@ public final class ProfileCache: Sendable {
         // a shared history copies all of it.
         let base: (personId: String, loadedAtEpoch: Int64)? = keyShard.state.withLock { state in
             guard let entry = state.entries[key], entry.keys == keys, let personId = entry.personId,
-                readStarted - entry.wholeReadAt < wholeReadInterval
+                readStarted < entry.wholeReadDue
             else { return nil }
             return (personId, entry.loadedAtEpoch)
         }
@@ -180,7 +195,8 @@ public final class ProfileCache: Sendable {
             state.entries.set(
                 key,
                 Entry(
-                    view: view, keys: keys, loadedAt: readStarted, personId: read.personId, wholeReadAt: readStarted,
+                    view: view, keys: keys, loadedAt: readStarted, personId: read.personId,
+                    wholeReadDue: readStarted + wholeReadInterval * Double.random(in: 0.8..<1.2),
                     loadedAtEpoch: readStartedEpoch), capacity: shardCapacity)
             return view
         }
@@ -247,6 +263,7 @@ public final class ProfileCache: Sendable {
             Task {
                 _ = try? await self.load(key: key, identification: identification, keys: keys)
                 self.shard(key).state.withLock { _ = $0.refreshing.remove(key) }
+                self.refreshesInFlight.subtract(1, ordering: .relaxed)
             }
         }
         return cached
@@ -267,7 +284,13 @@ public final class ProfileCache: Sendable {
                 }
                 if staleAllowed, age < timeToLive + staleGrace {
                     state.staleHits += 1
-                    return (entry.view, state.refreshing.insert(key).inserted)
+                    guard !state.refreshing.contains(key) else { return (entry.view, false) }
+                    guard claimRefresh() else {
+                        state.refreshesDeferred += 1
+                        return (entry.view, false)
+                    }
+                    state.refreshing.insert(key)
+                    return (entry.view, true)
                 }
             }
             if !staleAllowed { state.misses += 1 }
@@ -275,6 +298,13 @@ public final class ProfileCache: Sendable {
         }
         if found.view != nil { observe?(true, self.now() - now) }
         return found
+    }
+
+    /// A place among the refreshes in flight, when one is free.
+    private func claimRefresh() -> Bool {
+        if refreshesInFlight.add(1, ordering: .relaxed).oldValue < refreshLimit { return true }
+        refreshesInFlight.subtract(1, ordering: .relaxed)
+        return false
     }
 
     /// The proxy's own events, not yet stored: applied to cached views now and to views read later.
@@ -367,14 +397,19 @@ public final class ProfileCache: Sendable {
         }
     }
 
-    /// `staleHits`: views served past their life while read again (counted apart from `hits`).
-    public var statistics: (entries: Int, hits: Int, misses: Int, staleHits: Int, pending: Int) {
-        shards.reduce(into: (entries: 0, hits: 0, misses: 0, staleHits: 0, pending: 0)) { total, shard in
+    /// `staleHits`: views served past their life (counted apart from `hits`); `refreshesDeferred`: those of them
+    /// that started no background read, because `refreshLimit` reads were in flight.
+    public var statistics:
+        (entries: Int, hits: Int, misses: Int, staleHits: Int, refreshesDeferred: Int, pending: Int)
+    {
+        shards.reduce(into: (entries: 0, hits: 0, misses: 0, staleHits: 0, refreshesDeferred: 0, pending: 0)) {
+            total, shard in
             shard.state.withLock { state in
                 total.entries += state.entries.count
                 total.hits += state.hits
                 total.misses += state.misses
                 total.staleHits += state.staleHits
+                total.refreshesDeferred += state.refreshesDeferred
                 total.pending += state.pendingCount
             }
         }

@@ -65,7 +65,7 @@ public struct VeneerApplication: Sendable {
             let statistics = cache.statistics
             metrics.cache(
                 hits: Int64(statistics.hits), misses: Int64(statistics.misses),
-                staleHits: Int64(statistics.staleHits))
+                staleHits: Int64(statistics.staleHits), refreshesDeferred: Int64(statistics.refreshesDeferred))
             metrics.reporter(queued: reporter.queued, statistics: reporter.statistics)
             metrics.pageParses(rewriter.cacheStatistics)
         }

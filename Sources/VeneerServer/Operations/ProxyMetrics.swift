@@ -190,13 +190,18 @@ public final class ProxyMetrics: Sendable {
             labels: [("source", source)], buckets: lookupBuckets)
     }
 
-    func cache(hits: Int64, misses: Int64, staleHits: Int64) {
+    func cache(hits: Int64, misses: Int64, staleHits: Int64, refreshesDeferred: Int64) {
         gauge("veneer_profile_cache_hits", "total", "Profile cache hits since start", []).set(Double(hits))
         gauge("veneer_profile_cache_misses", "total", "Profile cache misses since start", []).set(Double(misses))
         gauge(
             "veneer_profile_cache_stale_hits", "total",
-            "Views served past their life while read again in the background, since start", []
+            "Views served past their life, each starting a read in the background unless deferred, since start", []
         ).set(Double(staleHits))
+        gauge(
+            "veneer_profile_cache_refreshes_deferred", "total",
+            "Views served past their life without starting a read, as the most reads at once were running, since start",
+            []
+        ).set(Double(refreshesDeferred))
     }
 
     /// The page rewriter's parse cache, and the pages answered from a kept page they differ from only in words
