@@ -399,8 +399,7 @@ public final class ProfileCache: Sendable {
 
     /// `staleHits`: views served past their life (counted apart from `hits`); `refreshesDeferred`: those of them
     /// that started no background read, because `refreshLimit` reads were in flight.
-    public var statistics:
-        (entries: Int, hits: Int, misses: Int, staleHits: Int, refreshesDeferred: Int, pending: Int)
+    public var statistics: (entries: Int, hits: Int, misses: Int, staleHits: Int, refreshesDeferred: Int, pending: Int)
     {
         shards.reduce(into: (entries: 0, hits: 0, misses: 0, staleHits: 0, refreshesDeferred: 0, pending: 0)) {
             total, shard in
