@@ -55,18 +55,27 @@ extension ProfileCacheTests {
         (0..<count).map { DecisionRequest.Identification(sourceId: "1", profileId: "p\($0)") }
     }
 
-    /// Stale hits of many visitors at once (traffic after a lull) start no more background reads than the limit:
-    /// the others are served as they are, counted, and the next hit after a read finished starts another.
-    @Test func aBurstOfStaleHitsStartsNoMoreReadsThanTheLimit() async throws {
+    /// A cache (5 s life, a minute's grace) holding the views of `count` visitors, read once each and now a second
+    /// past their life.
+    static func staleViews(
+        of count: Int, refreshLimit: Int
+    ) async throws -> (store: ReadCountingStore, cache: ProfileCache, visitors: [DecisionRequest.Identification]) {
         let store = ReadCountingStore(try await Self.openStore())
         let clock = ManualClock()
         let cache = ProfileCache(
-            store: store, timeToLive: .seconds(5), staleGrace: .seconds(60), refreshLimit: 2, now: { clock.now })
-        let visitors = Self.visitors(5)
+            store: store, timeToLive: .seconds(5), staleGrace: .seconds(60), refreshLimit: refreshLimit,
+            now: { clock.now })
+        let visitors = Self.visitors(count)
         for visitor in visitors { _ = try await cache.view(for: visitor, keys: []) }
-        #expect(store.readsStarted == 5)
-
         clock.advance(by: .seconds(6))
+        return (store, cache, visitors)
+    }
+
+    /// Stale hits of many visitors at once (traffic after a lull) start no more background reads than the limit:
+    /// the others are served as they are, counted, and the next hit after a read finished starts another.
+    @Test func aBurstOfStaleHitsStartsNoMoreReadsThanTheLimit() async throws {
+        let (store, cache, visitors) = try await Self.staleViews(of: 5, refreshLimit: 2)
+        #expect(store.readsStarted == 5)
         store.holdReads()
         for visitor in visitors {
             #expect(cache.cachedView(for: visitor, keys: []) != nil, "served while stale, with or without a read")
@@ -93,13 +102,7 @@ extension ProfileCacheTests {
 
     /// The limit is the default's floor: a cache told 0 still refreshes, one view at a time.
     @Test func aRefreshLimitBelowOneIsOne() async throws {
-        let store = ReadCountingStore(try await Self.openStore())
-        let clock = ManualClock()
-        let cache = ProfileCache(
-            store: store, timeToLive: .seconds(5), staleGrace: .seconds(60), refreshLimit: 0, now: { clock.now })
-        let visitors = Self.visitors(2)
-        for visitor in visitors { _ = try await cache.view(for: visitor, keys: []) }
-        clock.advance(by: .seconds(6))
+        let (store, cache, visitors) = try await Self.staleViews(of: 2, refreshLimit: 0)
         store.holdReads()
         for visitor in visitors { _ = cache.cachedView(for: visitor, keys: []) }
         #expect(try await ReporterTests.waitUntil(10) { store.readsStarted == 3 })
