@@ -53,8 +53,6 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // No library: two system calls that glibc does not wrap (thread scheduling slices).
-        .systemLibrary(name: "CScheduler"),
         .systemLibrary(
             name: "CBrotli",
             pkgConfig: "libbrotlidec",
@@ -70,7 +68,6 @@ let package = Package(
             dependencies: [
                 "VeneerCore",
                 "CSQLite",
-                "CScheduler",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
