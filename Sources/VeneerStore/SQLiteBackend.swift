@@ -19,15 +19,22 @@ final class SQLiteBackend: SQLBackend {
     /// a lower priority: its commits are background work, and readers answer cache misses of pages in flight.
     private let writerThread: NIOThreadPool
     private let readerThreads: NIOThreadPool
+    /// Background reads (`StoreReadPriority.isBackground`): a connection on a thread of their own at the writer's
+    /// priority. A profile cache refresh of a long history reads for milliseconds, and at normal priority that
+    /// took a core from the pages in flight.
+    private let backgroundReader: SQLiteConnection
+    private let backgroundThread: NIOThreadPool
 
     private init(
         writer: SQLiteConnection, readers: [SQLiteConnection], writerThread: NIOThreadPool,
-        readerThreads: NIOThreadPool
+        readerThreads: NIOThreadPool, backgroundReader: SQLiteConnection, backgroundThread: NIOThreadPool
     ) {
         self.writer = writer
         self.readers = readers
         self.writerThread = writerThread
         self.readerThreads = readerThreads
+        self.backgroundReader = backgroundReader
+        self.backgroundThread = backgroundThread
     }
 
     static func open(path: String, logger: Logger) async throws -> SQLiteBackend {
@@ -39,6 +46,8 @@ final class SQLiteBackend: SQLBackend {
         writerThread.start()
         let readerThreads = NIOThreadPool(numberOfThreads: 2)
         readerThreads.start()
+        let backgroundThread = NIOThreadPool(numberOfThreads: 1)
+        backgroundThread.start()
         do {
             try await writerThread.runIfActive { ThreadPriority.lowerCurrentThread(to: ThreadPriority.background) }
             let writer = try await writerThread.runIfActive { try SQLiteConnection(path: path) }
@@ -63,18 +72,37 @@ final class SQLiteBackend: SQLBackend {
                 _ = try await run(reader, on: readerThreads, "PRAGMA cache_size=-16384", [])
                 readers.append(reader)
             }
+            try await backgroundThread.runIfActive {
+                ThreadPriority.lowerCurrentThread(to: ThreadPriority.background)
+            }
+            let backgroundReader = try await backgroundThread.runIfActive { try SQLiteConnection(path: path) }
+            _ = try await run(backgroundReader, on: backgroundThread, "PRAGMA busy_timeout = 60000", [])
+            _ = try await run(backgroundReader, on: backgroundThread, "PRAGMA cache_size=-16384", [])
             return SQLiteBackend(
-                writer: writer, readers: readers, writerThread: writerThread, readerThreads: readerThreads)
+                writer: writer, readers: readers, writerThread: writerThread, readerThreads: readerThreads,
+                backgroundReader: backgroundReader, backgroundThread: backgroundThread)
         } catch {
             try? await writerThread.shutdownGracefully()
             try? await readerThreads.shutdownGracefully()
+            try? await backgroundThread.shutdownGracefully()
             throw error
         }
     }
 
     func read(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-        let reader = readers[nextReader.next() % readers.count]
-        return try await Self.run(reader, on: readerThreads, sql, binds)
+        let (reader, thread) = readerForThisRead()
+        return try await Self.run(reader, on: thread, sql, binds)
+    }
+
+    /// The connection and thread a read in the calling task goes to.
+    private func readerForThisRead() -> (SQLiteConnection, NIOThreadPool) {
+        if StoreReadPriority.isBackground { return (backgroundReader, backgroundThread) }
+        return (readers[nextReader.next() % readers.count], readerThreads)
+    }
+
+    /// The nice value of the thread that a read in the calling task runs on (for tests).
+    func readerThreadNiceness() async throws -> Int32 {
+        try await readerForThisRead().1.runIfActive { ThreadPriority.currentNiceness }
     }
 
     func transaction<Result: Sendable>(
@@ -98,9 +126,11 @@ final class SQLiteBackend: SQLBackend {
 
     func close() async throws {
         for reader in readers { try await readerThreads.runIfActive { reader.close() } }
+        try await backgroundThread.runIfActive { self.backgroundReader.close() }
         try await writerThread.runIfActive { self.writer.close() }
         try await writerThread.shutdownGracefully()
         try await readerThreads.shutdownGracefully()
+        try await backgroundThread.shutdownGracefully()
     }
 
     /// Runs one statement on a thread of `pool`: SQLite blocks while it works (and while it waits for a lock).

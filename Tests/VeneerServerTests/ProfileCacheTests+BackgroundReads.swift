@@ -10,13 +10,15 @@ extension ProfileCacheTests {
     final class ReadCountingStore: Store {
         private let store: any Store
         private let holding = Mutex<(hold: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
-        private let counts = Mutex((whole: 0, tail: 0))
+        private let counts = Mutex((whole: 0, tail: 0, background: 0))
 
         init(_ store: any Store) { self.store = store }
 
         var wholeReads: Int { counts.withLock { $0.whole } }
         var tailReads: Int { counts.withLock { $0.tail } }
         var readsStarted: Int { counts.withLock { $0.whole + $0.tail } }
+        /// Reads made with `StoreReadPriority.isBackground` set: nobody waits for them.
+        var backgroundReads: Int { counts.withLock { $0.background } }
 
         func holdReads() { holding.withLock { $0.hold = true } }
 
@@ -34,6 +36,7 @@ extension ProfileCacheTests {
         ) async throws -> ProfileRead {
             counts.withLock { counts in
                 if since == nil { counts.whole += 1 } else { counts.tail += 1 }
+                if StoreReadPriority.isBackground { counts.background += 1 }
             }
             await withCheckedContinuation { continuation in
                 let held = holding.withLock { state in
@@ -97,6 +100,22 @@ extension ProfileCacheTests {
         #expect(started, "a deferred visitor's later hit starts its read")
         try await Self.waitUntilFresh(visitors[4], in: cache)
         #expect(cache.statistics.misses == 5, "no page waited for the store after the first reads")
+        try await store.close()
+    }
+
+    /// A refresh, which serves the old view meanwhile, asks the store for a background read; a miss, which a page
+    /// waits for, does not.
+    @Test func refreshesReadInTheBackgroundAndMissesDoNot() async throws {
+        let (store, cache, visitors) = try await Self.staleViews(of: 2, refreshLimit: 1)
+        #expect(store.readsStarted == 2)
+        #expect(store.backgroundReads == 0, "the first reads were misses")
+        #expect(cache.cachedView(for: visitors[0], keys: []) != nil)
+        try await Self.waitUntilFresh(visitors[0], in: cache)
+        #expect(store.readsStarted == 3)
+        #expect(store.backgroundReads == 1, "the stale hit's refresh")
+        _ = try await cache.view(for: DecisionRequest.Identification(sourceId: "1", profileId: "new"), keys: [])
+        #expect(store.readsStarted == 4)
+        #expect(store.backgroundReads == 1, "a miss is not a background read")
         try await store.close()
     }
 

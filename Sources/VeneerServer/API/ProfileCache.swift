@@ -261,7 +261,10 @@ public final class ProfileCache: Sendable {
         let (cached, refresh) = lookUp(key: key, keys: keys, staleAllowed: true)
         if refresh {
             Task {
-                _ = try? await self.load(key: key, identification: identification, keys: keys)
+                // Nobody waits for it: the store may serve it after the reads of pages in flight.
+                _ = try? await StoreReadPriority.$isBackground.withValue(true) {
+                    try await self.load(key: key, identification: identification, keys: keys)
+                }
                 self.shard(key).state.withLock { _ = $0.refreshing.remove(key) }
                 self.refreshesInFlight.subtract(1, ordering: .relaxed)
             }
