@@ -5,7 +5,7 @@ import NIOPosix
 import Synchronization
 
 /// SQLite in one local file, through the system's libsqlite3: WAL journal, one writer connection behind a gate,
-/// readers on their own connections (WAL lets them read while the writer writes). Each connection keeps its
+/// readers on their own connections (WAL lets them read while the writer writes), one of them for background reads. Each connection keeps its
 /// prepared statements, and the store cuts its many-row statements into power-of-two runs so that they are
 /// few: a statement is parsed once, not once per batch (parsing was about a quarter of the writer's time).
 final class SQLiteBackend: SQLBackend {
@@ -21,7 +21,8 @@ final class SQLiteBackend: SQLBackend {
     private let readerThreads: NIOThreadPool
     /// Background reads (`StoreReadPriority.isBackground`): a connection on a thread of their own at the writer's
     /// priority. A profile cache refresh of a long history reads for milliseconds, and at normal priority that
-    /// took a core from the pages in flight.
+    /// took a core from the pages in flight. One thread: refreshes in flight beyond one wait their turn on it, so
+    /// that background reads never take more than a core.
     private let backgroundReader: SQLiteConnection
     private let backgroundThread: NIOThreadPool
 

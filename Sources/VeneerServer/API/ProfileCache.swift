@@ -119,7 +119,7 @@ public final class ProfileCache: Sendable {
     }
 
     /// One refresh at a time per two cores: it hops between a task and a reader thread, so each keeps about one
-    /// thread busy.
+    /// thread busy. (The SQLite store reads them all on one background thread; PostgreSQL takes them in parallel.)
     public static var defaultRefreshLimit: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / 2) }
 
     private func shardIndex(_ key: String) -> Int {
