@@ -45,7 +45,12 @@ enum StoreSupport {
     /// Opens a store on a fresh database; nil when the kind is unavailable (the reason is printed).
     static func open(_ kind: StoreKind) async throws -> (store: any Store, url: String)? {
         guard let url = try await freshURL(kind) else { return nil }
-        return (try await StoreFactory.open(url: url, logger: logger), url)
+        // Each PostgreSQL operation may take a minute here, where the store's default is 10 s: the suite keeps this
+        // machine's two cores busy, and the 40 concurrent appends of one test queue behind a single advisory lock.
+        // Once in CI the last of them waited more than 10 s for a connection. (The URL returned stays as psql
+        // takes it.)
+        let storeURL = kind == .postgres ? url + "?timeout=60" : url
+        return (try await StoreFactory.open(url: storeURL, logger: logger), url)
     }
 
     static var psql: String {
