@@ -5,9 +5,10 @@ import NIOPosix
 import Synchronization
 
 /// SQLite in one local file, through the system's libsqlite3: WAL journal, one writer connection behind a gate,
-/// readers on their own connections (WAL lets them read while the writer writes), one of them for background reads. Each connection keeps its
-/// prepared statements, and the store cuts its many-row statements into power-of-two runs so that they are
-/// few: a statement is parsed once, not once per batch (parsing was about a quarter of the writer's time).
+/// readers on their own connections (WAL lets them read while the writer writes), one of them for background
+/// reads. Each connection keeps its prepared statements, and the store cuts its many-row statements into
+/// power-of-two runs so that they are few: a statement is parsed once, not once per batch (parsing was about a
+/// quarter of the writer's time).
 final class SQLiteBackend: SQLBackend {
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
@@ -67,18 +68,11 @@ final class SQLiteBackend: SQLBackend {
             _ = try await run(writer, on: writerThread, "PRAGMA cache_size=-32768", [])
             _ = try await run(writer, on: writerThread, "PRAGMA wal_autocheckpoint=4000", [])
             var readers: [SQLiteConnection] = []
-            for _ in 0..<2 {
-                let reader = try await readerThreads.runIfActive { try SQLiteConnection(path: path) }
-                _ = try await run(reader, on: readerThreads, "PRAGMA busy_timeout = 60000", [])
-                _ = try await run(reader, on: readerThreads, "PRAGMA cache_size=-16384", [])
-                readers.append(reader)
-            }
+            for _ in 0..<2 { readers.append(try await openReader(path: path, on: readerThreads)) }
             try await backgroundThread.runIfActive {
                 ThreadPriority.lowerCurrentThread(to: ThreadPriority.background)
             }
-            let backgroundReader = try await backgroundThread.runIfActive { try SQLiteConnection(path: path) }
-            _ = try await run(backgroundReader, on: backgroundThread, "PRAGMA busy_timeout = 60000", [])
-            _ = try await run(backgroundReader, on: backgroundThread, "PRAGMA cache_size=-16384", [])
+            let backgroundReader = try await openReader(path: path, on: backgroundThread)
             return SQLiteBackend(
                 writer: writer, readers: readers, writerThread: writerThread, readerThreads: readerThreads,
                 backgroundReader: backgroundReader, backgroundThread: backgroundThread)
@@ -88,6 +82,14 @@ final class SQLiteBackend: SQLBackend {
             try? await backgroundThread.shutdownGracefully()
             throw error
         }
+    }
+
+    /// A read connection, opened on `thread` and set up there.
+    private static func openReader(path: String, on thread: NIOThreadPool) async throws -> SQLiteConnection {
+        let reader = try await thread.runIfActive { try SQLiteConnection(path: path) }
+        _ = try await run(reader, on: thread, "PRAGMA busy_timeout = 60000", [])
+        _ = try await run(reader, on: thread, "PRAGMA cache_size=-16384", [])
+        return reader
     }
 
     func read(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
