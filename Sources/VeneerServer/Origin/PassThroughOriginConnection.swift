@@ -41,7 +41,7 @@ final class PassThroughOriginConnection {
     }
 
     func writeAndFlush(_ buffer: ByteBuffer) {
-        channel.writeAndFlush(buffer, promise: nil)
+        handler.writeAndFlush(buffer)
     }
 
     /// Download backpressure: stop reading from the origin while the client cannot take more.
@@ -92,6 +92,13 @@ private final class PassThroughOriginHandler: ChannelDuplexHandler {
 
     func setReadsHeld(_ held: Bool) {
         readGate.setHeld(held, context: context)
+    }
+
+    /// From this handler's place, not the channel's tail: the pipeline behind it holds nothing to pass, and
+    /// entering at the tail costs the walk to here on every request.
+    func writeAndFlush(_ buffer: ByteBuffer) {
+        guard let context else { return }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 
     func read(context: ChannelHandlerContext) {
