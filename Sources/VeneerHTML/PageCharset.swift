@@ -11,6 +11,15 @@ enum PageCharset: Sendable, Hashable {
     static func detect(
         _ page: UnsafeBufferPointer<UInt8>, contentTypeCharset: String?
     ) -> Result<PageCharset, Unsupported> {
+        declared(page, contentTypeCharset: contentTypeCharset)
+            ?? .success(UTF8Validation.isValid(page) ? .utf8 : .windows1252)
+    }
+
+    /// The encoding the page declares (byte order mark, Content-Type, or a `<meta>` in its first 1024 bytes), which
+    /// its first bytes decide; nil when only reading the whole page could tell.
+    static func declared(
+        _ page: UnsafeBufferPointer<UInt8>, contentTypeCharset: String?
+    ) -> Result<PageCharset, Unsupported>? {
         if page.count >= 3, page[0] == 0xEF, page[1] == 0xBB, page[2] == 0xBF { return .success(.utf8) }
         if page.count >= 2, (page[0] == 0xFE && page[1] == 0xFF) || (page[0] == 0xFF && page[1] == 0xFE) {
             return .failure(Unsupported(label: "UTF-16"))
@@ -23,7 +32,7 @@ enum PageCharset: Sendable, Hashable {
             if label.lowercased().hasPrefix("utf-16") { return .success(.utf8) }
             return charset(forLabel: label)
         }
-        return .success(UTF8Validation.isValid(page) ? .utf8 : .windows1252)
+        return nil
     }
 
     struct Unsupported: Error, Sendable {

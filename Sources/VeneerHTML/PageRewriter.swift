@@ -28,6 +28,8 @@ public final class PageRewriter: Sendable {
     private let cache: Mutex<ParseCache>
     private let templates: Mutex<PageTemplates>
     private let keepsTemplates: Bool
+    /// Parsed pages by their first block, for rewriting the next response that starts the same way while it arrives.
+    let predictions: Mutex<LeastRecentlyUsedMap<PagePredictions.Key, PagePredictions.Entry>>
 
     /// `templateCapacity`: parsed pages kept to answer pages that differ from them only in words (a fresh
     /// nonce or token per response) without a parse; 0 turns that off.
@@ -35,6 +37,7 @@ public final class PageRewriter: Sendable {
         self.cache = Mutex(ParseCache(capacity: cacheCapacity))
         self.templates = Mutex(PageTemplates(capacity: templateCapacity))
         self.keepsTemplates = templateCapacity > 0
+        self.predictions = Mutex(LeastRecentlyUsedMap(capacity: cacheCapacity))
         self.maximumPageBytes = maximumPageBytes
         // libxml2's global set-up happens here, once, when the proxy creates its rewriter at start-up.
         precondition(ElementScanner.initialized)
@@ -129,17 +132,7 @@ public final class PageRewriter: Sendable {
             return unchanged(
                 "the page (\(bytes.count) bytes) is larger than the rewrite limit of \(maximumPageBytes) bytes")
         }
-        // The distinct selectors, in first-use order; the cache entry is for this list.
-        var selectors: [CSSSelector] = []
-        var selectorIndex: [Int] = []
-        for change in changes {
-            if let index = selectors.firstIndex(of: change.selector) {
-                selectorIndex.append(index)
-            } else {
-                selectorIndex.append(selectors.count)
-                selectors.append(change.selector)
-            }
-        }
+        let (selectors, selectorIndex) = Self.distinctSelectors(changes)
         let charset: PageCharset
         switch PageCharset.detect(bytes, contentTypeCharset: contentTypeCharset) {
         case .success(let detected): charset = detected
@@ -163,6 +156,8 @@ public final class PageRewriter: Sendable {
             guard parseWhenNotCached else { return nil }
             scan = Self.scan(bytes, charset: charset, selectors: selectors)
             cache.withLock { $0.insert(scan, for: key) }
+            rememberForStreaming(
+                bytes, contentTypeCharset: contentTypeCharset, charset: charset, selectors: key.selectors, scan: scan)
             if keepsTemplates,
                 let template = PageTemplate(
                     page: bytes, scan: scan, guardedAttributes: PageTemplate.guardedAttributes(for: selectors))
@@ -176,6 +171,22 @@ public final class PageRewriter: Sendable {
         diagnostics?.pointee.parsedByPullParser = scan.parsedByPullParser
         var splicer = PageSplicer(page: bytes, charset: charset)
         return splicer.apply(changes, selectorIndex: selectorIndex, scan: scan, buildsOutput: buildsOutput)
+    }
+
+    /// The distinct selectors of `changes`, in first-use order (cache entries are for this list), and for each change
+    /// the index of its selector in that list.
+    static func distinctSelectors(_ changes: [RenderedChange]) -> (selectors: [CSSSelector], index: [Int]) {
+        var selectors: [CSSSelector] = []
+        var selectorIndex: [Int] = []
+        for change in changes {
+            if let index = selectors.firstIndex(of: change.selector) {
+                selectorIndex.append(index)
+            } else {
+                selectorIndex.append(selectors.count)
+                selectors.append(change.selector)
+            }
+        }
+        return (selectors, selectorIndex)
     }
 
     /// The parse of a kept page that `bytes` differs from only in words, moved to `bytes`' offsets. The

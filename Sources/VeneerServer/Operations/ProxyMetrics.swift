@@ -56,6 +56,24 @@ public final class ProxyMetrics: Sendable {
             metricName: "veneer_page_changes", unitName: "total", helpText: "Page changes by result")
         self.changesApplied = registry.makeCounter(descriptor: pageChanges, labels: [("result", "applied")])
         self.changesSkipped = registry.makeCounter(descriptor: pageChanges, labels: [("result", "skipped")])
+        let streamed = MetricNameDescriptor(
+            metricName: "veneer_streamed_pages", unitName: "total",
+            helpText: "Rewritten pages sent while they arrived, by how they ended")
+        self.streamedComplete = registry.makeCounter(descriptor: streamed, labels: [("result", "complete")])
+        self.streamedDisagreed = registry.makeCounter(descriptor: streamed, labels: [("result", "disagreed")])
+    }
+
+    private let streamedComplete: Counter
+    private let streamedDisagreed: Counter
+
+    /// A page sent while it arrived was completed.
+    func pageStreamed() {
+        streamedComplete.increment()
+    }
+
+    /// A page sent while it arrived turned out different, and its whole rewrite disagreed with what was sent.
+    func streamedPageDisagreed() {
+        streamedDisagreed.increment()
     }
 
     private let rewriteChanged: DurationHistogram

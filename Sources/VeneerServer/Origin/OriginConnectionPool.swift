@@ -11,6 +11,8 @@ final class OriginConnectionPool {
     /// Connections without an HTTP codec, for the pass-through path (`OriginConnectionPool+PassThrough`).
     var passThroughIdle = IdleConnectionList<PassThroughOriginConnection>()
     private(set) var maximumIdlePerKey: Int
+    /// The proxy exchanges of this loop in progress.
+    let activity = LoopActivity()
 
     init(eventLoop: any EventLoop, maximumIdlePerKey: Int) {
         self.eventLoop = eventLoop

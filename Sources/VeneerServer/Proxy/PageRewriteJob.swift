@@ -73,6 +73,12 @@ struct PageRewriteJob: Sendable {
                 result: .unchanged, applied: rewritten.applied, skipped: rewritten.skipped,
                 appliedChanges: appliedChanges, duration: clock.now - start)
         }
+        guard !ContentCoding.isIdentity(contentEncoding) || (clientAcceptsGzip && rewritten.output.count >= 256) else {
+            // The origin's bytes are the page: the edits are sent around slices of them, with no copy.
+            return Outcome(
+                result: .spliced(rewritten.edits), applied: rewritten.applied, skipped: rewritten.skipped,
+                appliedChanges: appliedChanges, duration: clock.now - start)
+        }
         var body = rewritten.output
         var gzip = false
         if clientAcceptsGzip, body.count >= 256, let encoded = try? ContentCoding.gzip(body) {

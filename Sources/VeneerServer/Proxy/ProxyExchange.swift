@@ -77,6 +77,15 @@ final class ProxyExchange: OriginResponseReceiver {
     var responseMode: ResponseMode = .stream
     var originResponseHead: HTTPResponseHead?
     var bufferedBody: ByteBuffer?
+    /// The buffered page may go out while it arrives, if a page parsed before starts with the same block
+    /// (HTTP/1.1, the origin's bytes as they are, a client that does not ask for gzip).
+    var mayStreamPage = false
+    /// The page being sent while it arrives; set once its first block matched a prediction.
+    var pageStream: PageStream?
+    /// Rewriting time of a streamed page, summed over its pieces.
+    var streamRewriteTime: Duration = .zero
+    /// Streamed bytes written since the last flush.
+    var streamUnflushed = false
     /// The page's `Content-Length`, when it has one: a first read of exactly that many bytes is the whole page.
     var expectedBodyBytes: Int?
     var responseHeadSent = false
@@ -92,9 +101,16 @@ final class ProxyExchange: OriginResponseReceiver {
         return (requestHead.headers.contentLength ?? 0) > 0
     }
 
-    init(id: UInt64, configuration: ProxyConfiguration, requestHead: HTTPRequestHead, started: ContinuousClock.Instant)
-    {
+    /// Counts this exchange among its event loop's while it lives.
+    let loopActivity: LoopActivity?
+
+    init(
+        id: UInt64, configuration: ProxyConfiguration, requestHead: HTTPRequestHead, started: ContinuousClock.Instant,
+        loopActivity: LoopActivity? = nil
+    ) {
         self.id = id
+        self.loopActivity = loopActivity
+        loopActivity?.exchangeStarted()
         self.configuration = configuration
         self.requestHead = requestHead
         self.started = started
@@ -107,6 +123,10 @@ final class ProxyExchange: OriginResponseReceiver {
             self.query = nil
         }
         self.route = configuration.routes.match(path: path)
+    }
+
+    deinit {
+        loopActivity?.exchangeEnded()
     }
 
     var routeLabel: String { route?.label ?? "unrouted" }

@@ -188,6 +188,10 @@ extension ProxyHandler {
         guard let exchange, exchange.id == exchangeID, let context, let head = exchange.originResponseHead,
             let personalization = exchange.personalization
         else { return }
+        if exchange.pageStream != nil {
+            finishDivergedStream(result, original: original, exchange: exchange)
+            return
+        }
         exchange.personalization = nil
         var appliedExposures = Set<Int>()
         var body: [ByteBuffer] = [original]
@@ -246,7 +250,11 @@ extension ProxyHandler {
     /// pieces around the edits, with the replacements, copied together into one buffer. Each part walks the
     /// outbound pipeline on its own (four handlers, each unwrapping it from `NIOAny`), which costs more than
     /// copying a few kilobytes: three edits near the top of a page go out as two parts, not seven.
-    static func splice(_ edits: [SplicedEdit], into page: ByteBuffer, allocator: ByteBufferAllocator) -> [ByteBuffer] {
+    /// `range`: the input bytes to send (all of the page by default), which hold `edits`.
+    static func splice(
+        _ edits: [SplicedEdit], into page: ByteBuffer, range: Range<Int>? = nil, allocator: ByteBufferAllocator
+    ) -> [ByteBuffer] {
+        let range = range ?? 0..<page.readableBytes
         var parts: [ByteBuffer] = []
         var gathered: ByteBuffer?
         func gather(_ count: Int, _ write: (inout ByteBuffer) -> Void) {
@@ -265,13 +273,13 @@ extension ProxyHandler {
                 parts.append(slice)
             }
         }
-        var cursor = 0
+        var cursor = range.lowerBound
         for edit in edits {
             add(from: cursor, to: edit.range.lowerBound)
             if !edit.replacement.isEmpty { gather(edit.replacement.count) { $0.writeBytes(edit.replacement) } }
             cursor = edit.range.upperBound
         }
-        add(from: cursor, to: page.readableBytes)
+        add(from: cursor, to: range.upperBound)
         if let pending = gathered { parts.append(pending) }
         return parts
     }

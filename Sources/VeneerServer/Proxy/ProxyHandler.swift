@@ -163,7 +163,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         exchangeCounter &+= 1
         passThrough?.requestStarted()
         let exchange = ProxyExchange(
-            id: exchangeCounter, configuration: holder.current, requestHead: head, started: clock.now)
+            id: exchangeCounter, configuration: holder.current, requestHead: head, started: clock.now,
+            loopActivity: originPool?.activity)
         exchange.handler = self
         self.exchange = exchange
         let isPageMethod = head.method == .GET || head.method == .HEAD
@@ -494,6 +495,8 @@ final class ProxyHandler: ChannelDuplexHandler {
                     // Storage comes with the first bytes: a page that arrives in one read is kept as it came.
                     exchange.bufferedBody = ByteBuffer()
                     exchange.expectedBodyBytes = length
+                    exchange.mayStreamPage = Self.maySendWhileArriving(
+                        exchange, contentEncoding: encoding, length: length)
                     return
                 }
             }
@@ -513,8 +516,9 @@ final class ProxyHandler: ChannelDuplexHandler {
             if held + buffer.readableBytes > cap {
                 failOpen(.pageTooLarge, detail: "page over max_html_bytes \(cap)", exchange: exchange)
                 exchange.responseMode = .stream
+                abandonPageStream(exchange)
                 exchange.personalization = nil
-                if let head = exchange.originResponseHead {
+                if !exchange.responseHeadSent, let head = exchange.originResponseHead {
                     writeResponseHead(decoratedHead(head, exchange: exchange), exchange: exchange)
                 }
                 if let held = exchange.bufferedBody {
@@ -532,6 +536,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                 var incoming = buffer
                 exchange.bufferedBody?.writeBuffer(&incoming)
             }
+            if exchange.mayStreamPage, exchange.responseMode == .buffer { advancePageStream(exchange, complete: false) }
         case .stream:
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             if !context.channel.isWritable { exchange.connection?.setReadsHeld(true) }
@@ -539,8 +544,13 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func originReadComplete(exchangeID: UInt64) {
-        guard let exchange, exchange.id == exchangeID, exchange.responseMode == .stream, let context else { return }
-        context.flush()
+        guard let exchange, exchange.id == exchangeID, let context else { return }
+        if exchange.responseMode == .stream {
+            context.flush()
+        } else if exchange.streamUnflushed {
+            exchange.streamUnflushed = false
+            context.flush()
+        }
     }
 
     /// After the response head, `origin.timeout` counts between reads of the body.
@@ -558,7 +568,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         switch exchange.responseMode {
         case .buffer:
-            rewrite(exchange)
+            if exchange.mayStreamPage { finishPageStream(exchange) } else { rewrite(exchange) }
         case .stream:
             writeResponseEnd(exchange: exchange)
         }

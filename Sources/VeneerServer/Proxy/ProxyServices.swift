@@ -28,6 +28,10 @@ protocol PageRewriting: Sendable {
     func editsIfParsed(
         _ page: UnsafeBufferPointer<UInt8>, contentTypeCharset: String?, changes: [RenderedChange]
     ) -> RewriteResult?
+    /// The prediction for a page whose first bytes are `firstBytes`, from a page parsed before; nil when none.
+    func predict(
+        _ firstBytes: UnsafeBufferPointer<UInt8>, contentTypeCharset: String?, changes: [RenderedChange]
+    ) -> PagePrediction?
 }
 
 /// What the proxy's handlers use besides the configuration: shared by every connection.

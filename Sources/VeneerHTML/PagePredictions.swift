@@ -1,0 +1,17 @@
+/// What the rewriter learnt from whole pages, by their first block (with the Content-Type charset and the selector
+/// list): each page's length, the hash of each of its blocks, and its parse. A page that starts the same way but
+/// goes on differently replaces the entry; least recently used entries go first.
+enum PagePredictions {
+    struct Key: Hashable {
+        var firstBlockHash: UInt64
+        var contentTypeCharset: String?
+        var selectors: [String]
+    }
+
+    struct Entry: Sendable {
+        var length: Int
+        var blockHashes: [UInt64]
+        var charset: PageCharset
+        var scan: ScanResult
+    }
+}
