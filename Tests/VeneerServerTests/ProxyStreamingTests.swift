@@ -216,3 +216,49 @@ struct ProxyStreamingTests {
         await origin.stop()
     }
 }
+
+extension ProxyStreamingTests {
+    @Test("a streamed page larger than the client's write buffer completes when other requests make its loop busy")
+    func streamedPageOnABusyLoop() async throws {
+        let page = Self.page(size: 300_000)
+        let origin = try await ScriptedOrigin.start { request in
+            if request.path == "/shop/slow" {
+                return .writes(
+                    ["HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\n", "slow"],
+                    delay: .seconds(3))
+            }
+            if request.index == 0 && request.connection == 0 {
+                return Self.slowAnswer(page, firstBytes: page.utf8.count, delay: .zero)
+            }
+            // 30 KB at once; 130 KB once the loop is busy, more than the client's write buffer holds; the rest later.
+            var reply = Self.slowAnswer(page, firstBytes: 30_000, delay: .milliseconds(700))
+            let rest = reply.parts[1].bytes
+            reply.parts[1].bytes = Array(rest[..<130_000])
+            reply.parts.append(.init(delay: .milliseconds(300), bytes: Array(rest[130_000...])))
+            return reply
+        }
+        try await ProxyHarness.with(configText: Self.config, originURL: origin.url) { harness in
+            _ = try await harness.get("/shop/p")
+            // The page starts streaming on an idle loop; its rest arrives once slow requests on several
+            // connections keep every loop busy, when pieces wait for the answer's end unless the write buffer fills.
+            async let streamed = harness.get("/shop/p")
+            try await Task.sleep(for: .milliseconds(200))
+            var slow: [RawConnection] = []
+            for _ in 0..<6 {
+                let connection = try await RawConnection.connect(port: harness.port)
+                try await connection.send("GET /shop/slow HTTP/1.1\r\nHost: shop\r\n\r\n")
+                slow.append(connection)
+            }
+            // A page whose reads stay held with its pieces unsent never completes: the origin's timeout cuts it.
+            let response = try await streamed
+            #expect(response.status == 200)
+            #expect(response.headers.first(name: "transfer-encoding") == "chunked")
+            #expect(response.body == Self.rewritten(page))
+            for connection in slow {
+                #expect(await connection.waitFor("slow", seconds: 10))
+                await connection.close()
+            }
+        }
+        await origin.stop()
+    }
+}

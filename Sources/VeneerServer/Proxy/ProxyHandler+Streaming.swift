@@ -67,9 +67,17 @@ extension ProxyHandler {
             exchange.streamUnflushed = false
             limit = .max
         }
-        // Download backpressure, while the origin still has bytes to send.
+        // Download backpressure while the origin still has bytes to send. Unflushed pieces count against the
+        // client's write buffer too, so they go now: held reads resume only once that buffer drains.
         let whole = complete || exchange.expectedBodyBytes == body.readableBytes
-        if !whole, !context.channel.isWritable { exchange.connection?.setReadsHeld(true) }
+        if !whole, !context.channel.isWritable {
+            if exchange.streamUnflushed {
+                exchange.streamUnflushed = false
+                context.flush()
+            }
+            // The flush may have drained it (and told the origin connection so) already.
+            if !context.channel.isWritable { exchange.connection?.setReadsHeld(true) }
+        }
     }
 
     /// The origin's head as a streamed page's: no length (NIO's encoder chunks the body) and no validators.
@@ -144,19 +152,20 @@ extension ProxyHandler {
     private func completeStreamedPage(
         _ exchange: ProxyExchange, edits: [SplicedEdit], applied: Int, skipped: [SkippedChange], changed: Bool
     ) {
-        guard let personalization = exchange.personalization else { return }
         services.metrics.rewriteChanges(applied: applied, skipped: skipped.count)
         services.metrics.rewrite(duration: exchange.streamRewriteTime, changed: changed)
         services.metrics.pageStreamed()
         if let first = skipped.first(where: { !$0.reason.contains("no element matches") }) {
             failOpen(.rewriteError, detail: first.description, exchange: exchange)
         }
-        let appliedExposures = Set(
-            edits.lazy.map(\.changeIndex).filter { $0 < personalization.changeOwners.count }.map {
-                personalization.changeOwners[$0]
-            })
-        for (index, exposure) in personalization.exposures.enumerated() {
-            exchange.pendingExposures.append((exposure, appliedExposures.contains(index)))
+        if let personalization = exchange.personalization {
+            let appliedExposures = Set(
+                edits.lazy.map(\.changeIndex).filter { $0 < personalization.changeOwners.count }.map {
+                    personalization.changeOwners[$0]
+                })
+            for (index, exposure) in personalization.exposures.enumerated() {
+                exchange.pendingExposures.append((exposure, appliedExposures.contains(index)))
+            }
         }
         exchange.personalization = nil
         exchange.phase = .answered

@@ -495,8 +495,12 @@ final class ProxyHandler: ChannelDuplexHandler {
                     // Storage comes with the first bytes: a page that arrives in one read is kept as it came.
                     exchange.bufferedBody = ByteBuffer()
                     exchange.expectedBodyBytes = length
-                    exchange.mayStreamPage = Self.maySendWhileArriving(
-                        exchange, contentEncoding: encoding, length: length)
+                    // Streamed only while nothing else is in progress on the loop: a streamed page costs more
+                    // writes than a whole one, which a busy loop pays for in throughput, and it is the idle loop
+                    // whose clients wait on a page read whole.
+                    exchange.mayStreamPage =
+                        (exchange.loopActivity?.isAlone ?? true)
+                        && Self.maySendWhileArriving(exchange, contentEncoding: encoding, length: length)
                     return
                 }
             }
@@ -547,7 +551,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard let exchange, exchange.id == exchangeID, let context else { return }
         if exchange.responseMode == .stream {
             context.flush()
-        } else if exchange.streamUnflushed {
+        } else if exchange.streamUnflushed, exchange.loopActivity?.isAlone ?? true {
+            // With other exchanges in progress the loop stays busy anyway: the pieces go with the answer's end, in
+            // one write, rather than one write per origin read.
             exchange.streamUnflushed = false
             context.flush()
         }
