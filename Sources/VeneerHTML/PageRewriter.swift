@@ -10,7 +10,8 @@ import VeneerCore
 /// once and later only hashed and spliced. A page in which no selector's id, class or attribute
 /// value occurs is not parsed at all. A page that differs from a recently parsed one only in words
 /// (a fresh nonce, CSRF token or request id in text or in an attribute no selector reads) takes
-/// that parse's findings, moved to its offsets (`PageTemplate`).
+/// that parse's findings, moved to its offsets (`PageTemplate`). What a parse found is also kept by the page's first
+/// 4 KB, so that a response that starts the same way can be rewritten while it arrives (`predict`, `PageStream`).
 ///
 /// ```swift
 /// let rewriter = PageRewriter()
