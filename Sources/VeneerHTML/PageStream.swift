@@ -54,7 +54,7 @@ public struct PageStream: Sendable {
         if result == nil, verified > prediction.editHorizon || whole {
             result = prediction.rewrite(prefix: UnsafeBufferPointer(rebasing: page[..<verified]))
         }
-        let target = min(result == nil ? min(verified, prediction.firstElementStart) : verified, limit)
+        var target = min(result == nil ? min(verified, prediction.firstElementStart) : verified, limit)
         // Insertions at the page's end go only once the origin has said that it ends there.
         let ends = complete && whole && target == prediction.length
         guard target > sent || (ends && hasEditsAt(target)) else { return nil }
@@ -68,6 +68,8 @@ public struct PageStream: Sendable {
                 sentEdits += 1
             }
         }
+        // A limit inside an edit's range moves to its end: the replacement stands for all of that range.
+        if let last = edits.last, last.range.upperBound > target { target = last.range.upperBound }
         let piece = Piece(range: sent..<target, edits: edits)
         sent = target
         return piece

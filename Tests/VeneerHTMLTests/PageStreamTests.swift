@@ -126,6 +126,19 @@ import VeneerCore
         #expect(Self.output(pieces, page: page) == whole.output)
     }
 
+    @Test("a limit inside an edit's range ends the piece after that range, and nothing is sent twice")
+    func limitInsideAnEdit() throws {
+        let page = Self.page()
+        let changes = try Self.rendered()
+        let rewriter = PageRewriter()
+        let whole = rewriter.rewrite(page, contentTypeCharset: nil, changes: changes)
+        let hero = try #require(whole.edits.first).range
+        var stream = PageStream(try #require(Self.prediction(rewriter: rewriter, for: page, changes: changes)))
+        let pieces = Self.feed(&stream, page: page, reads: [page.count], limitFirst: hero.lowerBound + 5)
+        #expect(pieces.first?.range == 0..<hero.upperBound)
+        #expect(Self.output(pieces, page: page) == whole.output)
+    }
+
     @Test("before the edits are known, only the bytes before the first matched element go out")
     func waitsForTheEditHorizon() throws {
         // The only match is a long element in the middle: its edit is known once the bytes up to its end are.
