@@ -38,9 +38,8 @@ public struct PagePrediction: Sendable {
         self.scan = entry.scan
         self.changes = changes
         self.selectorIndex = selectorIndex
-        let elements = entry.scan.elements.joined()
-        self.firstElementStart = elements.map(\.startTagStart).min() ?? entry.length
-        self.editHorizon = elements.map(\.end).max() ?? 0
+        self.firstElementStart = entry.firstElementStart
+        self.editHorizon = entry.editHorizon
     }
 
     /// The byte range of block `index` in the predicted page.

@@ -13,5 +13,18 @@ enum PagePredictions {
         var blockHashes: [UInt64]
         var charset: PageCharset
         var scan: ScanResult
+        /// The first matched element's start, and the last one's end (the page's length and 0 when none matched).
+        var firstElementStart: Int
+        var editHorizon: Int
+
+        init(length: Int, blockHashes: [UInt64], charset: PageCharset, scan: ScanResult) {
+            self.length = length
+            self.blockHashes = blockHashes
+            self.charset = charset
+            self.scan = scan
+            let elements = scan.elements.joined()
+            self.firstElementStart = elements.map(\.startTagStart).min() ?? length
+            self.editHorizon = elements.map(\.end).max() ?? 0
+        }
     }
 }

@@ -35,6 +35,11 @@ final class ProxyExchange: OriginResponseReceiver {
         /// For each change, the index of the exposure it belongs to.
         var changeOwners: [Int]
         var exposures: [Exposure]
+
+        /// The indices of the exposures whose changes (indices in `changes`) edited the page.
+        func exposures(changedBy changeIndices: some Sequence<Int>) -> Set<Int> {
+            Set(changeIndices.lazy.filter { $0 < changeOwners.count }.map { changeOwners[$0] })
+        }
     }
 
     let id: UInt64

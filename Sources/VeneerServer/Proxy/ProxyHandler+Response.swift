@@ -200,18 +200,11 @@ extension ProxyHandler {
         case .failure(let error):
             failOpen(.rewriteError, detail: "\(error)", exchange: exchange)
         case .success(let outcome):
-            services.metrics.rewriteChanges(applied: outcome.applied, skipped: outcome.skipped.count)
-            // A selector that matches nothing on this page is normal (changes name elements of some pages);
-            // anything else is a change that could not be applied safely.
-            if let first = outcome.skipped.first(where: { !$0.reason.contains("no element matches") }) {
-                failOpen(.rewriteError, detail: first.description, exchange: exchange)
-            }
+            reportChanges(applied: outcome.applied, skipped: outcome.skipped, exchange: exchange)
             switch outcome.result {
             case .changed, .spliced:
                 services.metrics.rewrite(duration: outcome.duration, changed: true)
-                for index in outcome.appliedChanges where index < personalization.changeOwners.count {
-                    appliedExposures.insert(personalization.changeOwners[index])
-                }
+                appliedExposures = personalization.exposures(changedBy: outcome.appliedChanges)
                 var gzip = false
                 if case .changed(let bytes, let encoded) = outcome.result {
                     body = [context.channel.allocator.buffer(bytes: bytes)]
@@ -219,13 +212,8 @@ extension ProxyHandler {
                 } else if case .spliced(let edits) = outcome.result {
                     body = Self.splice(edits, into: original, allocator: context.channel.allocator)
                 }
-                for name in [
-                    "content-length", "etag", "last-modified", "content-encoding", "content-md5", "accept-ranges",
-                ] {
-                    headers.remove(name: name)
-                }
+                Self.removeOriginBodyFields(&headers)
                 if gzip { headers.add(name: "Content-Encoding", value: "gzip") }
-                headers.addToken("Accept-Encoding", to: "Vary")
                 headers.add(name: "Content-Length", value: String(body.reduce(0) { $0 + $1.readableBytes }))
             case .unchanged:
                 services.metrics.rewrite(duration: outcome.duration, changed: false)
@@ -233,9 +221,7 @@ extension ProxyHandler {
                 failOpen(cause, detail: detail, exchange: exchange)
             }
         }
-        for (index, exposure) in personalization.exposures.enumerated() {
-            exchange.pendingExposures.append((exposure, appliedExposures.contains(index)))
-        }
+        queueExposures(of: personalization, applied: appliedExposures, exchange: exchange)
         var responseHead = HTTPResponseHead(version: head.version, status: head.status, headers: headers)
         responseHead = decoratedHead(responseHead, exchange: exchange)
         writeResponseHead(responseHead, exchange: exchange)
@@ -244,6 +230,35 @@ extension ProxyHandler {
         }
         exchange.phase = .answered
         writeResponseEnd(exchange: exchange)
+    }
+
+    /// The origin's fields that describe its bytes, which a changed page no longer has (length, validators, encoding,
+    /// ranges); and `Vary: Accept-Encoding`, since the answer depends on whether the client takes gzip.
+    static func removeOriginBodyFields(_ headers: inout HTTPHeaders) {
+        for name in ["content-length", "etag", "last-modified", "content-encoding", "content-md5", "accept-ranges"] {
+            headers.remove(name: name)
+        }
+        headers.addToken("Accept-Encoding", to: "Vary")
+    }
+
+    /// Counts a rewrite's changes, and fails open on a skipped change: a selector that matches nothing on this page
+    /// is normal (changes name elements of some pages); anything else is a change that could not be applied safely.
+    func reportChanges(applied: Int, skipped: [SkippedChange], exchange: ProxyExchange) {
+        services.metrics.rewriteChanges(applied: applied, skipped: skipped.count)
+        if let first = skipped.first(where: { !$0.reason.contains("no element matches") }) {
+            failOpen(.rewriteError, detail: first.description, exchange: exchange)
+        }
+    }
+
+    /// Queues the page's exposures, each with whether the page changed for it (`applied`: exposure indices), to be
+    /// recorded with the page; `onlyApplied` leaves out the others.
+    func queueExposures(
+        of personalization: ProxyExchange.Personalization, applied: Set<Int>, onlyApplied: Bool = false,
+        exchange: ProxyExchange
+    ) {
+        for (index, exposure) in personalization.exposures.enumerated() where !onlyApplied || applied.contains(index) {
+            exchange.pendingExposures.append((exposure, applied.contains(index)))
+        }
     }
 
     /// The page as parts to write: long runs of the origin's buffer as slices of it (not copied), and the short

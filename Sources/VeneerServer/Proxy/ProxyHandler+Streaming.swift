@@ -83,10 +83,7 @@ extension ProxyHandler {
     /// The origin's head as a streamed page's: no length (NIO's encoder chunks the body) and no validators.
     private func writeStreamedHead(_ origin: HTTPResponseHead, exchange: ProxyExchange) {
         var headers = origin.headers
-        for name in ["content-length", "etag", "last-modified", "content-encoding", "content-md5", "accept-ranges"] {
-            headers.remove(name: name)
-        }
-        headers.addToken("Accept-Encoding", to: "Vary")
+        Self.removeOriginBodyFields(&headers)
         let head = HTTPResponseHead(version: origin.version, status: origin.status, headers: headers)
         writeResponseHead(decoratedHead(head, exchange: exchange), exchange: exchange)
     }
@@ -152,20 +149,13 @@ extension ProxyHandler {
     private func completeStreamedPage(
         _ exchange: ProxyExchange, edits: [SplicedEdit], applied: Int, skipped: [SkippedChange], changed: Bool
     ) {
-        services.metrics.rewriteChanges(applied: applied, skipped: skipped.count)
+        reportChanges(applied: applied, skipped: skipped, exchange: exchange)
         services.metrics.rewrite(duration: exchange.streamRewriteTime, changed: changed)
         services.metrics.pageStreamed()
-        if let first = skipped.first(where: { !$0.reason.contains("no element matches") }) {
-            failOpen(.rewriteError, detail: first.description, exchange: exchange)
-        }
         if let personalization = exchange.personalization {
-            let appliedExposures = Set(
-                edits.lazy.map(\.changeIndex).filter { $0 < personalization.changeOwners.count }.map {
-                    personalization.changeOwners[$0]
-                })
-            for (index, exposure) in personalization.exposures.enumerated() {
-                exchange.pendingExposures.append((exposure, appliedExposures.contains(index)))
-            }
+            queueExposures(
+                of: personalization, applied: personalization.exposures(changedBy: edits.map(\.changeIndex)),
+                exchange: exchange)
         }
         exchange.personalization = nil
         exchange.phase = .answered
@@ -178,13 +168,9 @@ extension ProxyHandler {
         guard let stream = exchange.pageStream, let personalization = exchange.personalization else { return }
         exchange.pageStream = nil
         exchange.mayStreamPage = false
-        let sent = Set(
-            stream.editsSent.map(\.changeIndex).filter { $0 < personalization.changeOwners.count }.map {
-                personalization.changeOwners[$0]
-            })
-        for (index, exposure) in personalization.exposures.enumerated() where sent.contains(index) {
-            exchange.pendingExposures.append((exposure, true))
-        }
+        queueExposures(
+            of: personalization, applied: personalization.exposures(changedBy: stream.editsSent.map(\.changeIndex)),
+            onlyApplied: true, exchange: exchange)
         if var held = exchange.bufferedBody {
             held.moveReaderIndex(forwardBy: min(stream.sent, held.readableBytes))
             exchange.bufferedBody = held
